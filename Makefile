@@ -1,0 +1,54 @@
+# Countersign: `make run` serves the demo, `make test` runs every check. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+# Dummy production values: `check --deploy` must pass on production settings as shipped.
+DEPLOY_ENV := DJANGO_SECRET_KEY=check-deploy-dummy-0f9c1d7e5b3a2c4e6f8a0b1c3d5e7f9a1b3c5d7e9f \
+	DJANGO_ALLOWED_HOSTS=petition.example.org \
+	DATABASE_URL=postgres://countersign:dummy@db.invalid:5432/countersign \
+	REDIS_URL=redis://cache.invalid:6379/0 \
+	EMAIL_URL=smtp+tls://countersign:dummy@mail.invalid:587 \
+	COUNTERSIGN_BASE_URL=https://petition.example.org
+
+.PHONY: run test setup lint format services clean
+
+$(STAMP):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Countersign needs Python 3.11 or newer as $(PYTHON)."; exit 1; }
+	rm -f $(VENV)/.installed-*
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	mkdir -p var
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+	@echo "Serving http://127.0.0.1:8000/  (staff: http://127.0.0.1:8000/staff/)"
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+services:
+	scripts/services.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: $(STAMP) services lint
+	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING \
+		--settings config.settings.production
+	$(PY) manage.py makemigrations --check --dry-run --settings config.settings.test
+	node --test tests/js/
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

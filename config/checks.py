@@ -1,0 +1,64 @@
+"""System checks that keep production off the embedded default.
+
+Registered by organizing.apps; `manage.py check --deploy` runs them, and config/wsgi.py runs
+them again when gunicorn loads the app because gunicorn runs no checks of its own.
+"""
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    if not getattr(settings, "COUNTERSIGN_PRODUCTION", False):
+        return []
+    errors = []
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        errors.append(
+            checks.Error(
+                f"Production needs PostgreSQL, DATABASE_URL points at {engine}.",
+                hint="Set DATABASE_URL=postgres://user:password@host:5432/countersign",
+                id="countersign.E001",
+            )
+        )
+    broker = settings.CELERY_BROKER_URL or ""
+    if not broker.startswith(("redis://", "rediss://", "unix://")):
+        errors.append(
+            checks.Error(
+                "Production needs a Redis broker for Celery.",
+                hint="Set REDIS_URL=redis://host:6379/0",
+                id="countersign.E002",
+            )
+        )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        errors.append(
+            checks.Error(
+                "Tasks must run on the Celery worker in production.",
+                hint="Unset CELERY_TASK_ALWAYS_EAGER.",
+                id="countersign.E003",
+            )
+        )
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        errors.append(
+            checks.Error(
+                "Production needs the Redis cache: rate limits must be shared by all workers.",
+                id="countersign.E004",
+            )
+        )
+    if settings.EMAIL_BACKEND.rsplit(".", 1)[-1].lower().startswith(("console", "locmem")):
+        errors.append(
+            checks.Error(
+                "Production needs real mail delivery.",
+                hint="Set EMAIL_URL=smtp+tls://user:password@host:587",
+                id="countersign.E005",
+            )
+        )
+    return errors
+
+
+def raise_on_production_errors() -> None:
+    errors = [e for e in production_services() if e.is_serious()]
+    if errors:
+        raise ImproperlyConfigured("; ".join(f"{e.id}: {e.msg}" for e in errors))

@@ -1,0 +1,43 @@
+"""Tests: real PostgreSQL and Redis on loopback (the machine's services), fast hashing.
+
+`make test` checks that both servers answer before pytest starts; see scripts/services.sh.
+"""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 32
+
+DATABASES = {
+    "default": env.db(
+        "COUNTERSIGN_TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/countersign"
+    )
+}
+
+# Each pytest-xdist worker gets its own Redis key prefix so that parallel runs do not share
+# rate-limit counters.
+REDIS_URL = env.str("COUNTERSIGN_TEST_REDIS_URL", default="redis://127.0.0.1:6379/14")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cs-test-"
+        + os.environ.get("PYTEST_XDIST_WORKER", "main")
+        + f"-{os.getpid()}",
+    }
+}
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# WhiteNoise looks at STATIC_ROOT at start-up; give it an empty folder rather than a warning.
+STATIC_ROOT = BASE_DIR / "var" / "static-test"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganizingConfig(AppConfig):
+    name = "organizing"
+    verbose_name = _("Organizing")
+
+    def ready(self) -> None:
+        from config import checks  # noqa: F401  (registers the production checks)
+
+        from . import signals  # noqa: F401

@@ -1,0 +1,102 @@
+"""Demo data for `make run`: one campaign, one open petition, an organizer and a moderator."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.db import transaction
+
+from petition.models import Petition
+from petition.services import petition_create, petition_publish
+
+from .models import Campaign, Membership, Role, User
+
+CAMPAIGN_SLUG = "acme-workers"
+PETITION_SLUG = "stop-the-extraction-factory"
+DEMANDS = """\
+We, employees of Acme Corp, ask management to:
+
+1. **Switch off the input-tracking software** that records our keystrokes, clicks and mouse
+   movements on company laptops, and stop using those recordings to train AI agents.
+2. **Delete every recording** collected so far, and show an independent auditor that it is gone.
+3. **Consult employees first**: no new monitoring tool without written notice, a privacy
+   impact assessment shared with staff, and a real way to opt out.
+4. **No retaliation**: nobody is disciplined, ranked lower or laid off for signing or for
+   refusing to train the software that may replace them.
+
+We work here. We want to keep doing good work here, without being turned into training data.
+"""
+
+
+DEMO_EMAILS = {"organizer@acme.example": Role.ORGANIZER, "moderator@acme.example": Role.MODERATOR}
+
+
+@dataclass
+class DemoAccount:
+    email: str
+    role: str
+    password: str | None = None
+    totp_secret: str | None = None
+    totp_url: str | None = None
+    recovery_codes: list[str] = field(default_factory=list)
+
+    @property
+    def created(self) -> bool:
+        return self.password is not None
+
+
+def _ensure_staff(email: str, role: str, campaign: Campaign) -> DemoAccount:
+    account = DemoAccount(email=email, role=role)
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        account.password = secrets.token_urlsafe(12)
+        user = User.objects.create_user(email=email, password=account.password)
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        account.totp_secret = generate_totp_secret()
+        TOTP.activate(user, account.totp_secret)
+        account.totp_url = get_mfa_adapter().build_totp_url(user, account.totp_secret)
+        account.recovery_codes = RecoveryCodes.activate(user).generate_codes()
+    Membership.objects.get_or_create(user=user, campaign=campaign, defaults={"role": role})
+    return account
+
+
+@transaction.atomic
+def seed_demo(*, reset_accounts: bool = False) -> tuple[Petition, list[DemoAccount]]:
+    if reset_accounts:
+        User.objects.filter(email__in=DEMO_EMAILS).delete()
+    campaign, _ = Campaign.objects.get_or_create(
+        slug=CAMPAIGN_SLUG,
+        defaults={
+            "name": "Acme Workers for Privacy",
+            "employer_name": "Acme Corp",
+            "description": "Coworkers at Acme Corp organizing against keystroke and mouse "
+            "tracking on our laptops.",
+            "email_domains": ["acme.example"],
+            # TEST-NET-3 (RFC 5737): documentation range standing in for the office network.
+            "employer_networks": ["203.0.113.0/24"],
+        },
+    )
+    accounts = [_ensure_staff(email, role, campaign) for email, role in DEMO_EMAILS.items()]
+    petition = Petition.objects.filter(slug=PETITION_SLUG).first()
+    if petition is None:
+        petition = petition_create(
+            campaign=campaign,
+            slug=PETITION_SLUG,
+            title="Stop the Employee Data Extraction Factory",
+            summary="Switch off the software that records our keystrokes and clicks to train "
+            "AI agents.",
+            demands=DEMANDS,
+            addressed_to="The Acme Corp executive team",
+            goal=500,
+            accepts_work_email=True,
+            accepts_in_person=True,
+            accepts_flyer=True,
+        )
+    if petition.status == Petition.Status.DRAFT:
+        petition = petition_publish(petition=petition)
+    return petition, accounts

@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from organizing.demo import seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo campaign, petition and staff accounts (development only; idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset-accounts",
+            action="store_true",
+            help="delete and recreate the demo staff accounts, printing fresh secrets",
+        )
+
+    def handle(self, *args, reset_accounts=False, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo prints passwords and TOTP secrets; it runs only with DJANGO_DEBUG=1."
+            )
+        petition, accounts = seed_demo(reset_accounts=reset_accounts)
+        self.stdout.write(self.style.SUCCESS(f"Demo petition: /p/{petition.slug}/"))
+        for account in accounts:
+            if not account.created:
+                self.stdout.write(
+                    f"{account.role}: {account.email} (exists; its secrets were shown once. "
+                    "New ones: .venv/bin/python manage.py seed_demo --reset-accounts)"
+                )
+                continue
+            self.stdout.write(
+                self.style.WARNING(f"\n{account.role}: {account.email}\n")
+                + f"  password:        {account.password}\n"
+                + f"  TOTP secret:     {account.totp_secret}\n"
+                + f"  TOTP URL:        {account.totp_url}\n"
+                + f"  recovery codes:  {' '.join(account.recovery_codes)}\n"
+                + "  (shown once: add the secret to an authenticator app now)"
+            )

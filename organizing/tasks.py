@@ -1,0 +1,44 @@
+"""Celery tasks of the organizing app. They take ids and carry no personal data."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Invitation
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def invitation_send(invitation_id: int) -> bool:
+    """Mail the invitation link. Idempotent enough: a retry resends the same valid link."""
+    from .services import invitation_token
+
+    invitation = (
+        Invitation.objects.select_related("campaign", "invited_by")
+        .filter(pk=invitation_id, accepted_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if invitation is None:
+        return False
+    path = reverse("organizing:invitation", kwargs={"token": invitation_token(invitation)})
+    context = {
+        "invitation": invitation,
+        "url": f"{settings.COUNTERSIGN_BASE_URL.rstrip('/')}{path}",
+        "days": settings.COUNTERSIGN_INVITATION_DAYS,
+    }
+    send_mail(
+        subject=render_to_string("emails/invitation_subject.txt", context).strip(),
+        message=render_to_string("emails/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    return True

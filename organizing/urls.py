@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "organizing"
+
+# Everything in `staff_patterns` sits in the `staff` namespace: StaffMFAMiddleware requires
+# a signed-in user with a second factor for all of it.
+staff_patterns = (
+    [
+        path("", views.dashboard, name="dashboard"),
+        path("campaigns/new/", views.campaign_create, name="campaign_create"),
+        path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
+        path("c/<slug:slug>/edit/", views.campaign_edit, name="campaign_edit"),
+        path("c/<slug:slug>/invitations/", views.invitation_create, name="invitation_create"),
+        path("c/<slug:slug>/petitions/new/", views.petition_create, name="petition_create"),
+        path("p/<slug:slug>/", views.petition_detail, name="petition"),
+        path("p/<slug:slug>/edit/", views.petition_edit, name="petition_edit"),
+        path("p/<slug:slug>/publish/", views.petition_publish, name="petition_publish"),
+        path("p/<slug:slug>/close/", views.petition_close, name="petition_close"),
+        path("p/<slug:slug>/deliver/", views.petition_deliver, name="petition_deliver"),
+    ],
+    "staff",
+)
+
+urlpatterns = [
+    path("invitations/<str:token>/", views.invitation_open, name="invitation"),
+]

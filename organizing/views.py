@@ -1,0 +1,204 @@
+"""Staff pages. Every view here is routed under the `staff` namespace, so the MFA
+middleware guards it; access to a campaign goes through organizing.access."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from petition import services as petition_services
+from petition.selectors import petition_counts
+
+from . import selectors, services
+from .access import campaign_for_member, petition_for_member
+from .forms import CampaignForm, InvitationForm, PetitionForm, apply_validation_error
+from .models import Role
+
+ORGANIZER = (Role.ORGANIZER,)
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.memberships_for_user(request.user)
+    return render(request, "organizing/dashboard.html", {"memberships": memberships})
+
+
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(creator=request.user, **form.service_fields())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Campaign created."))
+            return redirect("staff:campaign", slug=campaign.slug)
+    return render(request, "organizing/campaign_form.html", {"form": form})
+
+
+def _campaign_page(request, campaign, membership, invite_form=None, status=200) -> HttpResponse:
+    context = {
+        "campaign": campaign,
+        "membership": membership,
+        "is_organizer": membership.role == Role.ORGANIZER,
+        "petitions": selectors.campaign_petitions(campaign),
+        "members": selectors.campaign_members(campaign),
+        "invitations": selectors.campaign_pending_invitations(campaign),
+        "invite_form": invite_form or InvitationForm(),
+    }
+    return render(request, "organizing/campaign_detail.html", context, status=status)
+
+
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign, membership = campaign_for_member(request.user, slug)
+    return _campaign_page(request, campaign, membership)
+
+
+def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.campaign_update(campaign=campaign, **form.service_fields())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Campaign saved."))
+            return redirect("staff:campaign", slug=campaign.slug)
+    return render(request, "organizing/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@require_POST
+def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign, membership = campaign_for_member(request.user, slug, ORGANIZER)
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        services.invitation_create(
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            campaign=campaign,
+            invited_by=request.user,
+        )
+        messages.success(
+            request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+        )
+        return redirect("staff:campaign", slug=campaign.slug)
+    return _campaign_page(request, campaign, membership, invite_form=form, status=400)
+
+
+def petition_create(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    form = PetitionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            petition = petition_services.petition_create(campaign=campaign, **form.service_fields())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Draft saved. Publish it when it is ready."))
+            return redirect("staff:petition", slug=petition.slug)
+    return render(request, "organizing/petition_form.html", {"form": form, "campaign": campaign})
+
+
+def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    petition, membership = petition_for_member(request.user, slug)
+    context = {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "is_organizer": membership.role == Role.ORGANIZER,
+        "counts": petition_counts(petition),
+    }
+    return render(request, "organizing/petition_detail.html", context)
+
+
+def petition_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    locked = (
+        frozenset()
+        if petition.status == petition.Status.DRAFT
+        else petition_services.FIELDS_LOCKED_AFTER_PUBLISH
+    )
+    form = PetitionForm(request.POST or None, instance=petition, locked=locked)
+    if request.method == "POST" and form.is_valid():
+        try:
+            petition_services.petition_update(petition=petition, **form.service_fields())
+        except (ValidationError, petition_services.TransitionError) as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Petition saved."))
+            return redirect("staff:petition", slug=petition.slug)
+    context = {"form": form, "campaign": petition.campaign, "petition": petition}
+    return render(request, "organizing/petition_form.html", context)
+
+
+def _transition_view(request: HttpRequest, slug: str, action, done: str) -> HttpResponse:
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    try:
+        action(petition=petition)
+    except petition_services.TransitionError:
+        messages.error(request, _("That change is not possible in the petition's current state."))
+        return redirect("staff:petition", slug=petition.slug)
+    messages.success(request, done)
+    return redirect("staff:petition", slug=petition.slug)
+
+
+@require_POST
+def petition_publish(request: HttpRequest, slug: str) -> HttpResponse:
+    return _transition_view(
+        request, slug, petition_services.petition_publish, _("Published: people can sign now.")
+    )
+
+
+@require_POST
+def petition_close(request: HttpRequest, slug: str) -> HttpResponse:
+    return _transition_view(
+        request, slug, petition_services.petition_close, _("Closed: no more signatures.")
+    )
+
+
+@require_POST
+def petition_deliver(request: HttpRequest, slug: str) -> HttpResponse:
+    return _transition_view(
+        request, slug, petition_services.petition_mark_delivered, _("Marked as delivered.")
+    )
+
+
+def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation mail. Not a staff page: the visitor has no account yet."""
+    from allauth.account.adapter import get_adapter
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.views import redirect_to_login
+
+    from .adapters import INVITED_EMAIL_SESSION_KEY
+
+    try:
+        invitation = services.invitation_from_token(token)
+    except services.InvitationError:
+        return render(request, "organizing/invitation_invalid.html", status=404)
+
+    if request.user.is_authenticated:
+        if request.user.email.lower() != invitation.email.lower():
+            return render(
+                request,
+                "organizing/invitation_other_account.html",
+                {"invitation": invitation},
+                status=403,
+            )
+        try:
+            services.invitation_accept(invitation=invitation, user=request.user)
+        except services.InvitationError:
+            return render(request, "organizing/invitation_invalid.html", status=404)
+        messages.success(request, _("Invitation accepted."))
+        return redirect("staff:dashboard")
+
+    if get_user_model().objects.filter(email__iexact=invitation.email).exists():
+        # An existing account accepts by signing in and opening the link again.
+        return redirect_to_login(request.get_full_path())
+
+    # Opening the mailed link proves the address; allauth then treats it as verified.
+    request.session[INVITED_EMAIL_SESSION_KEY] = invitation.email
+    get_adapter(request).stash_verified_email(request, invitation.email)
+    return redirect("account_signup")

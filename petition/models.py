@@ -1,0 +1,112 @@
+"""Petitions. Signatures, keys and credentials arrive with the signing protocol."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from organizing.models import SLUG_REGEX, Campaign
+
+MAX_GOAL = 10_000_000
+
+
+class Level(models.TextChoices):
+    """How a signer proved they belong: the level of the key that signed (protocol v1)."""
+
+    WORK_EMAIL = "work_email", _("Work email code")
+    IN_PERSON = "in_person", _("Code from a moderator")
+    FLYER = "flyer", _("Code from a flyer tab")
+
+
+class Petition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Open for signatures")
+        CLOSED = "closed", _("Closed")
+        DELIVERED = "delivered", _("Delivered")
+
+    # The UUID is part of every signed message (protocol v1), so it is the primary key and
+    # never changes; the slug is what people type and scan.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="petitions")
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    title = models.CharField(_("title"), max_length=160)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    demands = models.TextField(
+        _("demands"), max_length=20_000, help_text=_("Markdown. Raw HTML is removed.")
+    )
+    addressed_to = models.CharField(_("addressed to"), max_length=200)
+    goal = models.PositiveIntegerField(
+        _("signature goal"), validators=[MinValueValidator(1), MaxValueValidator(MAX_GOAL)]
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    accepts_work_email = models.BooleanField(_("accept work email codes"), default=False)
+    accepts_in_person = models.BooleanField(_("accept codes from moderators"), default=True)
+    accepts_flyer = models.BooleanField(_("accept codes from flyer tabs"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_REGEX), name="petition_petition_slug_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published", "closed", "delivered"]),
+                name="petition_petition_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(goal__gte=1, goal__lte=MAX_GOAL), name="petition_petition_goal_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(accepts_work_email=True)
+                | Q(accepts_in_person=True)
+                | Q(accepts_flyer=True),
+                name="petition_petition_accepts_a_level",
+            ),
+            models.CheckConstraint(
+                condition=~Q(title=""), name="petition_petition_title_not_empty"
+            ),
+            # A petition that was ever published has its publication time; a draft has none.
+            models.CheckConstraint(
+                condition=Q(status="draft", published_at__isnull=True)
+                | (~Q(status="draft") & Q(published_at__isnull=False)),
+                name="petition_petition_published_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"], closed_at__isnull=True)
+                | (Q(status__in=["closed", "delivered"]) & Q(closed_at__isnull=False)),
+                name="petition_petition_closed_at_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("petition:detail", kwargs={"slug": self.slug})
+
+    @property
+    def levels(self) -> list[str]:
+        return [
+            level
+            for level, accepted in (
+                (Level.WORK_EMAIL, self.accepts_work_email),
+                (Level.IN_PERSON, self.accepts_in_person),
+                (Level.FLYER, self.accepts_flyer),
+            )
+            if accepted
+        ]
+
+    @property
+    def is_public(self) -> bool:
+        return self.status != self.Status.DRAFT

@@ -1,0 +1,82 @@
+"""Writes for petitions. Status changes are conditional updates: two organizers pressing
+"publish" at once change the status once."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from organizing.models import Campaign
+
+from .models import Petition
+
+Status = Petition.Status
+
+# Once people can sign, the text they sign must not change under them.
+FIELDS_LOCKED_AFTER_PUBLISH = frozenset(
+    {
+        "title",
+        "demands",
+        "addressed_to",
+        "accepts_work_email",
+        "accepts_in_person",
+        "accepts_flyer",
+        "slug",
+    }
+)
+
+
+class TransitionError(Exception):
+    """The petition is not in a state that allows this change."""
+
+
+@transaction.atomic
+def petition_create(*, campaign: Campaign, **fields) -> Petition:
+    petition = Petition(campaign=campaign, status=Status.DRAFT, **fields)
+    petition.full_clean()
+    petition.save()
+    return petition
+
+
+@transaction.atomic
+def petition_update(*, petition: Petition, **fields) -> Petition:
+    if petition.status != Status.DRAFT:
+        changed = {
+            name
+            for name in FIELDS_LOCKED_AFTER_PUBLISH & fields.keys()
+            if getattr(petition, name) != fields[name]
+        }
+        if changed:
+            raise TransitionError(f"cannot change {', '.join(sorted(changed))} after publishing")
+    for name, value in fields.items():
+        setattr(petition, name, value)
+    petition.full_clean()
+    petition.save()
+    return petition
+
+
+def _transition(petition: Petition, *, source: str, target: str, **extra) -> Petition:
+    with transaction.atomic():
+        changed = Petition.objects.filter(pk=petition.pk, status=source).update(
+            status=target, updated_at=timezone.now(), **extra
+        )
+        if not changed:
+            raise TransitionError(f"petition is not {source}")
+    petition.refresh_from_db()
+    return petition
+
+
+def petition_publish(*, petition: Petition) -> Petition:
+    return _transition(
+        petition, source=Status.DRAFT, target=Status.PUBLISHED, published_at=timezone.now()
+    )
+
+
+def petition_close(*, petition: Petition) -> Petition:
+    return _transition(
+        petition, source=Status.PUBLISHED, target=Status.CLOSED, closed_at=timezone.now()
+    )
+
+
+def petition_mark_delivered(*, petition: Petition) -> Petition:
+    return _transition(petition, source=Status.CLOSED, target=Status.DELIVERED)

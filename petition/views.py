@@ -1,0 +1,33 @@
+"""Public pages: what signers and the public read.
+
+These pages set no cookie (no session, no CSRF token, no messages) and load nothing from
+another host; tests assert both. Templates for them extend `petition/base_public.html`.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from organizing.models import Campaign
+
+from . import selectors
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "petition/home.html", {"campaigns": selectors.public_campaigns()})
+
+
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    petitions = selectors.public_petitions().filter(campaign=campaign)
+    if not petitions:
+        # A campaign with only drafts is not public yet.
+        return render(request, "petition/not_found.html", status=404)
+    return render(request, "petition/campaign.html", {"campaign": campaign, "petitions": petitions})
+
+
+def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = get_object_or_404(selectors.public_petitions(), slug=slug)
+    context = {"petition": petition, "counts": selectors.petition_counts(petition)}
+    return render(request, "petition/detail.html", context)

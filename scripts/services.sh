@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Make sure what the tests talk to is up: PostgreSQL and Redis on 127.0.0.1, Debian's
+# Chromium for the browser tests, Node for the JS tests. Starts a stopped local server,
+# installs Chromium as root; otherwise stops with one line saying what to install.
+set -euo pipefail
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
+  return 1
+}
+
+if ! port_open 5432; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    echo "Starting the local PostgreSQL..."
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+    wait_port 5432 || { echo "PostgreSQL did not come up on 127.0.0.1:5432."; exit 1; }
+  else
+    echo "PostgreSQL is not running on 127.0.0.1:5432 and is not installed: apt-get install postgresql"
+    exit 1
+  fi
+fi
+
+if ! port_open 6379; then
+  if command -v redis-server >/dev/null; then
+    echo "Starting the local Redis..."
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+      --dir /tmp --logfile /tmp/countersign-redis.log
+    wait_port 6379 || { echo "Redis did not come up on 127.0.0.1:6379."; exit 1; }
+  else
+    echo "Redis is not running on 127.0.0.1:6379 and is not installed: apt-get install redis-server"
+    exit 1
+  fi
+fi
+
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Debian's Chromium for the browser tests..."
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else
+    echo "Chromium is missing for the browser tests: sudo apt-get install chromium"
+    exit 1
+  fi
+fi
+
+if ! command -v node >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Node.js for the JavaScript tests..."
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs >/dev/null
+  else
+    echo "Node.js is missing for the JavaScript tests: sudo apt-get install nodejs"
+    exit 1
+  fi
+fi

@@ -1,0 +1,52 @@
+"""Logs never carry a client address or user agent (P1)."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "203.0.113.77"
+AGENT = "SpyAgent/9.9 (tracking-laptop)"
+
+
+@pytest.fixture
+def log_output():
+    """Everything the configured console handlers write, exactly as production writes it."""
+    stream = io.StringIO()
+    handlers = {h for name in ("", "django") for h in logging.getLogger(name).handlers}
+    old = {h: h.setStream(stream) for h in handlers if isinstance(h, logging.StreamHandler)}
+    assert old, "expected the console handler from settings.LOGGING"
+    yield stream
+    for handler, previous in old.items():
+        handler.setStream(previous)
+
+
+def test_requests_leave_no_address_or_agent_in_any_log(
+    client, published_petition, organizer, log_output
+):
+    headers = {"REMOTE_ADDR": ADDRESS, "HTTP_USER_AGENT": AGENT, "HTTP_X_FORWARDED_FOR": ADDRESS}
+    client.get(published_petition.get_absolute_url(), **headers)
+    client.get("/p/does-not-exist/", **headers)  # django.request logs a warning for 404s
+    client.post(reverse("account_login"), {"login": organizer.email, "password": "x"}, **headers)
+    client.get(reverse("staff:dashboard"), **headers)
+
+    written = log_output.getvalue()
+    assert "Not Found: /p/does-not-exist/" in written
+    assert ADDRESS not in written
+    assert AGENT not in written
+
+
+def test_the_privacy_filter_drops_the_request_from_records():
+    from config.logging import PrivacyFilter
+
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "x", None, None)
+    record.request = object()
+    assert PrivacyFilter().filter(record) is True
+    assert record.request is None
+    server = logging.LogRecord("django.server", logging.INFO, __file__, 1, "GET /", None, None)
+    assert PrivacyFilter().filter(server) is False

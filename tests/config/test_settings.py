@@ -1,0 +1,151 @@
+"""Configuration: the embedded default, production's refusals, and `check --deploy`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "a-real-looking-secret-key-with-enough-entropy-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "petition.example.org",
+    "DATABASE_URL": "postgres://countersign:pw@db.invalid:5432/countersign",
+    "REDIS_URL": "redis://cache.invalid:6379/0",
+    "EMAIL_URL": "smtp+tls://countersign:pw@mail.invalid:587",
+    "COUNTERSIGN_BASE_URL": "https://petition.example.org",
+}
+
+
+def _clean_env(base: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+    keep = {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(base or {})
+    env.update(extra)
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_passes_on_production_settings_with_zero_warnings():
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], _clean_env(PRODUCTION_ENV)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_fails_when_a_production_safeguard_is_switched_off():
+    env = _clean_env(PRODUCTION_ENV, DJANGO_SECURE_HSTS_SECONDS="0")
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "EMAIL_URL",
+        "COUNTERSIGN_BASE_URL",
+    ],
+)
+def test_production_refuses_to_start_without_required_settings(missing):
+    env = _clean_env(PRODUCTION_ENV)
+    del env[missing]
+    result = _run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert f"Set the {missing} environment variable" in result.stderr
+
+
+def test_production_refuses_sqlite_and_the_wsgi_app_will_not_load():
+    env = _clean_env(PRODUCTION_ENV, DATABASE_URL="sqlite:////tmp/x.sqlite3")
+    result = _run(["manage.py", "check", "--deploy"], env)
+    assert result.returncode != 0
+    assert "countersign.E001" in result.stderr
+    result = _run(["-c", "import config.wsgi"], env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "E001" in result.stderr
+
+
+def test_the_wsgi_app_loads_on_a_complete_production_configuration():
+    result = _run(
+        ["-c", "import config.wsgi; print(config.wsgi.application)"], _clean_env(PRODUCTION_ENV)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WSGIHandler" in result.stdout
+
+
+def test_the_embedded_default_needs_nothing_but_python(tmp_path):
+    """What `make run` gets: SQLite in WAL mode, in-process tasks, console mail, demo data."""
+    env = _clean_env(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DJANGO_DEBUG="1",
+        COUNTERSIGN_SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+    )
+    assert _run(["manage.py", "migrate", "--noinput", "-v0"], env).returncode == 0
+    seeded = _run(["manage.py", "seed_demo"], env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "TOTP secret" in seeded.stdout
+    again = _run(["manage.py", "seed_demo"], env)
+    assert again.returncode == 0 and "TOTP secret" not in again.stdout  # idempotent, shown once
+    probe = (
+        "import django; django.setup()\n"
+        "from django.conf import settings; from django.db import connection\n"
+        "from petition.models import Petition\n"
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])\n"
+        "print(settings.CELERY_TASK_ALWAYS_EAGER, settings.EMAIL_BACKEND.rsplit('.',2)[-2])\n"
+        "print(settings.CACHES['default']['BACKEND'].rsplit('.',1)[-1])\n"
+        "print(Petition.objects.filter(status='published').count())\n"
+    )
+    result = _run(["-c", probe], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "True", "console", "LocMemCache", "1"]
+
+
+def test_seed_demo_refuses_outside_development(tmp_path):
+    env = _clean_env(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        COUNTERSIGN_SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+    )
+    _run(["manage.py", "migrate", "--noinput", "-v0"], env)
+    result = _run(["manage.py", "seed_demo"], env)
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG=1" in result.stderr
+
+
+def test_environment_switches_to_postgresql_redis_and_smtp():
+    env = _clean_env(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/countersign",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        EMAIL_URL="smtp://127.0.0.1:2525",
+    )
+    probe = (
+        "import django; django.setup(); from django.conf import settings as s\n"
+        "print(s.DATABASES['default']['ENGINE'].rsplit('.',1)[-1], s.CELERY_BROKER_URL,"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'].rsplit('.',1)[-1],"
+        " s.EMAIL_BACKEND.rsplit('.',2)[-2], s.EMAIL_PORT)\n"
+    )
+    result = _run(["-c", probe], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "postgresql",
+        "redis://127.0.0.1:6379/3",
+        "False",
+        "RedisCache",
+        "smtp",
+        "2525",
+    ]

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from organizing.models import Role
+from petition.models import Petition
+
+from .factories import CampaignFactory, MembershipFactory, PetitionFactory
+
+
+@pytest.fixture
+def campaign(db):
+    return CampaignFactory()
+
+
+@pytest.fixture
+def organizer(campaign):
+    return MembershipFactory(campaign=campaign, role=Role.ORGANIZER).user
+
+
+@pytest.fixture
+def moderator(campaign):
+    return MembershipFactory(campaign=campaign, role=Role.MODERATOR).user
+
+
+@pytest.fixture
+def outsider(db):
+    """A staff member with MFA, organizer of a different campaign."""
+    return MembershipFactory(role=Role.ORGANIZER).user
+
+
+@pytest.fixture
+def organizer_without_mfa(campaign):
+    return MembershipFactory(campaign=campaign, role=Role.ORGANIZER, user__totp=False).user
+
+
+@pytest.fixture
+def draft_petition(campaign):
+    return PetitionFactory(campaign=campaign)
+
+
+@pytest.fixture
+def published_petition(campaign):
+    return PetitionFactory(
+        campaign=campaign, status=Petition.Status.PUBLISHED, published_at=timezone.now()
+    )
+
+
+@pytest.fixture
+def cast(organizer, moderator, outsider, organizer_without_mfa):
+    """Everyone who may knock on a staff URL. `None` is the signer: no account at all."""
+    return {
+        "organizer": organizer,
+        "moderator": moderator,
+        "outsider": outsider,
+        "organizer_without_mfa": organizer_without_mfa,
+        "signer": None,
+    }

@@ -1,0 +1,50 @@
+"""Invitation mail through the real stack: PostgreSQL, Redis broker, a Celery worker
+process and an SMTP server on loopback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from organizing.models import Role
+from organizing.services import invitation_create
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_worker_mails_the_invitation_after_commit(celery_worker_process, smtp_server, campaign):
+    invitation = invitation_create(
+        email="newcomer@example.com", role=Role.MODERATOR, campaign=campaign, invited_by=None
+    )
+    messages = smtp_server.mailbox.wait_for(1)
+    assert messages, celery_worker_process.log_path.read_text()
+    recipients, content = messages[0]
+    assert recipients == ["newcomer@example.com"]
+    assert campaign.name in content
+    link = re.search(r"http://testserver(/invitations/\S+/)", content).group(1)
+    assert link.startswith("/invitations/")
+    assert invitation.pk  # the row the worker read was committed before the task ran
+
+
+def test_worker_retries_until_the_mail_server_is_back(celery_worker_process, smtp_server, campaign):
+    smtp_server.stop()  # outage: connections to the SMTP port are refused
+    invitation_create(
+        email="patient@example.com", role=Role.MODERATOR, campaign=campaign, invited_by=None
+    )
+    log = celery_worker_process.log_path
+    assert _wait_for_text(log, "Retry in"), log.read_text()
+    smtp_server.start()
+    messages = smtp_server.mailbox.wait_for(1, timeout=60)
+    assert [m[0] for m in messages] == [["patient@example.com"]], log.read_text()
+
+
+def _wait_for_text(path, text, timeout=30) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in path.read_text():
+            return True
+        time.sleep(0.2)
+    return False

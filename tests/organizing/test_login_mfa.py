@@ -1,0 +1,84 @@
+"""Signing in: password, then the second factor; MFA set-up unlocks staff pages."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.core.cache import cache
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def totp_now(secret: str) -> str:
+    import time
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def test_password_alone_does_not_sign_in_a_user_with_totp(client, organizer):
+    response = client.post(
+        reverse("account_login"), {"login": organizer.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(reverse("staff:dashboard")).status_code == 302
+
+
+def test_password_and_totp_open_the_dashboard(client, organizer):
+    client.post(reverse("account_login"), {"login": organizer.email, "password": PASSWORD})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_now(organizer.totp_secret)})
+    assert response.status_code == 302
+    dashboard = client.get(reverse("staff:dashboard"))
+    assert dashboard.status_code == 200
+    assert organizer.campaigns.first().name in dashboard.content.decode()
+
+
+def test_wrong_totp_code_is_refused(client, organizer):
+    client.post(reverse("account_login"), {"login": organizer.email, "password": PASSWORD})
+    response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert response.status_code == 200
+    assert "code" in response.context["form"].errors
+    assert client.get(reverse("staff:dashboard")).status_code == 302
+
+
+def test_setting_up_totp_unlocks_staff_pages(client, organizer_without_mfa):
+    client.post(
+        reverse("account_login"), {"login": organizer_without_mfa.email, "password": PASSWORD}
+    )
+    assert client.get(reverse("staff:dashboard"))["Location"] == reverse("mfa_index")
+    # allauth keeps the proposed secret in the session until the first code confirms it.
+    # Adding a factor asks for the password again (allauth's reauthentication).
+    assert client.get(reverse("mfa_activate_totp")).status_code == 302
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    page = client.get(reverse("mfa_activate_totp"))
+    secret = page.context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_now(secret)})
+    assert response.status_code == 302
+    assert client.get(reverse("staff:dashboard")).status_code == 200
+
+
+def test_failed_logins_are_rate_limited_in_redis(client, organizer):
+    cache.clear()
+    for _ in range(5):
+        response = client.post(
+            reverse("account_login"), {"login": organizer.email, "password": "wrong password"}
+        )
+        assert b"Too many failed login attempts" not in response.content
+    # The limit (5 failures per 5 minutes per account) is counted in the Redis cache; once
+    # it is reached even the right password is turned away.
+    response = client.post(
+        reverse("account_login"), {"login": organizer.email, "password": PASSWORD}
+    )
+    assert b"Too many failed login attempts" in response.content
+    assert client.get(reverse("mfa_authenticate")).status_code != 200
+    assert any(b"login_failed" in key for key in _redis_keys())
+
+
+def _redis_keys() -> list[bytes]:
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.REDIS_URL).keys("*")
