@@ -46,3 +46,20 @@ class StaffMFAMiddleware:
             )
             return redirect("mfa_index")
         return None
+
+
+# Staff pages post HTML forms. Under `Referrer-Policy: no-referrer` browsers send
+# `Origin: null` with those posts, which Django's CSRF check rightly refuses. Staff pages
+# therefore use `same-origin` (nothing leaves the site); signer pages keep `no-referrer`.
+STAFF_PATH_PREFIXES = ("/staff/", "/accounts/", "/invitations/")
+
+
+class StaffReferrerPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(STAFF_PATH_PREFIXES):
+            response.headers["Referrer-Policy"] = "same-origin"
+        return response

@@ -1,0 +1,54 @@
+"""An organizer signs in with a password and TOTP, writes a petition, publishes it, and the
+public page shows it, all in Chromium, with no CSP violation along the way."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+from organizing.models import Role
+from petition.models import Petition
+from tests.factories import PASSWORD, MembershipFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_organizer_signs_in_with_totp_creates_and_publishes_a_petition(live_server, page):
+    membership = MembershipFactory(role=Role.ORGANIZER)
+    user, campaign = membership.user, membership.campaign
+
+    page.goto(f"{live_server.url}/staff/")
+    assert "/accounts/login/" in page.url
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In", exact=True).click()
+
+    page.wait_for_url("**/accounts/2fa/authenticate/**")
+    code = format_hotp_value(hotp_value(user.totp_secret, int(time.time()) // 30))
+    page.locator("input[name=code]").fill(code)
+    page.get_by_role("button", name="Sign In", exact=True).click()
+
+    page.wait_for_url(f"{live_server.url}/staff/")
+    page.get_by_role("link", name=campaign.name).click()
+    page.get_by_role("link", name="New petition").click()
+    page.get_by_label("Title").fill("Give us our Fridays back")
+    page.get_by_label("Short name").fill("fridays-back")
+    page.get_by_label("Demands").fill("1. A **four-day** week\n2. No pay cut")
+    page.get_by_label("Addressed to").fill("The board of directors")
+    page.get_by_label("Signature goal").fill("250")
+    page.get_by_role("button", name="Save").click()
+
+    page.get_by_text("Draft saved").wait_for()
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published: people can sign now.").wait_for()
+    assert Petition.objects.get(slug="fridays-back").status == Petition.Status.PUBLISHED
+
+    page.get_by_role("link", name="View public page").click()
+    page.wait_for_url(f"{live_server.url}/p/fridays-back/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Give us our Fridays back"
+    assert page.locator(".demands strong").inner_text() == "four-day"
+    assert page.get_by_text("Use your personal phone").is_visible()
+    assert page.locator("progress.progress").get_attribute("value") == "0"
+    assert page.problems == []
