@@ -41,12 +41,12 @@ def page(browser):
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.problems = []
-    page.on(
-        "console",
-        lambda msg: page.problems.append(msg.text)
-        if msg.type == "error" or "Content Security Policy" in msg.text
-        else None,
-    )
+
+    def on_console(msg) -> None:
+        if msg.type == "error" or "Content Security Policy" in msg.text:
+            page.problems.append(msg.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: page.problems.append(str(exc)))
     yield page
     context.close()
