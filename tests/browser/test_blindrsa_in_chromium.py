@@ -13,7 +13,7 @@ from petition import blindrsa
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "data" / "rfc9474-test-vectors.json"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "rfc9474-test-vectors.json"
 
 
 def test_rfc9474_vectors_pass_in_chromium(live_server, page):

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // Run: node --test /work/main/tests/js/
-// Vectors: ../../../shared/data/rfc9474-test-vectors.json from this file, or $COUNTERSIGN_VECTORS.
+// Vectors: ../data/rfc9474-test-vectors.json (RFC 9474 Appendix A, copied from shared/data), or $COUNTERSIGN_VECTORS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const {
 } = brsa;
 
 const vectorsPath = process.env.COUNTERSIGN_VECTORS
-  || new URL('../../../shared/data/rfc9474-test-vectors.json', import.meta.url);
+  || new URL('../data/rfc9474-test-vectors.json', import.meta.url);
 const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8'));
 const subtle = globalThis.crypto.subtle;
 const sha256 = (b) => new Uint8Array(createHash('sha256').update(b).digest());

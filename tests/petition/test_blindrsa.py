@@ -16,7 +16,7 @@ from petition import blindrsa  # noqa: E402
 
 VECTORS_PATH = Path(
     os.environ.get("COUNTERSIGN_VECTORS")
-    or REPO_ROOT.parent / "shared" / "data" / "rfc9474-test-vectors.json"
+    or REPO_ROOT / "tests" / "data" / "rfc9474-test-vectors.json"
 )
 VECTORS = json.loads(VECTORS_PATH.read_text())
 assert len(VECTORS) == 4
