@@ -34,24 +34,18 @@ if ! port_open 6379; then
   fi
 fi
 
-if ! command -v chromium >/dev/null; then
+# apt_install COMMAND PACKAGE PURPOSE: install a Debian package when the command is missing.
+apt_install() {
+  command -v "$1" >/dev/null && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Debian's Chromium for the browser tests..."
+    echo "Installing Debian's $2 for $3..."
     apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null
   else
-    echo "Chromium is missing for the browser tests: sudo apt-get install chromium"
+    echo "$2 is missing for $3: sudo apt-get install $2"
     exit 1
   fi
-fi
+}
 
-if ! command -v node >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Node.js for the JavaScript tests..."
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs >/dev/null
-  else
-    echo "Node.js is missing for the JavaScript tests: sudo apt-get install nodejs"
-    exit 1
-  fi
-fi
+apt_install chromium chromium "the browser tests"
+apt_install node nodejs "the JavaScript tests"
