@@ -58,6 +58,18 @@ def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]
     return errors
 
 
+@checks.register(checks.Tags.security)
+def key_size(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    if settings.COUNTERSIGN_KEY_BITS < 2048:
+        return [
+            checks.Error(
+                "COUNTERSIGN_KEY_BITS must be at least 2048 (protocol v1).",
+                id="countersign.E006",
+            )
+        ]
+    return []
+
+
 def raise_on_production_errors() -> None:
     errors = [e for e in production_services() if e.is_serious()]
     if errors:

@@ -110,3 +110,50 @@ class Petition(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status != self.Status.DRAFT
+
+
+class PetitionKey(models.Model):
+    """One RSA key per petition and accepted level (protocol v1).
+
+    The public half is published and kept for audits; the private half is stored encrypted
+    with COUNTERSIGN_KEY_ENCRYPTION_KEY and erased when the petition closes, so nobody can
+    mint signatures for a closed petition, not even with a later database dump.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="keys")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    key_id = models.BinaryField(max_length=32, unique=True)
+    spki = models.BinaryField()
+    modulus_bits = models.PositiveIntegerField()
+    private_key_encrypted = models.BinaryField(null=True)
+    # Staff-side record of when the key was made and destroyed; never about a signer.
+    created_at = models.DateTimeField(auto_now_add=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "level"], name="petition_petitionkey_one_per_level"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="petition_petitionkey_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(modulus_bits__gte=2048), name="petition_petitionkey_min_bits"
+            ),
+            models.CheckConstraint(
+                condition=Q(private_key_encrypted__isnull=True, destroyed_at__isnull=False)
+                | Q(private_key_encrypted__isnull=False, destroyed_at__isnull=True),
+                name="petition_petitionkey_private_half_or_destroyed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition.slug}/{self.level}"
+
+    @property
+    def fingerprint(self) -> str:
+        """The key id as people compare it: hex, in groups of four."""
+        hex_id = bytes(self.key_id).hex()
+        return " ".join(hex_id[i : i + 4] for i in range(0, len(hex_id), 4))

@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from organizing.models import Campaign
 
-from .models import Level, Petition
+from .models import Level, Petition, PetitionKey
 
 PUBLIC_STATUSES = (Petition.Status.PUBLISHED, Petition.Status.CLOSED, Petition.Status.DELIVERED)
 
@@ -30,3 +30,8 @@ def petition_counts(petition: Petition) -> dict[str, int]:
     counts = {level: 0 for level in Level.values}
     counts["total"] = sum(counts.values())
     return counts
+
+
+def petition_public_keys(petition: Petition) -> QuerySet[PetitionKey]:
+    """The public halves only: the private column is never loaded for a public page."""
+    return petition.keys.only("petition_id", "level", "key_id", "spki", "modulus_bits")

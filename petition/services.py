@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from organizing.models import Campaign
 
-from .models import Petition
+from .keys import new_key_fields
+from .models import Petition, PetitionKey
 
 Status = Petition.Status
 
@@ -67,15 +68,32 @@ def _transition(petition: Petition, *, source: str, target: str, **extra) -> Pet
 
 
 def petition_publish(*, petition: Petition) -> Petition:
-    return _transition(
-        petition, source=Status.DRAFT, target=Status.PUBLISHED, published_at=timezone.now()
-    )
+    """Open the petition for signing with one fresh key per accepted level.
+
+    Keys are generated before the transaction (seconds of CPU at 3072 bits) so no lock is
+    held meanwhile; if another request published first, the transition fails and the
+    unused keys are simply dropped.
+    """
+    if petition.status != Status.DRAFT:
+        raise TransitionError("petition is not draft")
+    key_fields = [new_key_fields(level) for level in petition.levels]
+    with transaction.atomic():
+        _transition(
+            petition, source=Status.DRAFT, target=Status.PUBLISHED, published_at=timezone.now()
+        )
+        PetitionKey.objects.bulk_create(
+            PetitionKey(petition=petition, **fields) for fields in key_fields
+        )
+    return petition
 
 
 def petition_close(*, petition: Petition) -> Petition:
-    return _transition(
-        petition, source=Status.PUBLISHED, target=Status.CLOSED, closed_at=timezone.now()
-    )
+    """Stop signing and erase the private halves of the petition's keys (same transaction)."""
+    now = timezone.now()
+    with transaction.atomic():
+        _transition(petition, source=Status.PUBLISHED, target=Status.CLOSED, closed_at=now)
+        petition.keys.update(private_key_encrypted=None, destroyed_at=now)
+    return petition
 
 
 def petition_mark_delivered(*, petition: Petition) -> Petition:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "petition"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
     path("p/<slug:slug>/", views.petition_detail, name="detail"),
+    path("api/v1/petitions/<slug:slug>", api.petition_detail, name="api_petition"),
+    path("api/v1/petitions/<slug:slug>/keys", api.petition_keys, name="api_keys"),
 ]

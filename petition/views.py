@@ -29,5 +29,9 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_object_or_404(selectors.public_petitions(), slug=slug)
-    context = {"petition": petition, "counts": selectors.petition_counts(petition)}
+    context = {
+        "petition": petition,
+        "counts": selectors.petition_counts(petition),
+        "keys": selectors.petition_public_keys(petition),
+    }
     return render(request, "petition/detail.html", context)

@@ -261,3 +261,10 @@ COUNTERSIGN_PRODUCTION = False
 COUNTERSIGN_INVITATION_DAYS = env.int("COUNTERSIGN_INVITATION_DAYS", default=7)
 # Absolute address of the site, for links in mail sent from the worker (no request there).
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL", default="http://127.0.0.1:8000")
+# RSA modulus for petition keys (protocol v1: 3072 by default, never below 2048).
+COUNTERSIGN_KEY_BITS = env.int("COUNTERSIGN_KEY_BITS", default=3072)
+# Encrypts petition private keys at rest. The development default derives from SECRET_KEY;
+# production requires its own value (see .env.example).
+COUNTERSIGN_KEY_ENCRYPTION_KEY = env.str(
+    "COUNTERSIGN_KEY_ENCRYPTION_KEY", default="development-only:" + SECRET_KEY
+)

@@ -41,3 +41,6 @@ STORAGES = {
 # WhiteNoise looks at STATIC_ROOT at start-up; give it an empty folder rather than a warning.
 STATIC_ROOT = BASE_DIR / "var" / "static-test"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# 2048 is the protocol's floor; it keeps key generation in tests under a second.
+COUNTERSIGN_KEY_BITS = 2048

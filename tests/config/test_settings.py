@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://cache.invalid:6379/0",
     "EMAIL_URL": "smtp+tls://countersign:pw@mail.invalid:587",
     "COUNTERSIGN_BASE_URL": "https://petition.example.org",
+    "COUNTERSIGN_KEY_ENCRYPTION_KEY": "a-separate-secret-for-petition-keys-0123456789",
 }
 
 
@@ -60,6 +61,7 @@ def test_check_deploy_fails_when_a_production_safeguard_is_switched_off():
         "REDIS_URL",
         "EMAIL_URL",
         "COUNTERSIGN_BASE_URL",
+        "COUNTERSIGN_KEY_ENCRYPTION_KEY",
     ],
 )
 def test_production_refuses_to_start_without_required_settings(missing):
