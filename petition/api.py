@@ -1,16 +1,20 @@
-"""JSON API v1 (docs/protocol.md): the read endpoints. Errors are
+"""JSON API v1 (docs/protocol.md). Errors are
 `{"error": {"code", "message"}}` with the right status; nothing here sets a cookie."""
 
 from __future__ import annotations
 
 import functools
+import json
 
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
-from . import blindrsa, selectors
+from . import blindrsa, selectors, signing
 from .models import Petition
+from .signing import ProtocolError
 
 ALG = "RSABSSA-SHA384-PSS-Randomized"
+MAX_BODY = 16 * 1024
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:
@@ -71,3 +75,59 @@ def petition_keys(request: HttpRequest, slug: str) -> JsonResponse:
             ],
         }
     )
+
+
+def _json_body(request: HttpRequest) -> dict:
+    if len(request.body) > MAX_BODY:
+        raise ProtocolError(400, "malformed", "The request body is too large.")
+    try:
+        payload = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(400, "malformed", "The body must be a JSON object.") from exc
+    if not isinstance(payload, dict):
+        raise ProtocolError(400, "malformed", "The body must be a JSON object.")
+    return payload
+
+
+def _post_endpoint(action):
+    """POST-only, CSRF-exempt (the blind signature is the authorization and these requests
+    carry no cookie), JSON in and out, protocol errors mapped to their status."""
+
+    @csrf_exempt
+    @functools.wraps(action)
+    def view(request: HttpRequest, slug: str) -> JsonResponse:
+        if request.method != "POST":
+            response = error(405, "method_not_allowed", "Use POST.")
+            response["Allow"] = "POST"
+            return response
+        petition = _public_petition(slug)
+        if petition is None:
+            return error(404, "not_found", "No public petition with this slug.")
+        try:
+            return action(petition, _json_body(request))
+        except ProtocolError as exc:
+            return error(exc.status, exc.code, exc.message)
+
+    return view
+
+
+@_post_endpoint
+def signatures(petition: Petition, payload: dict) -> JsonResponse:
+    signature = signing.signature_redeem(petition=petition, payload=payload)
+    return JsonResponse(
+        {"nullifier": blindrsa.b64url_encode(bytes(signature.nullifier))}, status=201
+    )
+
+
+@_post_endpoint
+def withdrawals(petition: Petition, payload: dict) -> JsonResponse:
+    signing.signature_withdraw(petition=petition, payload=payload)
+    return JsonResponse({"withdrawn": True})
+
+
+@get_only
+def log(request: HttpRequest, slug: str) -> JsonResponse:
+    petition = _public_petition(slug)
+    if petition is None:
+        return error(404, "not_found", "No public petition with this slug.")
+    return JsonResponse({"entries": selectors.public_log(petition)})

@@ -50,3 +50,9 @@ def load_private_key(key: PetitionKey) -> rsa.RSAPrivateKey:
     private_key = serialization.load_der_private_key(der, password=None)
     assert isinstance(private_key, rsa.RSAPrivateKey)
     return private_key
+
+
+def public_key(key: PetitionKey) -> rsa.RSAPublicKey:
+    loaded = serialization.load_der_public_key(bytes(key.spki))
+    assert isinstance(loaded, rsa.RSAPublicKey)
+    return loaded

@@ -157,3 +157,38 @@ class PetitionKey(models.Model):
         """The key id as people compare it: hex, in groups of four."""
         hex_id = bytes(self.key_id).hex()
         return " ".join(hex_id[i : i + 4] for i in range(0, len(hex_id), 4))
+
+
+class Signature(models.Model):
+    """An accepted signature: the redeemed credential and nothing about the person.
+
+    No address, no user agent, no exact time (only the date), and a random primary key so
+    that not even the row id reveals the order of arrival (threat model P1, timing).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
+    key = models.ForeignKey(PetitionKey, on_delete=models.PROTECT, related_name="signatures")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    nullifier = models.BinaryField(max_length=32)
+    msg = models.BinaryField(max_length=127)
+    sig = models.BinaryField(max_length=1024)
+    display_name = models.CharField(max_length=80, blank=True)
+    comment = models.TextField(max_length=1000, blank=True)
+    signed_on = models.DateField()
+    withdrawn = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["nullifier"]
+        constraints = [
+            # P2: the database, not Python, refuses the second use of a credential.
+            models.UniqueConstraint(
+                fields=["petition", "nullifier"], name="petition_signature_one_per_nullifier"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="petition_signature_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return bytes(self.nullifier).hex()[:16]

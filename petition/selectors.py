@@ -6,7 +6,8 @@ from django.db.models import Count, Q, QuerySet
 
 from organizing.models import Campaign
 
-from .models import Level, Petition, PetitionKey
+from . import blindrsa
+from .models import Level, Petition, PetitionKey, Signature
 
 PUBLIC_STATUSES = (Petition.Status.PUBLISHED, Petition.Status.CLOSED, Petition.Status.DELIVERED)
 
@@ -26,10 +27,34 @@ def public_campaigns() -> QuerySet[Campaign]:
 
 
 def petition_counts(petition: Petition) -> dict[str, int]:
-    """Signature counts per level; zero until the signing protocol lands (issue 3)."""
-    counts = {level: 0 for level in Level.values}
+    """Counts per level, withdrawn signatures excluded."""
+    active = Q(signatures__withdrawn=False)
+    aggregates = {
+        level: Count("signatures", filter=active & Q(signatures__level=level))
+        for level in Level.values
+    }
+    counts = Petition.objects.filter(pk=petition.pk).aggregate(**aggregates)
     counts["total"] = sum(counts.values())
     return counts
+
+
+def public_log(petition: Petition) -> list[dict]:
+    rows = (
+        Signature.objects.filter(petition=petition)
+        .select_related("key")
+        .only("nullifier", "msg", "sig", "withdrawn", "key__key_id")
+        .order_by("nullifier")
+    )
+    return [
+        {
+            "nullifier": blindrsa.b64url_encode(bytes(row.nullifier)),
+            "key_id": blindrsa.b64url_encode(bytes(row.key.key_id)),
+            "msg": blindrsa.b64url_encode(bytes(row.msg)),
+            "sig": blindrsa.b64url_encode(bytes(row.sig)),
+            "withdrawn": row.withdrawn,
+        }
+        for row in rows
+    ]
 
 
 def petition_public_keys(petition: Petition) -> QuerySet[PetitionKey]:

@@ -10,4 +10,7 @@ urlpatterns = [
     path("p/<slug:slug>/", views.petition_detail, name="detail"),
     path("api/v1/petitions/<slug:slug>", api.petition_detail, name="api_petition"),
     path("api/v1/petitions/<slug:slug>/keys", api.petition_keys, name="api_keys"),
+    path("api/v1/petitions/<slug:slug>/signatures", api.signatures, name="api_signatures"),
+    path("api/v1/petitions/<slug:slug>/withdrawals", api.withdrawals, name="api_withdrawals"),
+    path("api/v1/petitions/<slug:slug>/log", api.log, name="api_log"),
 ]
