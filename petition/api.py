@@ -9,7 +9,7 @@ import json
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import blindrsa, selectors, signing
+from . import blindrsa, credentials, selectors, signing
 from .models import Petition
 from .signing import ProtocolError
 
@@ -131,3 +131,15 @@ def log(request: HttpRequest, slug: str) -> JsonResponse:
     if petition is None:
         return error(404, "not_found", "No public petition with this slug.")
     return JsonResponse({"entries": selectors.public_log(petition)})
+
+
+@_post_endpoint
+def email_codes(petition: Petition, payload: dict) -> JsonResponse:
+    credentials.email_code_request(petition=petition, email=payload.get("email"))
+    # One body for every address at an accepted domain (P3).
+    return JsonResponse({"status": "accepted"}, status=202)
+
+
+@_post_endpoint
+def issue_credential(petition: Petition, payload: dict) -> JsonResponse:
+    return JsonResponse(credentials.credential_issue(petition=petition, payload=payload))

@@ -192,3 +192,101 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return bytes(self.nullifier).hex()[:16]
+
+
+class CodeBatch(models.Model):
+    """Single-use codes a moderator printed for one petition and level."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="code_batches")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    size = models.PositiveIntegerField()
+    label = models.CharField(max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        "organizing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__in=[Level.IN_PERSON, Level.FLYER]),
+                name="petition_codebatch_code_level",
+            ),
+            models.CheckConstraint(
+                condition=Q(size__gte=1, size__lte=5000), name="petition_codebatch_size_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition.slug}/{self.level}/{self.size}"
+
+
+class SigningCode(models.Model):
+    """One single-use code, stored only as a keyed hash (HMAC with a server-held pepper)."""
+
+    batch = models.ForeignKey(CodeBatch, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.BinaryField(max_length=32, unique=True)
+    used = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return bytes(self.code_hash).hex()[:12]
+
+
+class EmailCode(models.Model):
+    """A pending work-email code. The address is only a keyed hash; the code is hashed."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    email_hash = models.BinaryField(max_length=32)
+    code_hash = models.BinaryField(max_length=32)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_hash"], name="petition_emailcode_one_per_address"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return bytes(self.email_hash).hex()[:12]
+
+
+class EmailLedger(models.Model):
+    """The "already issued" ledger for work addresses (P1, P2).
+
+    Keyed HMAC of petition id and normalized address; deleted when the petition closes.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    email_hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_hash"], name="petition_emailledger_one_per_address"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return bytes(self.email_hash).hex()[:12]
+
+
+class IssuanceCount(models.Model):
+    """How many credentials each method issued: it must cover the signatures (P4)."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="issuance")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    issued = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "level"], name="petition_issuancecount_one_per_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.issued}"

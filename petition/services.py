@@ -9,7 +9,7 @@ from django.utils import timezone
 from organizing.models import Campaign
 
 from .keys import new_key_fields
-from .models import Petition, PetitionKey
+from .models import EmailCode, EmailLedger, IssuanceCount, Petition, PetitionKey
 
 Status = Petition.Status
 
@@ -84,6 +84,9 @@ def petition_publish(*, petition: Petition) -> Petition:
         PetitionKey.objects.bulk_create(
             PetitionKey(petition=petition, **fields) for fields in key_fields
         )
+        IssuanceCount.objects.bulk_create(
+            IssuanceCount(petition=petition, level=fields["level"]) for fields in key_fields
+        )
     return petition
 
 
@@ -93,6 +96,10 @@ def petition_close(*, petition: Petition) -> Petition:
     with transaction.atomic():
         _transition(petition, source=Status.PUBLISHED, target=Status.CLOSED, closed_at=now)
         petition.keys.update(private_key_encrypted=None, destroyed_at=now)
+        # The keyed hashes of work addresses exist only to stop a second credential; with
+        # signing over they have no purpose left (P1).
+        EmailLedger.objects.filter(petition=petition).delete()
+        EmailCode.objects.filter(petition=petition).delete()
     return petition
 
 

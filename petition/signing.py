@@ -22,7 +22,7 @@ class ProtocolError(Exception):
     message: str
 
 
-def _bytes(value, name: str, *, length: int | None = None, max_length: int = 1024) -> bytes:
+def decode_b64(value, name: str, *, length: int | None = None, max_length: int = 1024) -> bytes:
     if not isinstance(value, str):
         raise ProtocolError(400, "malformed", f"{name} must be a base64url string.")
     try:
@@ -45,9 +45,9 @@ def _text(value, name: str, max_length: int) -> str:
 def signature_redeem(*, petition: Petition, payload: dict) -> Signature:
     """Accept a signature, checking in the order protocol v1 prescribes."""
     # 1. Shape and lengths.
-    key_id = _bytes(payload.get("key_id"), "key_id", length=32)
-    prepared = _bytes(payload.get("msg"), "msg", length=PREPARED_LEN)
-    sig = _bytes(payload.get("sig"), "sig", max_length=1024)
+    key_id = decode_b64(payload.get("key_id"), "key_id", length=32)
+    prepared = decode_b64(payload.get("msg"), "msg", length=PREPARED_LEN)
+    sig = decode_b64(payload.get("sig"), "sig", max_length=1024)
     display_name = _text(payload.get("display_name"), "display_name", 80)
     comment = _text(payload.get("comment"), "comment", 1000)
 
@@ -90,7 +90,7 @@ def signature_redeem(*, petition: Petition, payload: dict) -> Signature:
 
 
 def signature_withdraw(*, petition: Petition, payload: dict) -> None:
-    token = _bytes(payload.get("token"), "token", length=32)
+    token = decode_b64(payload.get("token"), "token", length=32)
     updated = Signature.objects.filter(
         petition=petition, nullifier=blindrsa.nullifier(token)
     ).update(withdrawn=True)

@@ -44,3 +44,36 @@ def mint(
     blinded, inv = blindrsa.blind(public, prepared)
     sig = blindrsa.finalize(public, prepared, blindrsa.blind_sign(private, blinded), inv)
     return Credential(token=token, key_id=bytes(key.key_id), prepared=prepared, sig=sig)
+
+
+@dataclass
+class PendingCredential:
+    token: bytes
+    prepared: bytes
+    inv: bytes
+    blinded: bytes
+    key_id: bytes
+    public: object
+
+    def finish(self, blind_sig_b64: str) -> Credential:
+        sig = blindrsa.finalize(
+            self.public, self.prepared, blindrsa.b64url_decode(blind_sig_b64), self.inv
+        )
+        return Credential(token=self.token, key_id=self.key_id, prepared=self.prepared, sig=sig)
+
+
+def start(client, petition: Petition, level: str) -> PendingCredential:
+    """What a client does before asking for a credential: only public data from the API."""
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    keys = client.get(f"/api/v1/petitions/{petition.slug}/keys").json()
+    entry = next(k for k in keys["keys"] if k["level"] == level)
+    public = load_der_public_key(blindrsa.b64url_decode(entry["spki"]))
+    key_id = blindrsa.b64url_decode(entry["key_id"])
+    token = secrets.token_bytes(32)
+    msg = blindrsa.build_message(
+        blindrsa.b64url_decode(keys["petition_id"]), key_id, blindrsa.nullifier(token)
+    )
+    prepared = blindrsa.prepare(msg)
+    blinded, inv = blindrsa.blind(public, prepared)
+    return PendingCredential(token, prepared, inv, blinded, key_id, public)

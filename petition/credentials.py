@@ -1,0 +1,265 @@
+"""Eligibility and credential issuance (protocol v1).
+
+Eligibility is checked here, at issuance; the credential is an RFC 9474 blind signature
+the server cannot link to the signature it later redeems. What this module stores about a
+signer is at most a keyed hash of their work address, and only until the petition closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from datetime import timedelta
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core.cache import cache
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import blindrsa
+from .keys import load_private_key
+from .models import (
+    CodeBatch,
+    EmailCode,
+    EmailLedger,
+    IssuanceCount,
+    Level,
+    Petition,
+    PetitionKey,
+    SigningCode,
+)
+from .signing import ProtocolError, decode_b64
+
+# Crockford's base32 without I, L, O, U: nothing to misread on a printed tab.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 50 bits
+EMAIL_CODE_DIGITS = 8
+EMAIL_CODE_TTL = timedelta(minutes=15)
+EMAIL_CODE_ATTEMPTS = 5
+EMAIL_SENDS_PER_ADDRESS = 3  # per EMAIL_CODE_TTL, silently: the answer never changes (P3)
+
+
+def _secret(purpose: bytes) -> bytes:
+    """A server-held key for one purpose, derived from COUNTERSIGN_KEY_ENCRYPTION_KEY,
+    which lives in the environment, not in the database."""
+    base = settings.COUNTERSIGN_KEY_ENCRYPTION_KEY.encode()
+    return hmac.new(base, b"countersign/" + purpose, hashlib.sha256).digest()
+
+
+def _mac(purpose: bytes, *parts: bytes) -> bytes:
+    return hmac.new(_secret(purpose), b"\0".join(parts), hashlib.sha256).digest()
+
+
+# --- single-use codes -------------------------------------------------------------------
+
+
+def normalize_code(code: str) -> str:
+    code = re.sub(r"[^0-9A-Za-z]", "", code or "").upper()
+    return code.translate(str.maketrans("OIL", "011"))
+
+
+def format_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+def code_hash(code: str) -> bytes:
+    return _mac(b"code", normalize_code(code).encode())
+
+
+@transaction.atomic
+def code_batch_create(
+    *, petition: Petition, level: str, size: int, created_by=None, label: str = ""
+) -> tuple[CodeBatch, list[str]]:
+    """Make `size` fresh codes. The codes are returned once, for printing, and never again."""
+    batch = CodeBatch.objects.create(
+        petition=petition, level=level, size=size, created_by=created_by, label=label
+    )
+    codes = [
+        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(size)
+    ]
+    SigningCode.objects.bulk_create(SigningCode(batch=batch, code_hash=code_hash(c)) for c in codes)
+    return batch, [format_code(c) for c in codes]
+
+
+def code_batch_revoke(*, batch: CodeBatch) -> int:
+    """Revoke the unused codes of a batch (a leaked stack of cards). Returns how many."""
+    with transaction.atomic():
+        CodeBatch.objects.filter(pk=batch.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        return batch.codes.filter(used=False).count()
+
+
+# --- work email -------------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _check_work_email(petition: Petition, email: str) -> str:
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except Exception as exc:  # Django's ValidationError
+        raise ProtocolError(400, "invalid_email", "This is not an email address.") from exc
+    domain = email.rsplit("@", 1)[1]
+    if domain not in petition.campaign.email_domains:
+        raise ProtocolError(400, "domain_not_accepted", "This campaign does not accept it.")
+    return email
+
+
+def email_hash(petition: Petition, email: str) -> bytes:
+    return _mac(b"email", petition.id.bytes, normalize_email(email).encode())
+
+
+def _mail_fernet() -> Fernet:
+    import base64
+
+    return Fernet(base64.urlsafe_b64encode(_secret(b"mail")))
+
+
+def email_code_request(*, petition: Petition, email: str) -> None:
+    """Mail a code to any address at an accepted domain.
+
+    The caller answers the same whatever happens here: eligible, already used or unknown
+    addresses all get a code (P3); "already used" shows only once that code is entered.
+    """
+    _require_open(petition, Level.WORK_EMAIL)
+    email = _check_work_email(petition, email if isinstance(email, str) else "")
+    address = email_hash(petition, email)
+    sends_key = f"email-code-sends:{address.hex()}"
+    cache.add(sends_key, 0, timeout=int(EMAIL_CODE_TTL.total_seconds()))
+    if cache.incr(sends_key) > EMAIL_SENDS_PER_ADDRESS:
+        return
+    code = "".join(secrets.choice("0123456789") for _ in range(EMAIL_CODE_DIGITS))
+    from .tasks import email_code_send
+
+    with transaction.atomic():
+        EmailCode.objects.update_or_create(
+            petition=petition,
+            email_hash=address,
+            defaults={
+                "code_hash": _mac(b"email-code", address, code.encode()),
+                "expires_at": timezone.now() + EMAIL_CODE_TTL,
+                "attempts": 0,
+            },
+        )
+        # The address travels to the worker encrypted, never in clear in the broker.
+        sealed = _mail_fernet().encrypt(json.dumps({"to": email, "code": code}).encode())
+        email_code_send.delay_on_commit(sealed.decode())
+
+
+def open_sealed_mail(sealed: str) -> dict:
+    return json.loads(
+        _mail_fernet().decrypt(sealed.encode(), ttl=int(EMAIL_CODE_TTL.total_seconds()))
+    )
+
+
+# --- issuance ---------------------------------------------------------------------------
+
+
+def _require_open(petition: Petition, level: str) -> None:
+    if petition.status != Petition.Status.PUBLISHED:
+        raise ProtocolError(403, "petition_not_open", "This petition is not open for signing.")
+    if level not in petition.levels:
+        raise ProtocolError(400, "level_not_accepted", "This petition does not take it.")
+
+
+def _blinded_input(key: PetitionKey, value) -> bytes:
+    blinded = decode_b64(value, "blinded_msg", length=(key.modulus_bits + 7) // 8)
+    n = load_private_key(key).public_key().public_numbers().n
+    if not 0 < int.from_bytes(blinded, "big") < n:
+        raise ProtocolError(400, "malformed", "blinded_msg is out of range.")
+    return blinded
+
+
+def _sign(petition: Petition, key: PetitionKey, blinded: bytes) -> dict:
+    blind_sig = blindrsa.blind_sign(load_private_key(key), blinded)
+    # The counter rows are made at publication, so concurrent first issuances cannot race
+    # to create them.
+    IssuanceCount.objects.filter(petition=petition, level=key.level).update(issued=F("issued") + 1)
+    return {
+        "key_id": blindrsa.b64url_encode(bytes(key.key_id)),
+        "blind_sig": blindrsa.b64url_encode(blind_sig),
+    }
+
+
+def credential_issue(*, petition: Petition, payload: dict) -> dict:
+    level = payload.get("level")
+    if level not in Level.values:
+        raise ProtocolError(400, "malformed", "level must be work_email, in_person or flyer.")
+    _require_open(petition, level)
+    key = petition.keys.get(level=level)
+    # Check the blinded message before spending anything on it.
+    blinded = _blinded_input(key, payload.get("blinded_msg"))
+    code = payload.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise ProtocolError(400, "malformed", "code is required.")
+    if level == Level.WORK_EMAIL:
+        return _issue_for_email(petition, key, blinded, payload.get("email"), code)
+    return _issue_for_code(petition, key, blinded, code)
+
+
+def _issue_for_code(petition: Petition, key: PetitionKey, blinded: bytes, code: str) -> dict:
+    code_pk = (
+        SigningCode.objects.filter(
+            code_hash=code_hash(code),
+            batch__petition=petition,
+            batch__level=key.level,
+            batch__revoked_at__isnull=True,
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if code_pk is None:
+        raise ProtocolError(403, "invalid_code", "This code is not valid.")
+    with transaction.atomic():
+        # The claim's WHERE must be on the row itself: PostgreSQL re-checks it after waiting
+        # for a concurrent claim, whereas a join (`id IN (subquery)`) would be re-checked
+        # against the stale subquery and let every waiter through. Consumed in the same
+        # transaction that signs: a failure below gives the code back.
+        if SigningCode.objects.filter(pk=code_pk, used=False).update(used=True):
+            return _sign(petition, key, blinded)
+    raise ProtocolError(409, "already_issued", "This code was already used.")
+
+
+def _issue_for_email(
+    petition: Petition, key: PetitionKey, blinded: bytes, email, code: str
+) -> dict:
+    email = _check_work_email(petition, email if isinstance(email, str) else "")
+    address = email_hash(petition, email)
+    with transaction.atomic():
+        pending = (
+            EmailCode.objects.select_for_update()
+            .filter(petition=petition, email_hash=address)
+            .first()
+        )
+        if pending is None or pending.attempts >= EMAIL_CODE_ATTEMPTS:
+            raise ProtocolError(403, "invalid_code", "This code is not valid.")
+        if pending.expires_at < timezone.now():
+            raise ProtocolError(403, "code_expired", "This code has expired. Ask for a new one.")
+        expected = bytes(pending.code_hash)
+        if not hmac.compare_digest(expected, _mac(b"email-code", address, code.strip().encode())):
+            EmailCode.objects.filter(pk=pending.pk).update(attempts=F("attempts") + 1)
+            wrong = True
+        else:
+            wrong = False
+    if wrong:
+        raise ProtocolError(403, "invalid_code", "This code is not valid.")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                EmailLedger.objects.create(petition=petition, email_hash=address)
+        except IntegrityError as exc:
+            raise ProtocolError(
+                409, "already_issued", "This address already received its credential."
+            ) from exc
+        EmailCode.objects.filter(petition=petition, email_hash=address).delete()
+        return _sign(petition, key, blinded)
