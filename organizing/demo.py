@@ -100,3 +100,13 @@ def seed_demo(*, reset_accounts: bool = False) -> tuple[Petition, list[DemoAccou
     if petition.status == Petition.Status.DRAFT:
         petition = petition_publish(petition=petition)
     return petition, accounts
+
+
+def demo_codes(petition: Petition, count: int = 5) -> list[str]:
+    """A few in-person codes, so a newcomer can sign within a minute of `make run`."""
+    from petition.credentials import code_batch_create
+
+    _batch, codes = code_batch_create(
+        petition=petition, level="in_person", size=count, label="demo"
+    )
+    return codes

@@ -128,3 +128,21 @@ def apply_validation_error(form: forms.BaseForm, exc: Exception) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+
+
+class CodeBatchForm(forms.Form):
+    level = forms.ChoiceField(label=_("Kind of code"))
+    size = forms.IntegerField(label=_("How many codes"), min_value=1, max_value=500, initial=20)
+    label = forms.CharField(
+        label=_("Note for this batch"),
+        max_length=120,
+        required=False,
+        help_text=_("For your team only, e.g. where the cards will be handed out."),
+    )
+
+    def __init__(self, *args, petition, **kwargs):
+        super().__init__(*args, **kwargs)
+        from petition.models import Level
+
+        choices = [(Level.IN_PERSON, _("Handed out in person")), (Level.FLYER, _("Flyer tabs"))]
+        self.fields["level"].choices = [c for c in choices if c[0] in petition.levels]

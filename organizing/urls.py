@@ -19,6 +19,12 @@ staff_patterns = (
         path("p/<slug:slug>/publish/", views.petition_publish, name="petition_publish"),
         path("p/<slug:slug>/close/", views.petition_close, name="petition_close"),
         path("p/<slug:slug>/deliver/", views.petition_deliver, name="petition_deliver"),
+        path("p/<slug:slug>/codes/", views.code_batches, name="code_batches"),
+        path(
+            "p/<slug:slug>/codes/<int:batch_id>/revoke/",
+            views.code_batch_revoke,
+            name="code_batch_revoke",
+        ),
     ],
     "staff",
 )

@@ -3,10 +3,12 @@ middleware guards it; access to a campaign goes through organizing.access."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +17,13 @@ from petition.selectors import petition_counts
 
 from . import selectors, services
 from .access import campaign_for_member, petition_for_member
-from .forms import CampaignForm, InvitationForm, PetitionForm, apply_validation_error
+from .forms import (
+    CampaignForm,
+    CodeBatchForm,
+    InvitationForm,
+    PetitionForm,
+    apply_validation_error,
+)
 from .models import Role
 
 ORGANIZER = (Role.ORGANIZER,)
@@ -202,3 +210,55 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     request.session[INVITED_EMAIL_SESSION_KEY] = invitation.email
     get_adapter(request).stash_verified_email(request, invitation.email)
     return redirect("account_signup")
+
+
+def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
+    """Moderators and organizers make single-use code cards. The codes appear once, on the
+    page that answers the POST, for printing; only keyed hashes are kept."""
+    from django.views.decorators.cache import add_never_cache_headers
+
+    from petition.credentials import code_batch_create
+
+    petition, _membership = petition_for_member(request.user, slug)
+    form = CodeBatchForm(request.POST or None, petition=petition)
+    if request.method == "POST" and form.is_valid():
+        if petition.status != petition.Status.PUBLISHED:
+            form.add_error(None, _("Codes can be made only while the petition is open."))
+        else:
+            batch, codes = code_batch_create(
+                petition=petition,
+                level=form.cleaned_data["level"],
+                size=form.cleaned_data["size"],
+                label=form.cleaned_data["label"],
+                created_by=request.user,
+            )
+            base = settings.COUNTERSIGN_BASE_URL.rstrip("/") + petition.get_absolute_url()
+            response = render(
+                request,
+                "organizing/code_cards.html",
+                {"petition": petition, "batch": batch, "codes": codes, "base_url": base},
+            )
+            add_never_cache_headers(response)
+            return response
+    context = {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "form": form,
+        "batches": petition.code_batches.annotate(
+            used_count=Count("codes", filter=Q(codes__used=True))
+        ),
+    }
+    return render(request, "organizing/code_batches.html", context)
+
+
+@require_POST
+def code_batch_revoke(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
+    from petition.credentials import code_batch_revoke as revoke
+
+    petition, _membership = petition_for_member(request.user, slug)
+    batch = get_object_or_404(petition.code_batches, pk=batch_id)
+    unused = revoke(batch=batch)
+    messages.success(
+        request, _("Batch revoked: %(count)d unused codes no longer work.") % {"count": unused}
+    )
+    return redirect("staff:code_batches", slug=petition.slug)

@@ -11,11 +11,18 @@ from django.urls import get_resolver, reverse
 @dataclass(frozen=True)
 class StaffUrl:
     name: str
-    kwarg: str | None  # "campaign" or "petition": which slug the URL takes
+    kwarg: str | None  # "campaign", "petition" or "batch": what the URL takes
     method: str = "get"
     organizer_only: bool = False
 
     def path(self, campaign, petition) -> str:
+        if self.kwarg == "batch":
+            from petition.credentials import code_batch_create
+
+            batch, _codes = code_batch_create(petition=petition, level="in_person", size=1)
+            return reverse(
+                f"staff:{self.name}", kwargs={"slug": petition.slug, "batch_id": batch.pk}
+            )
         if self.kwarg == "campaign":
             return reverse(f"staff:{self.name}", kwargs={"slug": campaign.slug})
         if self.kwarg == "petition":
@@ -35,6 +42,8 @@ STAFF_URLS = [
     StaffUrl("petition_publish", "petition", method="post", organizer_only=True),
     StaffUrl("petition_close", "petition", method="post", organizer_only=True),
     StaffUrl("petition_deliver", "petition", method="post", organizer_only=True),
+    StaffUrl("code_batches", "petition"),
+    StaffUrl("code_batch_revoke", "batch", method="post"),
 ]
 
 

@@ -51,8 +51,10 @@ def test_moderator_may_read_but_not_change(client, url, campaign, draft_petition
     response = _call(client, url, campaign, draft_petition)
     if url.organizer_only:
         assert response.status_code == 403
-    else:
+    elif url.method == "get":
         assert response.status_code == 200
+    else:
+        assert response.status_code in (302, 400)
 
 
 @pytest.mark.parametrize("url", STAFF_URLS, ids=lambda u: u.name)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from organizing.demo import seed_demo
+from organizing.demo import demo_codes, seed_demo
 
 
 class Command(BaseCommand):
@@ -20,7 +20,16 @@ class Command(BaseCommand):
                 "seed_demo prints passwords and TOTP secrets; it runs only with DJANGO_DEBUG=1."
             )
         petition, accounts = seed_demo(reset_accounts=reset_accounts)
-        self.stdout.write(self.style.SUCCESS(f"Demo petition: /p/{petition.slug}/"))
+        base = settings.COUNTERSIGN_BASE_URL.rstrip("/")
+        self.stdout.write(self.style.SUCCESS(f"Demo petition: {base}/p/{petition.slug}/"))
+        self.stdout.write(
+            "In-person codes (each signs once; open the link on a phone or type the code):"
+        )
+        for code in demo_codes(petition):
+            self.stdout.write(f"  {code}   {base}/p/{petition.slug}/#code={code}")
+        self.stdout.write(
+            "Work email: any address @acme.example; the code appears in this console."
+        )
         for account in accounts:
             if not account.created:
                 self.stdout.write(
