@@ -6,10 +6,13 @@ from __future__ import annotations
 import functools
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import blindrsa, credentials, selectors, signing
+from . import blindrsa, selectors, signing
+from . import credentials as eligibility
+from .client import rate_limited
 from .models import Petition
 from .signing import ProtocolError
 
@@ -91,7 +94,8 @@ def _json_body(request: HttpRequest) -> dict:
 
 def _post_endpoint(action):
     """POST-only, CSRF-exempt (the blind signature is the authorization and these requests
-    carry no cookie), JSON in and out, protocol errors mapped to their status."""
+    carry no cookie), rate limited per hashed client address, JSON in and out, protocol
+    errors mapped to their status."""
 
     @csrf_exempt
     @functools.wraps(action)
@@ -99,6 +103,11 @@ def _post_endpoint(action):
         if request.method != "POST":
             response = error(405, "method_not_allowed", "Use POST.")
             response["Allow"] = "POST"
+            return response
+        limit, window = settings.COUNTERSIGN_RATE_LIMITS[action.__name__]
+        if rate_limited(request, action.__name__, limit, window):
+            response = error(429, "rate_limited", "Too many requests. Try again later.")
+            response["Retry-After"] = str(window)
             return response
         petition = _public_petition(slug)
         if petition is None:
@@ -135,11 +144,11 @@ def log(request: HttpRequest, slug: str) -> JsonResponse:
 
 @_post_endpoint
 def email_codes(petition: Petition, payload: dict) -> JsonResponse:
-    credentials.email_code_request(petition=petition, email=payload.get("email"))
+    eligibility.email_code_request(petition=petition, email=payload.get("email"))
     # One body for every address at an accepted domain (P3).
     return JsonResponse({"status": "accepted"}, status=202)
 
 
 @_post_endpoint
-def issue_credential(petition: Petition, payload: dict) -> JsonResponse:
-    return JsonResponse(credentials.credential_issue(petition=petition, payload=payload))
+def credentials(petition: Petition, payload: dict) -> JsonResponse:
+    return JsonResponse(eligibility.credential_issue(petition=petition, payload=payload))

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from organizing.models import Campaign
 
 from . import selectors
+from .client import on_employer_network
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -33,5 +34,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "petition": petition,
         "counts": selectors.petition_counts(petition),
         "keys": selectors.petition_public_keys(petition),
+        # Computed per request in memory; the address is neither stored nor logged (P6).
+        "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),
     }
     return render(request, "petition/detail.html", context)

@@ -268,3 +268,13 @@ COUNTERSIGN_KEY_BITS = env.int("COUNTERSIGN_KEY_BITS", default=3072)
 COUNTERSIGN_KEY_ENCRYPTION_KEY = env.str(
     "COUNTERSIGN_KEY_ENCRYPTION_KEY", default="development-only:" + SECRET_KEY
 )
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, use the
+# socket address). Only used in memory: network warning and hashed rate limits.
+COUNTERSIGN_TRUSTED_PROXIES = env.int("COUNTERSIGN_TRUSTED_PROXIES", default=0)
+# Per client address (hashed, in the cache), per 10 minutes.
+COUNTERSIGN_RATE_LIMITS = {
+    "email_codes": (5, 600),
+    "credentials": (20, 600),
+    "signatures": (30, 600),
+    "withdrawals": (30, 600),
+}

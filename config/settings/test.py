@@ -44,3 +44,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # 2048 is the protocol's floor; it keeps key generation in tests under a second.
 COUNTERSIGN_KEY_BITS = 2048
+
+# Tests make many requests from 127.0.0.1; the limits get their own test with small values.
+COUNTERSIGN_RATE_LIMITS = {
+    action: (10_000, 600) for action in ("email_codes", "credentials", "signatures", "withdrawals")
+}
