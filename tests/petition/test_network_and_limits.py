@@ -6,7 +6,6 @@ import json
 
 import pytest
 import redis
-from django.conf import settings
 from django.core.cache import cache
 
 from petition.models import Signature
