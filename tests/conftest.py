@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import io
+import logging
+
 import pytest
 from django.utils import timezone
 
@@ -57,3 +60,15 @@ def cast(organizer, moderator, outsider, organizer_without_mfa):
         "organizer_without_mfa": organizer_without_mfa,
         "signer": None,
     }
+
+
+@pytest.fixture
+def log_output():
+    """Everything the configured console handlers write, exactly as production writes it."""
+    stream = io.StringIO()
+    handlers = {h for name in ("", "django") for h in logging.getLogger(name).handlers}
+    old = {h: h.setStream(stream) for h in handlers if isinstance(h, logging.StreamHandler)}
+    assert old, "expected the console handler from settings.LOGGING"
+    yield stream
+    for handler, previous in old.items():
+        handler.setStream(previous)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 
 import pytest
@@ -12,18 +11,6 @@ pytestmark = pytest.mark.django_db
 
 ADDRESS = "203.0.113.77"
 AGENT = "SpyAgent/9.9 (tracking-laptop)"
-
-
-@pytest.fixture
-def log_output():
-    """Everything the configured console handlers write, exactly as production writes it."""
-    stream = io.StringIO()
-    handlers = {h for name in ("", "django") for h in logging.getLogger(name).handlers}
-    old = {h: h.setStream(stream) for h in handlers if isinstance(h, logging.StreamHandler)}
-    assert old, "expected the console handler from settings.LOGGING"
-    yield stream
-    for handler, previous in old.items():
-        handler.setStream(previous)
 
 
 def test_requests_leave_no_address_or_agent_in_any_log(
