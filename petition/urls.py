@@ -6,6 +6,7 @@ app_name = "petition"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
     path("p/<slug:slug>/", views.petition_detail, name="detail"),
     path("api/v1/petitions/<slug:slug>", api.petition_detail, name="api_petition"),

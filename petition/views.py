@@ -38,3 +38,8 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),
     }
     return render(request, "petition/detail.html", context)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and the benchmark baseline: no database, no template, no cookie."""
+    return HttpResponse("ok", content_type="text/plain")

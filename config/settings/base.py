@@ -271,10 +271,15 @@ COUNTERSIGN_KEY_ENCRYPTION_KEY = env.str(
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none, use the
 # socket address). Only used in memory: network warning and hashed rate limits.
 COUNTERSIGN_TRUSTED_PROXIES = env.int("COUNTERSIGN_TRUSTED_PROXIES", default=0)
-# Per client address (hashed, in the cache), per 10 minutes.
+# Per client address (hashed, in the cache), per 10 minutes. Mobile carriers put many
+# phones behind one address, so raise COUNTERSIGN_RATE_LIMIT_FACTOR if honest signers hit it.
+_RATE_FACTOR = env.int("COUNTERSIGN_RATE_LIMIT_FACTOR", default=1)
 COUNTERSIGN_RATE_LIMITS = {
-    "email_codes": (5, 600),
-    "credentials": (20, 600),
-    "signatures": (30, 600),
-    "withdrawals": (30, 600),
+    action: (limit * _RATE_FACTOR, 600)
+    for action, limit in {
+        "email_codes": 5,
+        "credentials": 20,
+        "signatures": 30,
+        "withdrawals": 30,
+    }.items()
 }

@@ -1,0 +1,50 @@
+"""A coworker scans a code card: credential → sign → the count goes up → withdraw → the
+count goes down. In Chromium at phone size, against the real API, with no cookie sent, the
+code never in a request URL, and no CSP violation."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from petition.credentials import code_batch_create
+from petition.models import Signature
+from petition.services import petition_publish
+from tests.factories import PetitionFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_scan_sign_withdraw(live_server, page):
+    petition = petition_publish(petition=PetitionFactory())
+    _batch, codes = code_batch_create(petition=petition, level="in_person", size=1)
+    code = codes[0]
+    requests = []
+    page.on("request", lambda r: requests.append((r.url, r.headers.get("cookie"))))
+
+    page.goto(f"{live_server.url}/p/{petition.slug}/#code={code}")
+    expect(page.locator("#sign-steps")).to_be_visible()
+    assert "#code" not in page.url  # the script drops the fragment from history
+    expect(page.locator("#code-input")).to_have_value(code)
+    page.locator("#code-submit").click()
+
+    expect(page.locator("#step-credential")).to_be_visible()
+    page.locator("#comment").fill("For all of us on floor 3")
+    page.locator("#sign-now").click()
+    expect(page.locator("#step-done")).to_be_visible()
+    expect(page.locator("[data-count]").first).to_have_text("1")
+    token = page.input_value("#receipt-token")
+    assert len(token) == 43
+    signature = Signature.objects.get(petition=petition)
+    assert signature.comment == "For all of us on floor 3" and not signature.withdrawn
+
+    page.locator("#withdraw").click()
+    page.locator("#withdraw-confirm").click()
+    expect(page.locator("#step-withdrawn")).to_be_visible()
+    expect(page.locator("[data-count]").first).to_have_text("0")
+    signature.refresh_from_db()
+    assert signature.withdrawn
+
+    assert all(code not in url and code.replace("-", "") not in url for url, _ in requests)
+    assert all(cookie is None for _url, cookie in requests)
+    assert page.problems == []
