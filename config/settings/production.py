@@ -37,7 +37,7 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticStorage"},
 }
 WHITENOISE_USE_FINDERS = False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,13 @@ def test_environment_switches_to_postgresql_redis_and_smtp():
         "smtp",
         "2525",
     ]
+
+
+def test_collectstatic_rewrites_module_imports_to_hashed_names(tmp_path):
+    env = _clean_env(PRODUCTION_ENV, COUNTERSIGN_STATIC_ROOT=str(tmp_path))
+    result = _run(["manage.py", "collectstatic", "--noinput", "-v0"], env)
+    assert result.returncode == 0, result.stderr
+    [sign] = [p for p in (tmp_path / "js").glob("sign.*.js") if not p.name.endswith(".gz")]
+    text = sign.read_text()
+    assert re.search(r"""from ["']\./blindrsa\.[0-9a-f]{12}\.js["']""", text), text[:600]
+    assert not re.search(r"""["']\./blindrsa\.js["']""", text)

@@ -1,0 +1,9 @@
+"""Static files for production: hashed names (cache forever), compressed copies, and
+rewritten ES-module imports so that sign.js loads the hashed blindrsa.js it was built with
+(the published hash of the client must describe exactly what runs)."""
+
+from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+
+class StaticStorage(CompressedManifestStaticFilesStorage):
+    support_js_module_import_aggregation = True
