@@ -26,7 +26,7 @@ class Command(BaseCommand):
             "In-person codes (each signs once; open the link on a phone or type the code):"
         )
         for code in demo_codes(petition):
-            self.stdout.write(f"  {code}   {base}/p/{petition.slug}/#code={code}")
+            self.stdout.write(f"  {code}   {base}/p/{petition.slug}/#code={code}&level=in_person")
         self.stdout.write(
             "Work email: any address @acme.example; the code appears in this console."
         )
