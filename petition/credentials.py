@@ -243,16 +243,18 @@ def _issue_for_email(
         )
         if pending is None or pending.attempts >= EMAIL_CODE_ATTEMPTS:
             raise ProtocolError(403, "invalid_code", "This code is not valid.")
-        if pending.expires_at < timezone.now():
-            raise ProtocolError(403, "code_expired", "This code has expired. Ask for a new one.")
         expected = bytes(pending.code_hash)
-        if not hmac.compare_digest(expected, _mac(b"email-code", address, code.strip().encode())):
+        wrong = not hmac.compare_digest(
+            expected, _mac(b"email-code", address, code.strip().encode())
+        )
+        if wrong:
             EmailCode.objects.filter(pk=pending.pk).update(attempts=F("attempts") + 1)
-            wrong = True
-        else:
-            wrong = False
     if wrong:
         raise ProtocolError(403, "invalid_code", "This code is not valid.")
+    # Only someone holding the right code learns that it expired; otherwise "expired" would
+    # tell anyone that this address asked for a code recently (P3).
+    if pending.expires_at < timezone.now():
+        raise ProtocolError(403, "code_expired", "This code has expired. Ask for a new one.")
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -236,6 +236,17 @@ def test_expired_email_code_is_refused(client, open_petition, mailed_code):
         code=code,
     )
     assert (response.status_code, response.json()["error"]["code"]) == (403, "code_expired")
+    # A wrong guess does not learn that a code is pending for this address.
+    wrong = "00000000" if code != "00000000" else "11111111"
+    response = ask(
+        client,
+        open_petition,
+        "work_email",
+        start(client, open_petition, "work_email"),
+        email="cy@example.com",
+        code=wrong,
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "invalid_code")
 
 
 def test_closing_the_petition_destroys_the_email_ledger(client, open_petition, mailed_code):
