@@ -13,6 +13,7 @@ from organizing.models import Campaign
 
 from . import selectors
 from .client import on_employer_network
+from .models import Level
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -30,9 +31,12 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_object_or_404(selectors.public_petitions(), slug=slug)
+    counts = selectors.petition_counts(petition)
     context = {
         "petition": petition,
-        "counts": selectors.petition_counts(petition),
+        "counts": counts,
+        # How each signature was verified: the count a decision-maker can trust (P4).
+        "level_counts": [(Level(level).label, counts[level]) for level in petition.levels],
         "keys": selectors.petition_public_keys(petition),
         # Computed per request in memory; the address is neither stored nor logged (P6).
         "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),

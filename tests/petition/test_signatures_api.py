@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import threading
 import uuid
 
@@ -256,3 +257,11 @@ def test_signature_rows_have_random_ids_and_no_time_of_day(client, open_petition
     assert fields["id"].get_internal_type() == "UUIDField"
     assert not [n for n, f in fields.items() if f.get_internal_type() == "DateTimeField"]
     assert all(isinstance(s.id, uuid.UUID) for s in Signature.objects.all())
+
+
+def test_petition_page_shows_counts_per_verification_level(client, open_petition):
+    for level in ("in_person", "flyer", "flyer"):
+        post(client, open_petition, "signatures", mint(open_petition, level).payload())
+    html = client.get(open_petition.get_absolute_url()).content.decode()
+    counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
+    assert counts == {"Code from a moderator": "1", "Code from a flyer tab": "2"}
