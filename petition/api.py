@@ -24,29 +24,36 @@ def error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
+def _not_allowed(allowed: str) -> JsonResponse:
+    response = error(405, "method_not_allowed", f"Use {allowed}.")
+    response["Allow"] = allowed
+    return response
+
+
+def _public_petition(slug: str) -> Petition:
+    petition = selectors.public_petitions().filter(slug=slug).first()
+    if petition is None:
+        raise ProtocolError(404, "not_found", "No public petition with this slug.")
+    return petition
+
+
 def get_only(view):
-    """Like require_GET, but the 405 speaks the API's JSON error format."""
+    """GET/HEAD endpoints about one public petition; errors in the API's JSON format."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
+    def wrapper(request: HttpRequest, slug: str) -> JsonResponse:
         if request.method not in ("GET", "HEAD"):
-            response = error(405, "method_not_allowed", "Use GET.")
-            response["Allow"] = "GET, HEAD"
-            return response
-        return view(request, *args, **kwargs)
+            return _not_allowed("GET, HEAD")
+        try:
+            return view(_public_petition(slug))
+        except ProtocolError as exc:
+            return error(exc.status, exc.code, exc.message)
 
     return wrapper
 
 
-def _public_petition(slug: str) -> Petition | None:
-    return selectors.public_petitions().filter(slug=slug).first()
-
-
 @get_only
-def petition_detail(request: HttpRequest, slug: str) -> JsonResponse:
-    petition = _public_petition(slug)
-    if petition is None:
-        return error(404, "not_found", "No public petition with this slug.")
+def petition_detail(petition: Petition) -> JsonResponse:
     return JsonResponse(
         {
             "slug": petition.slug,
@@ -59,10 +66,7 @@ def petition_detail(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @get_only
-def petition_keys(request: HttpRequest, slug: str) -> JsonResponse:
-    petition = _public_petition(slug)
-    if petition is None:
-        return error(404, "not_found", "No public petition with this slug.")
+def petition_keys(petition: Petition) -> JsonResponse:
     return JsonResponse(
         {
             "alg": ALG,
@@ -101,19 +105,14 @@ def _post_endpoint(action):
     @functools.wraps(action)
     def view(request: HttpRequest, slug: str) -> JsonResponse:
         if request.method != "POST":
-            response = error(405, "method_not_allowed", "Use POST.")
-            response["Allow"] = "POST"
-            return response
+            return _not_allowed("POST")
         limit, window = settings.COUNTERSIGN_RATE_LIMITS[action.__name__]
         if rate_limited(request, action.__name__, limit, window):
             response = error(429, "rate_limited", "Too many requests. Try again later.")
             response["Retry-After"] = str(window)
             return response
-        petition = _public_petition(slug)
-        if petition is None:
-            return error(404, "not_found", "No public petition with this slug.")
         try:
-            return action(petition, _json_body(request))
+            return action(_public_petition(slug), _json_body(request))
         except ProtocolError as exc:
             return error(exc.status, exc.code, exc.message)
 
@@ -135,10 +134,7 @@ def withdrawals(petition: Petition, payload: dict) -> JsonResponse:
 
 
 @get_only
-def log(request: HttpRequest, slug: str) -> JsonResponse:
-    petition = _public_petition(slug)
-    if petition is None:
-        return error(404, "not_found", "No public petition with this slug.")
+def log(petition: Petition) -> JsonResponse:
     return JsonResponse({"entries": selectors.public_log(petition)})
 
 

@@ -51,6 +51,17 @@ def published_petition(campaign):
 
 
 @pytest.fixture
+def open_petition(draft_petition):
+    """Published through the service (so it has keys), accepting all three levels."""
+    from petition.services import petition_publish
+
+    draft_petition.accepts_work_email = True
+    draft_petition.accepts_flyer = True
+    draft_petition.save()
+    return petition_publish(petition=draft_petition)
+
+
+@pytest.fixture
 def cast(organizer, moderator, outsider, organizer_without_mfa):
     """Everyone who may knock on a staff URL. `None` is the signer: no account at all."""
     return {

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def open_petition(draft_petition):
+    """Open, taking in-person codes only (so flyer codes are refused)."""
     return petition_publish(petition=draft_petition)
 
 

@@ -22,14 +22,6 @@ from .signing_client import b64, start
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def open_petition(draft_petition):
-    draft_petition.accepts_work_email = True
-    draft_petition.accepts_flyer = True
-    draft_petition.save()
-    return petition_publish(petition=draft_petition)
-
-
 def post(client, petition, path, body):
     return client.post(
         f"/api/v1/petitions/{petition.slug}/{path}",

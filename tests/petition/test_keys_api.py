@@ -12,17 +12,9 @@ from django.db import IntegrityError, transaction
 from petition import blindrsa
 from petition.keys import load_private_key
 from petition.models import Level, PetitionKey
-from petition.services import petition_close, petition_publish
+from petition.services import petition_close
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def open_petition(draft_petition):
-    draft_petition.accepts_work_email = True
-    draft_petition.accepts_flyer = True
-    draft_petition.save()
-    return petition_publish(petition=draft_petition)
 
 
 def test_publishing_makes_one_key_per_accepted_level(open_petition):
