@@ -202,16 +202,28 @@ class BlindSigner:
         m = gmpy2.mpz(int.from_bytes(blinded_msg, "big"))
         if not 0 < m < self.n:
             raise InvalidInput("blinded_msg out of range (0 < m < n)")
+        # Base blinding: the client chooses m, and the reductions m mod p, m mod q below are
+        # plain GMP arithmetic whose timing depends on their input. Signing u = m * r^e
+        # instead (r random, fresh per call) makes that input independent of m; s = s_u / r.
+        r = self._random_unit()
+        u = m * gmpy2.powmod(r, self.e, self.n) % self.n
         # CRT is ~3-4x faster than one exponentiation mod n. powmod_sec (GMP mpz_powm_sec) runs
         # in time and memory-access pattern independent of the secret exponents dp and dq.
-        s1 = gmpy2.powmod_sec(m % self._p, self._dp, self._p)
-        s2 = gmpy2.powmod_sec(m % self._q, self._dq, self._q)
-        s = s2 + (self._qinv * (s1 - s2) % self._p) * self._q
+        s1 = gmpy2.powmod_sec(u % self._p, self._dp, self._p)
+        s2 = gmpy2.powmod_sec(u % self._q, self._dq, self._q)
+        s_u = s2 + (self._qinv * (s1 - s2) % self._p) * self._q
+        s = s_u * gmpy2.invert(r, self.n) % self.n
         # A fault in one CRT half would hand out s whose gcd with n reveals p (Boneh-DeMillo-
         # Lipton "Bellcore" attack); checking with the public exponent costs ~1% and blocks it.
         if gmpy2.powmod(s, self.e, self.n) != m:
             raise SigningFault("RSA-CRT result failed the s^e == m check")
         return int(s).to_bytes(self.mod_len, "big")
+
+    def _random_unit(self) -> gmpy2.mpz:
+        while True:
+            r = gmpy2.mpz(secrets.randbelow(int(self.n) - 2) + 2)
+            if gmpy2.gcd(r, self.n) == 1:
+                return r
 
 
 def blind_sign(private_key: rsa.RSAPrivateKey, blinded_msg: bytes) -> bytes:
