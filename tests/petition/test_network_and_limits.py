@@ -70,3 +70,15 @@ def test_signing_is_rate_limited_per_hashed_address(client, draft_petition, sett
         assert OFFICE.encode() not in key and HOME.encode() not in key
         assert 0 < r.ttl(key) <= 600
         assert OFFICE.encode() not in (r.get(key) or b"")
+
+
+@pytest.mark.parametrize("action", ["email_codes", "credentials", "signatures", "withdrawals"])
+def test_every_signer_endpoint_answers_429_past_its_limit(client, open_petition, settings,
+                                                          action):
+    settings.COUNTERSIGN_RATE_LIMITS = {**settings.COUNTERSIGN_RATE_LIMITS, action: (1, 600)}
+    cache.clear()
+    url = f"/api/v1/petitions/{open_petition.slug}/{action.replace('_', '-')}"
+    first = client.post(url, "{}", content_type="application/json", REMOTE_ADDR=OFFICE)
+    assert first.status_code == 400  # counted, then refused as malformed
+    second = client.post(url, "{}", content_type="application/json", REMOTE_ADDR=OFFICE)
+    assert (second.status_code, second.json()["error"]["code"]) == (429, "rate_limited")
