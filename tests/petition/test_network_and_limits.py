@@ -73,8 +73,7 @@ def test_signing_is_rate_limited_per_hashed_address(client, draft_petition, sett
 
 
 @pytest.mark.parametrize("action", ["email_codes", "credentials", "signatures", "withdrawals"])
-def test_every_signer_endpoint_answers_429_past_its_limit(client, open_petition, settings,
-                                                          action):
+def test_every_signer_endpoint_answers_429_past_its_limit(client, open_petition, settings, action):
     settings.COUNTERSIGN_RATE_LIMITS = {**settings.COUNTERSIGN_RATE_LIMITS, action: (1, 600)}
     cache.clear()
     url = f"/api/v1/petitions/{open_petition.slug}/{action.replace('_', '-')}"
