@@ -22,7 +22,7 @@ staff_patterns = (
         path("p/<slug:slug>/codes/", views.code_batches, name="code_batches"),
         path(
             "p/<slug:slug>/codes/<int:batch_id>/revoke/",
-            views.code_batch_revoke,
+            views.code_batch_revoke_view,
             name="code_batch_revoke",
         ),
     ],

@@ -3,20 +3,26 @@ middleware guards it; access to a campaign goes through organizing.access."""
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from petition import services as petition_services
+from petition.credentials import code_batch_create, code_batch_revoke
 from petition.selectors import petition_counts
 
 from . import selectors, services
 from .access import campaign_for_member, petition_for_member
+from .adapters import INVITED_EMAIL_SESSION_KEY
 from .forms import (
     CampaignForm,
     CodeBatchForm,
@@ -176,12 +182,6 @@ def petition_deliver(request: HttpRequest, slug: str) -> HttpResponse:
 
 def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     """The link in an invitation mail. Not a staff page: the visitor has no account yet."""
-    from allauth.account.adapter import get_adapter
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.views import redirect_to_login
-
-    from .adapters import INVITED_EMAIL_SESSION_KEY
-
     try:
         invitation = services.invitation_from_token(token)
     except services.InvitationError:
@@ -215,10 +215,6 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
 def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
     """Moderators and organizers make single-use code cards. The codes appear once, on the
     page that answers the POST, for printing; only keyed hashes are kept."""
-    from django.views.decorators.cache import add_never_cache_headers
-
-    from petition.credentials import code_batch_create
-
     petition, _membership = petition_for_member(request.user, slug)
     form = CodeBatchForm(request.POST or None, petition=petition)
     if request.method == "POST" and form.is_valid():
@@ -252,12 +248,10 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def code_batch_revoke(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
-    from petition.credentials import code_batch_revoke as revoke
-
+def code_batch_revoke_view(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     petition, _membership = petition_for_member(request.user, slug)
     batch = get_object_or_404(petition.code_batches, pk=batch_id)
-    unused = revoke(batch=batch)
+    unused = code_batch_revoke(batch=batch)
     messages.success(
         request, _("Batch revoked: %(count)d unused codes no longer work.") % {"count": unused}
     )

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from .keys import server_secret
+
 
 def client_address(request: HttpRequest) -> str:
     """The client's address, honouring COUNTERSIGN_TRUSTED_PROXIES reverse-proxy hops.
@@ -51,9 +53,10 @@ def rate_limited(request: HttpRequest, action: str, limit: int, window: int) -> 
     not list who made requests, and it expires with the window.
     """
     bucket = int(time.time()) // window
-    secret = settings.COUNTERSIGN_KEY_ENCRYPTION_KEY.encode()
     digest = hmac.new(
-        secret, f"rate/{action}/{bucket}/{client_address(request)}".encode(), hashlib.sha256
+        server_secret(b"rate-limits"),
+        f"{action}/{bucket}/{client_address(request)}".encode(),
+        hashlib.sha256,
     ).hexdigest()[:32]
     key = f"rl:{action}:{digest}"
     cache.add(key, 0, timeout=window)

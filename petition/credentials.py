@@ -14,16 +14,15 @@ import re
 import secrets
 from datetime import timedelta
 
-from cryptography.fernet import Fernet
-from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from . import blindrsa
-from .keys import load_private_key
+from .keys import fernet, load_private_key, public_key, server_secret
 from .models import (
     CodeBatch,
     EmailCode,
@@ -45,15 +44,8 @@ EMAIL_CODE_ATTEMPTS = 5
 EMAIL_SENDS_PER_ADDRESS = 3  # per EMAIL_CODE_TTL, silently: the answer never changes (P3)
 
 
-def _secret(purpose: bytes) -> bytes:
-    """A server-held key for one purpose, derived from COUNTERSIGN_KEY_ENCRYPTION_KEY,
-    which lives in the environment, not in the database."""
-    base = settings.COUNTERSIGN_KEY_ENCRYPTION_KEY.encode()
-    return hmac.new(base, b"countersign/" + purpose, hashlib.sha256).digest()
-
-
 def _mac(purpose: bytes, *parts: bytes) -> bytes:
-    return hmac.new(_secret(purpose), b"\0".join(parts), hashlib.sha256).digest()
+    return hmac.new(server_secret(purpose), b"\0".join(parts), hashlib.sha256).digest()
 
 
 # --- single-use codes -------------------------------------------------------------------
@@ -107,7 +99,7 @@ def _check_work_email(petition: Petition, email: str) -> str:
     email = normalize_email(email)
     try:
         validate_email(email)
-    except Exception as exc:  # Django's ValidationError
+    except ValidationError as exc:
         raise ProtocolError(400, "invalid_email", "This is not an email address.") from exc
     domain = email.rsplit("@", 1)[1]
     if domain not in petition.campaign.email_domains:
@@ -117,12 +109,6 @@ def _check_work_email(petition: Petition, email: str) -> str:
 
 def email_hash(petition: Petition, email: str) -> bytes:
     return _mac(b"email", petition.id.bytes, normalize_email(email).encode())
-
-
-def _mail_fernet() -> Fernet:
-    import base64
-
-    return Fernet(base64.urlsafe_b64encode(_secret(b"mail")))
 
 
 def email_code_request(*, petition: Petition, email: str) -> None:
@@ -152,13 +138,13 @@ def email_code_request(*, petition: Petition, email: str) -> None:
             },
         )
         # The address travels to the worker encrypted, never in clear in the broker.
-        sealed = _mail_fernet().encrypt(json.dumps({"to": email, "code": code}).encode())
+        sealed = fernet(b"mail").encrypt(json.dumps({"to": email, "code": code}).encode())
         email_code_send.delay_on_commit(sealed.decode())
 
 
 def open_sealed_mail(sealed: str) -> dict:
     return json.loads(
-        _mail_fernet().decrypt(sealed.encode(), ttl=int(EMAIL_CODE_TTL.total_seconds()))
+        fernet(b"mail").decrypt(sealed.encode(), ttl=int(EMAIL_CODE_TTL.total_seconds()))
     )
 
 
@@ -174,7 +160,7 @@ def _require_open(petition: Petition, level: str) -> None:
 
 def _blinded_input(key: PetitionKey, value) -> bytes:
     blinded = decode_b64(value, "blinded_msg", length=(key.modulus_bits + 7) // 8)
-    n = load_private_key(key).public_key().public_numbers().n
+    n = public_key(key).public_numbers().n
     if not 0 < int.from_bytes(blinded, "big") < n:
         raise ProtocolError(400, "malformed", "blinded_msg is out of range.")
     return blinded

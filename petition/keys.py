@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
@@ -19,10 +20,16 @@ from . import blindrsa
 from .models import PetitionKey
 
 
-def _fernet() -> Fernet:
-    secret = settings.COUNTERSIGN_KEY_ENCRYPTION_KEY.encode()
-    # Any length of secret in the environment; Fernet wants 32 url-safe base64 bytes.
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"countersign-keys\0" + secret).digest()))
+def server_secret(purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose, derived from COUNTERSIGN_KEY_ENCRYPTION_KEY (which
+    lives in the environment, never in the database). One derivation for every use: key
+    encryption, the HMACs of addresses and codes, rate-limit buckets, sealed mail."""
+    base = settings.COUNTERSIGN_KEY_ENCRYPTION_KEY.encode()
+    return hmac.new(base, b"countersign/" + purpose, hashlib.sha256).digest()
+
+
+def fernet(purpose: bytes) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(server_secret(purpose)))
 
 
 def new_key_fields(level: str) -> dict:
@@ -39,14 +46,14 @@ def new_key_fields(level: str) -> dict:
         "key_id": blindrsa.key_id(public_key),
         "spki": blindrsa.public_key_spki_der(public_key),
         "modulus_bits": blindrsa.modulus_bits(public_key),
-        "private_key_encrypted": _fernet().encrypt(der),
+        "private_key_encrypted": fernet(b"private-keys").encrypt(der),
     }
 
 
 def load_private_key(key: PetitionKey) -> rsa.RSAPrivateKey:
     if key.private_key_encrypted is None:
         raise ValueError("the private half of this key was destroyed")
-    der = _fernet().decrypt(bytes(key.private_key_encrypted))
+    der = fernet(b"private-keys").decrypt(bytes(key.private_key_encrypted))
     private_key = serialization.load_der_private_key(der, password=None)
     assert isinstance(private_key, rsa.RSAPrivateKey)
     return private_key

@@ -6,13 +6,13 @@ from celery import shared_task
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from .credentials import EMAIL_CODE_TTL, open_sealed_mail
+
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=120, max_retries=5)
 def email_code_send(sealed: str) -> None:
     """Mail a work-email code. `sealed` is encrypted (address and code) and expires with
     the code, so neither the broker nor a retry log holds the address in clear."""
-    from .credentials import EMAIL_CODE_TTL, open_sealed_mail
-
     message = open_sealed_mail(sealed)
     context = {"code": message["code"], "minutes": int(EMAIL_CODE_TTL.total_seconds() // 60)}
     # Neutral on purpose: no petition title, no campaign, nothing an employer reading
