@@ -28,6 +28,18 @@ def server_secret(purpose: bytes) -> bytes:
     return hmac.new(base, b"countersign/" + purpose, hashlib.sha256).digest()
 
 
+# How many base64url characters of the key id ride in a printed code's fragment
+# (`#code=…&k=…`): 8 characters are 48 bits, far more than an operator could grind by
+# generating keys, and short enough to keep the QR code small.
+KEY_ID_PREFIX_LEN = 8
+
+
+def key_id_prefix(key_id: bytes) -> str:
+    """The short key-id prefix that code cards and flyer tabs carry (`&k=`), so the browser
+    client can refuse a key other than the one the printed code was made for."""
+    return blindrsa.b64url_encode(bytes(key_id))[:KEY_ID_PREFIX_LEN]
+
+
 def fernet(purpose: bytes) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(server_secret(purpose)))
 
