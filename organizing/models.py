@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 SLUG_REGEX = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -184,3 +185,128 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class AuditAction(models.TextChoices):
+    """What a staff member (or the system) did. Stored as text without `choices=` on the
+    column, so adding an action needs no migration (several apps add their own)."""
+
+    CAMPAIGN_CREATE = "campaign_create", _("Campaign created")
+    CAMPAIGN_UPDATE = "campaign_update", _("Campaign settings changed")
+    INVITATION_CREATE = "invitation_create", _("Invitation sent")
+    INVITATION_REVOKE = "invitation_revoke", _("Invitation revoked")
+    MEMBER_JOIN = "member_join", _("Invitation accepted")
+    MEMBER_ROLE_CHANGE = "member_role_change", _("Role changed")
+    MEMBER_REMOVE = "member_remove", _("Member removed")
+    PETITION_CREATE = "petition_create", _("Petition created")
+    PETITION_UPDATE = "petition_update", _("Petition edited")
+    PETITION_PUBLISH = "petition_publish", _("Petition published")
+    PETITION_CLOSE = "petition_close", _("Petition closed")
+    PETITION_DELIVER = "petition_deliver", _("Petition marked as delivered")
+    KEY_CREATE = "key_create", _("Signing key created")
+    KEY_DESTROY = "key_destroy", _("Signing key's private half erased")
+    KEY_INVALIDATE_REQUEST = "key_invalidate_request", _("Key invalidation requested")
+    KEY_INVALIDATE = "key_invalidate", _("Key invalidated")
+    CODE_BATCH_CREATE = "code_batch_create", _("Code batch made")
+    CODE_BATCH_APPROVE = "code_batch_approve", _("Code batch approved")
+    CODE_BATCH_REVOKE = "code_batch_revoke", _("Code batch revoked")
+    FLYER_BATCH_CREATE = "flyer_batch_create", _("Flyer batch made")
+    FLYER_BATCH_REVOKE = "flyer_batch_revoke", _("Flyer batch revoked")
+    MILESTONE_UPDATE = "milestone_update", _("Milestone settings changed")
+    WEBHOOK_UPDATE = "webhook_update", _("Webhook changed")
+    ENTRY_APPROVE = "entry_approve", _("Name or comment approved")
+    ENTRY_HIDE = "entry_hide", _("Name or comment hidden")
+    DELIVERY_DOWNLOAD = "delivery_download", _("Delivery document downloaded")
+    RETENTION_PURGE = "retention_purge", _("Names and comments purged after delivery")
+    AUDIT_EXPORT = "audit_export", _("Audit log exported")
+    EXPORT = "export", _("Data exported")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Append-only: the ORM refuses bulk changes too. The database trigger (migration
+    organizing 0002) refuses them for raw SQL."""
+
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("audit entries cannot be changed")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("audit entries cannot be deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditLogIsAppendOnly("audit entries cannot be changed")
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Something tried to change or delete an audit entry."""
+
+
+class AuditEntry(models.Model):
+    """One staff action, recorded in the transaction that performed it.
+
+    Never about a signer: `details` holds staff-side facts (a batch size, a role, a key
+    fingerprint), never a name, comment, address or time of a signature.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    # None is the system: a management command, a scheduled task. No database-level foreign
+    # key: the record outlives a deleted account (it keeps the id and the address), and
+    # ON DELETE SET NULL would be an UPDATE, which the log refuses.
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The address at the time, so the record reads the same after an address change.
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(action=""), name="organizing_auditentry_action_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(actor__isnull=True, actor_email="")
+                | Q(actor__isnull=False) & ~Q(actor_email=""),
+                name="organizing_auditentry_actor_email_with_actor",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "-created_at"], name="organizing_audit_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("audit entries cannot be deleted")
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return AuditAction(self.action).label
+        except ValueError:
+            return self.action
+
+    @property
+    def actor_display(self) -> str:
+        return self.actor_email or _("System")

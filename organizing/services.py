@@ -9,7 +9,8 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import Campaign, Invitation, Membership, Role, User
+from .audit import audit_record
+from .models import AuditAction, Campaign, Invitation, Membership, Role, User
 
 INVITATION_SALT = "countersign.invitation"
 
@@ -25,15 +26,29 @@ def campaign_create(*, creator: User, **fields) -> Campaign:
     campaign.full_clean()
     campaign.save()
     Membership.objects.create(user=creator, campaign=campaign, role=Role.ORGANIZER)
+    audit_record(
+        actor=creator, action=AuditAction.CAMPAIGN_CREATE, campaign=campaign, target=campaign
+    )
     return campaign
 
 
 @transaction.atomic
-def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
+def campaign_update(*, campaign: Campaign, actor: User | None = None, **fields) -> Campaign:
+    # Compared with the stored row: a ModelForm has already copied its values onto `campaign`.
+    stored = Campaign.objects.filter(pk=campaign.pk).values(*fields).get()
+    changed = sorted(name for name, value in fields.items() if stored[name] != value)
     for name, value in fields.items():
         setattr(campaign, name, value)
     campaign.full_clean()
     campaign.save()
+    if changed:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CAMPAIGN_UPDATE,
+            campaign=campaign,
+            target=campaign,
+            details={"fields": changed},
+        )
     return campaign
 
 
@@ -89,6 +104,13 @@ def invitation_create(
         invitation.invited_by = invited_by
         invitation.expires_at = expires_at
         invitation.save(update_fields=["role", "invited_by", "expires_at"])
+        audit_record(
+            actor=invited_by,
+            action=AuditAction.INVITATION_CREATE,
+            campaign=campaign,
+            target=invitation,
+            details={"role": role},
+        )
         invitation_send.delay_on_commit(invitation.pk)
     return invitation
 
@@ -105,6 +127,13 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership | Non
             return None
         membership, _ = Membership.objects.update_or_create(
             user=user, campaign_id=invitation.campaign_id, defaults={"role": invitation.role}
+        )
+        audit_record(
+            actor=user,
+            action=AuditAction.MEMBER_JOIN,
+            campaign=invitation.campaign,
+            target=membership,
+            details={"role": invitation.role},
         )
         return membership
 

@@ -9,8 +9,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from petition import services as petition_services
 from petition.credentials import code_batch_create, code_batch_revoke
 from petition.selectors import petition_counts
 
-from . import selectors, services
+from . import audit, selectors, services
 from .access import campaign_for_member, petition_for_member
 from .adapters import INVITED_EMAIL_SESSION_KEY
 from .forms import (
@@ -30,7 +31,7 @@ from .forms import (
     PetitionForm,
     apply_validation_error,
 )
-from .models import Role
+from .models import AuditAction, Role
 
 ORGANIZER = (Role.ORGANIZER,)
 
@@ -76,7 +77,7 @@ def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
         try:
-            services.campaign_update(campaign=campaign, **form.service_fields())
+            services.campaign_update(campaign=campaign, actor=request.user, **form.service_fields())
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -108,7 +109,9 @@ def petition_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = PetitionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            petition = petition_services.petition_create(campaign=campaign, **form.service_fields())
+            petition = petition_services.petition_create(
+                campaign=campaign, actor=request.user, **form.service_fields()
+            )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -138,7 +141,9 @@ def petition_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = PetitionForm(request.POST or None, instance=petition, locked=locked)
     if request.method == "POST" and form.is_valid():
         try:
-            petition_services.petition_update(petition=petition, **form.service_fields())
+            petition_services.petition_update(
+                petition=petition, actor=request.user, **form.service_fields()
+            )
         except (ValidationError, petition_services.TransitionError) as exc:
             apply_validation_error(form, exc)
         else:
@@ -151,7 +156,7 @@ def petition_edit(request: HttpRequest, slug: str) -> HttpResponse:
 def _transition_view(request: HttpRequest, slug: str, action, done: str) -> HttpResponse:
     petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
     try:
-        action(petition=petition)
+        action(petition=petition, actor=request.user)
     except petition_services.TransitionError:
         messages.error(request, _("That change is not possible in the petition's current state."))
         return redirect("staff:petition", slug=petition.slug)
@@ -251,8 +256,36 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
 def code_batch_revoke_view(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     petition, _membership = petition_for_member(request.user, slug)
     batch = get_object_or_404(petition.code_batches, pk=batch_id)
-    unused = code_batch_revoke(batch=batch)
+    unused = code_batch_revoke(batch=batch, actor=request.user)
     messages.success(
         request, _("Batch revoked: %(count)d unused codes no longer work.") % {"count": unused}
     )
     return redirect("staff:code_batches", slug=petition.slug)
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
+    """The campaign's record of staff actions, newest first. Organizers only."""
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    paginator = Paginator(audit.audit_entries_for_campaign(campaign), AUDIT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "organizing/audit_log.html", {"campaign": campaign, "page": page})
+
+
+def audit_export(request: HttpRequest, slug: str) -> HttpResponse:
+    """The whole log as CSV. The export itself is recorded (before the rows are read, so
+    the file ends with it)."""
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    audit.audit_record(
+        actor=request.user, action=AuditAction.AUDIT_EXPORT, campaign=campaign, target=campaign
+    )
+    entries = audit.audit_entries_for_campaign(campaign).order_by("created_at", "id")
+    response = StreamingHttpResponse(
+        audit.audit_csv_lines(entries.iterator(chunk_size=500)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="audit-{campaign.slug}.csv"'
+    add_never_cache_headers(response)
+    return response

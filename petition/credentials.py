@@ -21,6 +21,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from organizing.audit import audit_record
+from organizing.models import AuditAction
+
 from . import blindrsa
 from .keys import fernet, load_private_key, public_key, server_secret
 from .models import (
@@ -76,15 +79,29 @@ def code_batch_create(
         "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(size)
     ]
     SigningCode.objects.bulk_create(SigningCode(batch=batch, code_hash=code_hash(c)) for c in codes)
+    audit_record(
+        actor=created_by,
+        action=AuditAction.CODE_BATCH_CREATE,
+        campaign=petition.campaign,
+        target=batch,
+        details={"level": level, "size": size},
+    )
     return batch, [format_code(c) for c in codes]
 
 
-def code_batch_revoke(*, batch: CodeBatch) -> int:
+def code_batch_revoke(*, batch: CodeBatch, actor=None) -> int:
     """Revoke the unused codes of a batch (a leaked stack of cards). Returns how many."""
     with transaction.atomic():
-        CodeBatch.objects.filter(pk=batch.pk, revoked_at__isnull=True).update(
+        revoked = CodeBatch.objects.filter(pk=batch.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        if revoked:
+            audit_record(
+                actor=actor,
+                action=AuditAction.CODE_BATCH_REVOKE,
+                campaign=batch.petition.campaign,
+                target=batch,
+            )
         return batch.codes.filter(used=False).count()
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from organizing.models import Campaign
+from organizing.audit import audit_record
+from organizing.models import AuditAction, Campaign, User
 
 from .keys import new_key_fields
 from .models import EmailCode, EmailLedger, IssuanceCount, Petition, PetitionKey
@@ -32,42 +33,66 @@ class TransitionError(Exception):
 
 
 @transaction.atomic
-def petition_create(*, campaign: Campaign, **fields) -> Petition:
+def petition_create(*, campaign: Campaign, actor: User | None = None, **fields) -> Petition:
     petition = Petition(campaign=campaign, status=Status.DRAFT, **fields)
     petition.full_clean()
     petition.save()
+    audit_record(
+        actor=actor, action=AuditAction.PETITION_CREATE, campaign=campaign, target=petition
+    )
     return petition
 
 
 @transaction.atomic
-def petition_update(*, petition: Petition, **fields) -> Petition:
+def petition_update(*, petition: Petition, actor: User | None = None, **fields) -> Petition:
+    # Compared with the stored row: a ModelForm has already copied its values onto `petition`.
+    stored = Petition.objects.filter(pk=petition.pk).values(*fields).get()
+    edited = sorted(name for name, value in fields.items() if stored[name] != value)
     if petition.status != Status.DRAFT:
-        changed = {
-            name
-            for name in FIELDS_LOCKED_AFTER_PUBLISH & fields.keys()
-            if getattr(petition, name) != fields[name]
-        }
+        changed = FIELDS_LOCKED_AFTER_PUBLISH & set(edited)
         if changed:
             raise TransitionError(f"cannot change {', '.join(sorted(changed))} after publishing")
     for name, value in fields.items():
         setattr(petition, name, value)
     petition.full_clean()
     petition.save()
+    if edited:
+        audit_record(
+            actor=actor,
+            action=AuditAction.PETITION_UPDATE,
+            campaign=petition.campaign,
+            target=petition,
+            details={"fields": edited},
+        )
     return petition
 
 
-def _transition(petition: Petition, *, source: str, target: str, **extra) -> Petition:
+def _transition(
+    petition: Petition, *, source: str, target: str, actor: User | None, action: str, **extra
+) -> Petition:
     with transaction.atomic():
         changed = Petition.objects.filter(pk=petition.pk, status=source).update(
             status=target, updated_at=timezone.now(), **extra
         )
         if not changed:
             raise TransitionError(f"petition is not {source}")
+        audit_record(actor=actor, action=action, campaign=petition.campaign, target=petition)
     petition.refresh_from_db()
     return petition
 
 
-def petition_publish(*, petition: Petition) -> Petition:
+def _audit_keys(petition: Petition, keys, actor: User | None, action: str) -> None:
+    for key in keys:
+        audit_record(
+            actor=actor,
+            action=action,
+            campaign=petition.campaign,
+            target=key,
+            details={"level": key.level, "fingerprint": key.fingerprint},
+        )
+
+
+def petition_publish(*, petition: Petition, actor: User | None = None) -> Petition:
     """Open the petition for signing with one fresh key per accepted level.
 
     Keys are generated before the transaction (seconds of CPU at 3072 bits) so no lock is
@@ -79,23 +104,38 @@ def petition_publish(*, petition: Petition) -> Petition:
     key_fields = [new_key_fields(level) for level in petition.levels]
     with transaction.atomic():
         _transition(
-            petition, source=Status.DRAFT, target=Status.PUBLISHED, published_at=timezone.now()
+            petition,
+            source=Status.DRAFT,
+            target=Status.PUBLISHED,
+            actor=actor,
+            action=AuditAction.PETITION_PUBLISH,
+            published_at=timezone.now(),
         )
-        PetitionKey.objects.bulk_create(
+        keys = PetitionKey.objects.bulk_create(
             PetitionKey(petition=petition, **fields) for fields in key_fields
         )
+        _audit_keys(petition, keys, actor, AuditAction.KEY_CREATE)
         IssuanceCount.objects.bulk_create(
             IssuanceCount(petition=petition, level=fields["level"]) for fields in key_fields
         )
     return petition
 
 
-def petition_close(*, petition: Petition) -> Petition:
+def petition_close(*, petition: Petition, actor: User | None = None) -> Petition:
     """Stop signing and erase the private halves of the petition's keys (same transaction)."""
     now = timezone.now()
     with transaction.atomic():
-        _transition(petition, source=Status.PUBLISHED, target=Status.CLOSED, closed_at=now)
+        _transition(
+            petition,
+            source=Status.PUBLISHED,
+            target=Status.CLOSED,
+            actor=actor,
+            action=AuditAction.PETITION_CLOSE,
+            closed_at=now,
+        )
+        keys = list(petition.keys.filter(destroyed_at__isnull=True))
         petition.keys.update(private_key_encrypted=None, destroyed_at=now)
+        _audit_keys(petition, keys, actor, AuditAction.KEY_DESTROY)
         # The keyed hashes of work addresses exist only to stop a second credential; with
         # signing over they have no purpose left (P1).
         EmailLedger.objects.filter(petition=petition).delete()
@@ -103,5 +143,11 @@ def petition_close(*, petition: Petition) -> Petition:
     return petition
 
 
-def petition_mark_delivered(*, petition: Petition) -> Petition:
-    return _transition(petition, source=Status.CLOSED, target=Status.DELIVERED)
+def petition_mark_delivered(*, petition: Petition, actor: User | None = None) -> Petition:
+    return _transition(
+        petition,
+        source=Status.CLOSED,
+        target=Status.DELIVERED,
+        actor=actor,
+        action=AuditAction.PETITION_DELIVER,
+    )

@@ -37,6 +37,8 @@ STAFF_URLS = [
     StaffUrl("campaign_edit", "campaign", organizer_only=True),
     StaffUrl("invitation_create", "campaign", method="post", organizer_only=True),
     StaffUrl("petition_create", "campaign", organizer_only=True),
+    StaffUrl("audit_log", "campaign", organizer_only=True),
+    StaffUrl("audit_export", "campaign", organizer_only=True),
     StaffUrl("petition", "petition"),
     StaffUrl("petition_edit", "petition", organizer_only=True),
     StaffUrl("petition_publish", "petition", method="post", organizer_only=True),

@@ -51,6 +51,15 @@ def test_signed_text_is_fixed_after_publishing(published_petition):
     assert published_petition.goal == 250
 
 
+def test_signed_text_stays_fixed_when_a_form_already_copied_the_change(published_petition):
+    # A ModelForm copies its cleaned values onto the instance before the service runs.
+    published_petition.demands = "Something else entirely."
+    with pytest.raises(TransitionError):
+        petition_update(petition=published_petition, demands="Something else entirely.")
+    published_petition.refresh_from_db()
+    assert "Stop" in published_petition.demands
+
+
 @pytest.mark.parametrize(
     "changes",
     [

@@ -1,0 +1,246 @@
+"""The audit log: every staff action leaves a row nobody can change or delete."""
+
+from __future__ import annotations
+
+import csv
+import io
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from organizing.audit import audit_record
+from organizing.models import AuditAction, AuditEntry, AuditLogIsAppendOnly, Invitation
+from petition.models import CodeBatch
+from petition.services import petition_publish
+
+pytestmark = pytest.mark.django_db
+
+
+def _actions(campaign) -> list[str]:
+    return list(
+        AuditEntry.objects.filter(campaign=campaign).order_by("id").values_list("action", flat=True)
+    )
+
+
+@pytest.fixture
+def entry(campaign, organizer):
+    return audit_record(
+        actor=organizer, action=AuditAction.CAMPAIGN_UPDATE, campaign=campaign, target=campaign
+    )
+
+
+# --- append-only ------------------------------------------------------------------------
+
+
+def test_the_orm_refuses_to_change_an_entry(entry):
+    entry.action = AuditAction.PETITION_CREATE
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.save()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.filter(pk=entry.pk).update(action="petition_create")
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.bulk_update([entry], ["action"])
+    assert AuditEntry.objects.get(pk=entry.pk).action == AuditAction.CAMPAIGN_UPDATE
+
+
+def test_the_orm_refuses_to_delete_an_entry(entry):
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.delete()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE organizing_auditentry SET action = 'petition_create' WHERE id = %s",
+        "UPDATE organizing_auditentry SET actor_id = NULL, actor_email = '' WHERE id = %s",
+        "DELETE FROM organizing_auditentry WHERE id = %s",
+    ],
+)
+def test_the_database_refuses_raw_sql_changes(entry, sql):
+    assert connection.vendor == "postgresql"
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [entry.pk])
+    row = AuditEntry.objects.get(pk=entry.pk)
+    assert (row.action, row.actor_email) == (AuditAction.CAMPAIGN_UPDATE, entry.actor_email)
+
+
+def test_deleting_a_campaign_with_history_is_refused(entry, campaign):
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        campaign.delete()
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_an_entry_outlives_its_actors_account(entry, organizer):
+    email = organizer.email
+    organizer.delete()
+    row = AuditEntry.objects.get(pk=entry.pk)
+    assert row.actor_email == email and row.actor_display == email
+
+
+def test_unknown_actions_and_big_details_are_refused(campaign):
+    with pytest.raises(ValueError):
+        audit_record(actor=None, action="made_up", campaign=campaign)
+    with pytest.raises(ValueError):
+        audit_record(
+            actor=None,
+            action=AuditAction.EXPORT,
+            campaign=campaign,
+            details={"x": "y" * 5000},
+        )
+    assert not AuditEntry.objects.exists()
+
+
+# --- what gets recorded -----------------------------------------------------------------
+
+
+def test_staff_actions_through_the_pages_are_recorded_with_their_actor(
+    client, organizer, campaign, draft_petition
+):
+    client.force_login(organizer)
+    client.post(
+        reverse("staff:invitation_create", kwargs={"slug": campaign.slug}),
+        {"email": "new@organizers.example", "role": "moderator"},
+    )
+    for name in ("petition_publish", "petition_close", "petition_deliver"):
+        client.post(reverse(f"staff:{name}", kwargs={"slug": draft_petition.slug}))
+    assert _actions(campaign) == [
+        "invitation_create",
+        "petition_publish",
+        "key_create",
+        "petition_close",
+        "key_destroy",
+        "petition_deliver",
+    ]
+    entries = AuditEntry.objects.filter(campaign=campaign)
+    assert {e.actor_id for e in entries} == {organizer.pk}
+    key_entry = entries.get(action="key_create")
+    assert key_entry.details["level"] == "in_person"
+    assert len(key_entry.details["fingerprint"].replace(" ", "")) == 64
+
+
+def test_editing_a_petition_records_which_fields_changed(client, organizer, draft_petition):
+    client.force_login(organizer)
+    url = reverse("staff:petition_edit", kwargs={"slug": draft_petition.slug})
+    data = {
+        "title": "A better title",
+        "slug": draft_petition.slug,
+        "summary": draft_petition.summary,
+        "demands": draft_petition.demands,
+        "addressed_to": draft_petition.addressed_to,
+        "goal": draft_petition.goal,
+        "accepts_in_person": "on",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action=AuditAction.PETITION_UPDATE)
+    assert entry.details == {"fields": ["title"]} and entry.actor_id == organizer.pk
+
+
+def test_code_batches_made_and_revoked_are_recorded(client, moderator, draft_petition):
+    petition = petition_publish(petition=draft_petition)
+    client.force_login(moderator)
+    client.post(
+        reverse("staff:code_batches", kwargs={"slug": petition.slug}),
+        {"level": "in_person", "size": "12"},
+    )
+    batch = CodeBatch.objects.get()
+    client.post(
+        reverse("staff:code_batch_revoke", kwargs={"slug": petition.slug, "batch_id": batch.pk})
+    )
+    made, revoked = AuditEntry.objects.filter(action__startswith="code_batch").order_by("id")
+    assert (made.action, made.actor_id, made.details) == (
+        "code_batch_create",
+        moderator.pk,
+        {"level": "in_person", "size": 12},
+    )
+    assert (revoked.action, revoked.actor_id, revoked.object_id) == (
+        "code_batch_revoke",
+        moderator.pk,
+        str(batch.pk),
+    )
+
+
+def test_command_line_actions_are_recorded_with_the_system_as_actor(campaign, draft_petition):
+    petition = petition_publish(petition=draft_petition)
+    call_command(
+        "invite", "first@organizers.example", "--campaign", campaign.slug, stdout=StringIO()
+    )
+    call_command(
+        "issue_codes", petition.slug, "--level", "in_person", "--count", "10", stdout=StringIO()
+    )
+    invited = AuditEntry.objects.get(action=AuditAction.INVITATION_CREATE)
+    issued = AuditEntry.objects.get(action=AuditAction.CODE_BATCH_CREATE)
+    for entry in (invited, issued):
+        assert entry.actor_id is None and entry.actor_email == ""
+        assert entry.actor_display == "System"
+    assert invited.object_id == str(Invitation.objects.get().pk)
+
+
+def test_accepting_an_invitation_is_recorded(campaign, moderator):
+    from organizing.services import invitation_accept, invitation_create
+
+    invitation = invitation_create(
+        email=moderator.email, role="organizer", campaign=campaign, invited_by=None
+    )
+    invitation_accept(invitation=invitation, user=moderator)
+    joined = AuditEntry.objects.get(action=AuditAction.MEMBER_JOIN)
+    assert joined.actor_id == moderator.pk and joined.details == {"role": "organizer"}
+
+
+# --- reading and exporting --------------------------------------------------------------
+
+
+def test_organizers_read_their_campaigns_log_only(client, organizer, campaign, outsider):
+    audit_record(actor=organizer, action=AuditAction.CAMPAIGN_UPDATE, campaign=campaign)
+    elsewhere = outsider.memberships.get().campaign
+    audit_record(actor=outsider, action=AuditAction.PETITION_CREATE, campaign=elsewhere)
+    client.force_login(organizer)
+    page = client.get(reverse("staff:audit_log", kwargs={"slug": campaign.slug}))
+    text = page.content.decode()
+    assert "Campaign settings changed" in text and organizer.email in text
+    assert "Petition created" not in text and outsider.email not in text
+
+
+def test_moderators_cannot_read_the_log(client, moderator, campaign):
+    client.force_login(moderator)
+    assert client.get(reverse("staff:audit_log", kwargs={"slug": campaign.slug})).status_code == 403
+    assert (
+        client.get(reverse("staff:audit_export", kwargs={"slug": campaign.slug})).status_code == 403
+    )
+
+
+def test_csv_export_neutralises_formulas_and_records_itself(client, organizer, campaign):
+    audit_record(
+        actor=organizer,
+        action=AuditAction.CODE_BATCH_CREATE,
+        campaign=campaign,
+        details={"label": '=HYPERLINK("http://evil")'},
+    )
+    campaign.name = "@SUM(A1)"
+    campaign.save()
+    audit_record(actor=None, action=AuditAction.CAMPAIGN_UPDATE, campaign=campaign, target=campaign)
+    client.force_login(organizer)
+    response = client.get(reverse("staff:audit_export", kwargs={"slug": campaign.slug}))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][0] == "date_time_utc"
+    body = rows[1:]
+    assert [r[2] for r in body] == ["code_batch_create", "campaign_update", "audit_export"]
+    assert body[1][5] == "'@SUM(A1)" and body[1][1] == "system"
+    for row in body:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@"))
+    assert body[2][1] == organizer.email
