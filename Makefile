@@ -51,7 +51,9 @@ test: $(STAMP) services lint
 	COUNTERSIGN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 		$(PY) manage.py makemigrations --check --dry-run --settings config.settings.test
 	node --test tests/js/
+	@# axe-core (pinned in package-lock.json) for the accessibility checks in the Chromium tests.
+	npm ci --no-audit --no-fund --silent
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

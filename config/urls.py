@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
 ]
 
+handler403 = "petition.errors.forbidden"
 handler404 = "petition.errors.not_found"
 handler500 = "petition.errors.server_error"

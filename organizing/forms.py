@@ -5,13 +5,47 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from petition.models import Petition
 
-from .models import Campaign, Role
+from .idempotency import IdempotentFormMixin
+from .models import SLUG_MESSAGE, SLUG_REGEX, Campaign, Role
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+SLUG_RE = re.compile(SLUG_REGEX)
+TOO_LONG = _("Use at most %(limit_value)d characters; this has %(show_value)d.")
+
+
+class StaffFormMixin:
+    """Limits are shown and counted down, never enforced by cutting.
+
+    A browser's `maxlength` silently drops what goes past the limit (a pasted title loses
+    its end); instead the limit moves to `data-maxlength` for the counter in
+    static/js/staff.js, and the server answers a longer value with a form error.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            limit = getattr(field, "max_length", None)
+            if limit and not field.widget.is_hidden:
+                field.widget.attrs.pop("maxlength", None)
+                field.widget.attrs["data-maxlength"] = limit
+                field.error_messages["max_length"] = TOO_LONG
+
+
+def clean_short_name(value: str, source: str) -> str:
+    """A short name as typed, or one suggested from `source` (the name or title) when empty."""
+    value = (value or "").strip().lower()
+    if not value:
+        value = slugify(source)[:60].strip("-")
+    if not SLUG_RE.match(value):
+        raise forms.ValidationError(SLUG_MESSAGE, code="invalid")
+    return value
 
 
 def _lines(text: str) -> list[str]:
@@ -19,7 +53,7 @@ def _lines(text: str) -> list[str]:
     return list(dict.fromkeys(items))  # unique, order kept
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(StaffFormMixin, forms.ModelForm):
     email_domains_text = forms.CharField(
         label=_("Accepted work email domains"),
         required=False,
@@ -43,14 +77,31 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "slug", "employer_name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {
+            "slug": _(
+                "Part of the campaign's web address, e.g. warehouse-workers. Leave it empty "
+                "to use one made from the name."
+            )
+        }
+        error_messages = {
+            "slug": {
+                "unique": _("Another campaign already uses this short name. Choose another."),
+                "invalid": SLUG_MESSAGE,
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].widget.attrs["data-suggest-from"] = self["name"].auto_id
         if self.instance.pk:
             self.fields["email_domains_text"].initial = "\n".join(self.instance.email_domains)
             self.fields["employer_networks_text"].initial = "\n".join(
                 self.instance.employer_networks
             )
+
+    def clean_slug(self) -> str:
+        return clean_short_name(self.cleaned_data.get("slug"), self.cleaned_data.get("name", ""))
 
     def clean_email_domains_text(self) -> list[str]:
         domains = [d.lower().lstrip("@") for d in _lines(self.cleaned_data["email_domains_text"])]
@@ -79,7 +130,14 @@ class CampaignForm(forms.ModelForm):
         return data
 
 
-class PetitionForm(forms.ModelForm):
+class PetitionForm(StaffFormMixin, forms.ModelForm):
+    fieldsets = [
+        (
+            _("Ways signers can prove they work here"),
+            ["accepts_work_email", "accepts_in_person", "accepts_flyer"],
+        )
+    ]
+
     class Meta:
         model = Petition
         fields = [
@@ -98,25 +156,48 @@ class PetitionForm(forms.ModelForm):
             "demands": forms.Textarea(attrs={"rows": 10}),
             "deadline": forms.DateInput(attrs={"type": "date"}),
         }
+        help_texts = {
+            "slug": _(
+                "Part of the petition's web address and of the links on code cards, e.g. "
+                "night-breaks. Leave it empty to use one made from the title."
+            )
+        }
+        error_messages = {
+            "slug": {
+                "unique": _("Another petition already uses this short name. Choose another."),
+                "invalid": SLUG_MESSAGE,
+            }
+        }
 
     def __init__(self, *args, locked: frozenset[str] = frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].widget.attrs["data-suggest-from"] = self["title"].auto_id
         for name in locked & self.fields.keys():
             self.fields[name].disabled = True
             self.fields[name].help_text = _("Fixed once the petition is published.")
 
-    def clean(self):
-        cleaned = super().clean()
-        levels = ("accepts_work_email", "accepts_in_person", "accepts_flyer")
-        if not any(cleaned.get(name) for name in levels):
-            raise forms.ValidationError(_("Accept at least one way for signers to verify."))
-        return cleaned
+    def clean_slug(self) -> str:
+        if self.fields["slug"].disabled:
+            return self.instance.slug
+        return clean_short_name(self.cleaned_data.get("slug"), self.cleaned_data.get("title", ""))
+
+    # "Accept at least one way" is the constraint petition_petition_accepts_a_level; the
+    # model's validation shows its message, so the form does not say it a second time.
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class InvitationForm(forms.Form):
+class CampaignCreateForm(IdempotentFormMixin, CampaignForm):
+    pass
+
+
+class PetitionCreateForm(IdempotentFormMixin, PetitionForm):
+    pass
+
+
+class InvitationForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MODERATOR)
 
@@ -130,7 +211,7 @@ def apply_validation_error(form: forms.BaseForm, exc: Exception) -> None:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
 
 
-class CodeBatchForm(forms.Form):
+class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
     level = forms.ChoiceField(label=_("Kind of code"))
     size = forms.IntegerField(label=_("How many codes"), min_value=1, max_value=500, initial=20)
     label = forms.CharField(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 SLUG_REGEX = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SLUG_MESSAGE = _("Use lowercase letters, digits and single hyphens only, e.g. night-shift-breaks.")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -110,10 +111,14 @@ class Campaign(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(slug__regex=SLUG_REGEX), name="organizing_campaign_slug_format"
+                condition=Q(slug__regex=SLUG_REGEX),
+                name="organizing_campaign_slug_format",
+                violation_error_message=SLUG_MESSAGE,
             ),
             models.CheckConstraint(
-                condition=~Q(name=""), name="organizing_campaign_name_not_empty"
+                condition=~Q(name=""),
+                name="organizing_campaign_name_not_empty",
+                violation_error_message=_("Give the campaign a name."),
             ),
         ]
 
@@ -310,3 +315,28 @@ class AuditEntry(models.Model):
     @property
     def actor_display(self) -> str:
         return self.actor_email or _("System")
+
+
+class FormSubmission(models.Model):
+    """One staff form that creates something, sent once.
+
+    The form carries a random key in a hidden field; the row for (user, key) is inserted in
+    the same transaction as the thing the form creates, so a reload or a double click that
+    sends the same key again finds the row and is redirected to the first result instead of
+    creating a second campaign, petition, invitation or batch of codes.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.UUIDField()
+    result_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], name="organizing_formsubmission_one_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.key)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from petition.models import Petition
+from petition.models import Petition, Signature
+from petition.selectors import petition_counts
+from petition.templatetags.petition_tags import percent_of
 
 from .models import Campaign, Invitation, Membership, User
 
@@ -29,3 +34,42 @@ def campaign_members(campaign: Campaign) -> QuerySet[Membership]:
 
 def campaign_pending_invitations(campaign: Campaign) -> QuerySet[Invitation]:
     return campaign.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+
+
+@dataclass(frozen=True)
+class PetitionSummary:
+    """One petition's line on the dashboard: its count, progress to goal and trend."""
+
+    petition: Petition
+    total: int
+    percent: int
+    gained_this_week: int
+
+
+def petition_week_gain(petition: Petition, *, today: date | None = None) -> int:
+    """Signatures counted in the last seven days (withdrawn ones excluded)."""
+    since = (today or timezone.localdate()) - timedelta(days=6)
+    recent = Signature.objects.filter(petition=petition, withdrawn=False, signed_on__gte=since)
+    return recent.count()
+
+
+def petition_summaries(petitions) -> list[PetitionSummary]:
+    summaries = []
+    for petition in petitions:
+        total = petition_counts(petition)["total"]
+        summaries.append(
+            PetitionSummary(
+                petition=petition,
+                total=total,
+                percent=percent_of(total, petition.goal),
+                gained_this_week=petition_week_gain(petition) if petition.is_public else 0,
+            )
+        )
+    return summaries
+
+
+def dashboard_campaigns(user: User) -> list[tuple[Membership, list[PetitionSummary]]]:
+    return [
+        (membership, petition_summaries(membership.campaign.petitions.all()))
+        for membership in memberships_for_user(user)
+    ]

@@ -18,6 +18,7 @@ staff_patterns = (
         path("c/<slug:slug>/audit.csv", views.audit_export, name="audit_export"),
         path("p/<slug:slug>/", views.petition_detail, name="petition"),
         path("p/<slug:slug>/edit/", views.petition_edit, name="petition_edit"),
+        path("p/<slug:slug>/preview/", views.petition_preview, name="petition_preview"),
         path("p/<slug:slug>/publish/", views.petition_publish, name="petition_publish"),
         path("p/<slug:slug>/close/", views.petition_close, name="petition_close"),
         path("p/<slug:slug>/deliver/", views.petition_deliver, name="petition_deliver"),

@@ -13,45 +13,67 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from petition import services as petition_services
+from petition import views as public_views
 from petition.credentials import code_batch_create, code_batch_revoke
+from petition.models import Level, Petition
 from petition.selectors import petition_counts
 
 from . import audit, selectors, services
 from .access import campaign_for_member, petition_for_member
 from .adapters import INVITED_EMAIL_SESSION_KEY
 from .forms import (
+    CampaignCreateForm,
     CampaignForm,
     CodeBatchForm,
     InvitationForm,
+    PetitionCreateForm,
     PetitionForm,
     apply_validation_error,
 )
+from .idempotency import earlier_result, submit_once
 from .models import AuditAction, Role
 
 ORGANIZER = (Role.ORGANIZER,)
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    memberships = selectors.memberships_for_user(request.user)
-    return render(request, "organizing/dashboard.html", {"memberships": memberships})
+    campaigns = selectors.dashboard_campaigns(request.user)
+    return render(request, "organizing/dashboard.html", {"campaigns": campaigns})
 
 
 def campaign_create(request: HttpRequest) -> HttpResponse:
-    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
+        return redirect(url)
+    form = CampaignCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def create() -> str:
             campaign = services.campaign_create(creator=request.user, **form.service_fields())
+            return campaign_url(campaign)
+
+        try:
+            submission = submit_once(
+                user=request.user, key=form.cleaned_data["form_key"], action=create
+            )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, _("Campaign created."))
-            return redirect("staff:campaign", slug=campaign.slug)
+            if submission.created:
+                messages.success(request, _("Campaign created."))
+            return redirect(submission.url)
     return render(request, "organizing/campaign_form.html", {"form": form})
+
+
+def campaign_url(campaign) -> str:
+    return reverse("staff:campaign", kwargs={"slug": campaign.slug})
 
 
 def _campaign_page(request, campaign, membership, invite_form=None, status=200) -> HttpResponse:
@@ -89,34 +111,54 @@ def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, membership = campaign_for_member(request.user, slug, ORGANIZER)
+    if url := earlier_result(user=request.user, data=request.POST):
+        return redirect(url)
     form = InvitationForm(request.POST)
     if form.is_valid():
-        services.invitation_create(
-            email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"],
-            campaign=campaign,
-            invited_by=request.user,
+
+        def invite() -> str:
+            services.invitation_create(
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                campaign=campaign,
+                invited_by=request.user,
+            )
+            return campaign_url(campaign)
+
+        submission = submit_once(
+            user=request.user, key=form.cleaned_data["form_key"], action=invite
         )
-        messages.success(
-            request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
-        )
-        return redirect("staff:campaign", slug=campaign.slug)
+        if submission.created:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
+        return redirect(submission.url)
     return _campaign_page(request, campaign, membership, invite_form=form, status=400)
 
 
 def petition_create(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
-    form = PetitionForm(request.POST or None)
+    if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
+        return redirect(url)
+    form = PetitionCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def create() -> str:
             petition = petition_services.petition_create(
                 campaign=campaign, actor=request.user, **form.service_fields()
+            )
+            return reverse("staff:petition", kwargs={"slug": petition.slug})
+
+        try:
+            submission = submit_once(
+                user=request.user, key=form.cleaned_data["form_key"], action=create
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, _("Draft saved. Publish it when it is ready."))
-            return redirect("staff:petition", slug=petition.slug)
+            if submission.created:
+                messages.success(request, _("Draft saved. Publish it when it is ready."))
+            return redirect(submission.url)
     return render(request, "organizing/petition_form.html", {"form": form, "campaign": campaign})
 
 
@@ -127,6 +169,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "campaign": petition.campaign,
         "is_organizer": membership.role == Role.ORGANIZER,
         "counts": petition_counts(petition),
+        "level_labels": [Level(level).label for level in petition.levels],
     }
     return render(request, "organizing/petition_detail.html", context)
 
@@ -153,36 +196,110 @@ def petition_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "organizing/petition_form.html", context)
 
 
-def _transition_view(request: HttpRequest, slug: str, action, done: str) -> HttpResponse:
+# What each status change says before it happens (a page, so it works without JS).
+TRANSITIONS = {
+    "publish": {
+        "action": petition_services.petition_publish,
+        "source": Petition.Status.DRAFT,
+        "target": Petition.Status.PUBLISHED,
+        "title": _lazy("Publish this petition?"),
+        "explain": _lazy(
+            "People can sign as soon as it is published, and its public page appears in the "
+            "campaign's list."
+        ),
+        "permanent": _lazy(
+            "This cannot be undone. The title, demands, addressee, short name and ways to "
+            "verify are then fixed for good, because signers sign exactly that text."
+        ),
+        "button": _lazy("Publish"),
+        "danger": False,
+        "done": _lazy("Published: people can sign now."),
+    },
+    "close": {
+        "action": petition_services.petition_close,
+        "source": Petition.Status.PUBLISHED,
+        "target": Petition.Status.CLOSED,
+        "title": _lazy("Close signing?"),
+        "explain": _lazy("Nobody can sign after this; the signatures so far stay counted."),
+        "permanent": _lazy(
+            "This cannot be undone. The signing keys are destroyed, so the petition can never "
+            "be reopened and unused codes stop working."
+        ),
+        "button": _lazy("Close signing"),
+        "danger": True,
+        "done": _lazy("Closed: no more signatures."),
+    },
+    "deliver": {
+        "action": petition_services.petition_mark_delivered,
+        "source": Petition.Status.CLOSED,
+        "target": Petition.Status.DELIVERED,
+        "title": _lazy("Mark as delivered?"),
+        "explain": _lazy(
+            "Record that the petition was handed to the people it is addressed to. The public "
+            "page then says so."
+        ),
+        "permanent": _lazy("This cannot be undone."),
+        "button": _lazy("Mark as delivered"),
+        "danger": False,
+        "done": _lazy("Marked as delivered."),
+    },
+}
+
+
+def _transition_view(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """GET asks for confirmation; POST changes the status, then redirects (POST-redirect-GET).
+
+    A second POST (double click, reload) finds the petition already changed and says so
+    instead of reporting an error.
+    """
     petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    transition = TRANSITIONS[name]
+    if request.method != "POST":
+        if petition.status != transition["source"]:
+            return redirect("staff:petition", slug=petition.slug)
+        context = {
+            "petition": petition,
+            "campaign": petition.campaign,
+            "transition": transition,
+            "cancel_url": reverse("staff:petition", kwargs={"slug": petition.slug}),
+        }
+        return render(request, "organizing/confirm.html", context)
     try:
-        action(petition=petition, actor=request.user)
+        transition["action"](petition=petition, actor=request.user)
     except petition_services.TransitionError:
-        messages.error(request, _("That change is not possible in the petition's current state."))
+        petition.refresh_from_db()
+        if petition.status != transition["target"]:
+            messages.error(
+                request, _("That change is not possible in the petition's current state.")
+            )
         return redirect("staff:petition", slug=petition.slug)
-    messages.success(request, done)
+    messages.success(request, transition["done"])
     return redirect("staff:petition", slug=petition.slug)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def petition_publish(request: HttpRequest, slug: str) -> HttpResponse:
-    return _transition_view(
-        request, slug, petition_services.petition_publish, _("Published: people can sign now.")
-    )
+    return _transition_view(request, slug, "publish")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def petition_close(request: HttpRequest, slug: str) -> HttpResponse:
-    return _transition_view(
-        request, slug, petition_services.petition_close, _("Closed: no more signatures.")
-    )
+    return _transition_view(request, slug, "close")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def petition_deliver(request: HttpRequest, slug: str) -> HttpResponse:
-    return _transition_view(
-        request, slug, petition_services.petition_mark_delivered, _("Marked as delivered.")
-    )
+    return _transition_view(request, slug, "deliver")
+
+
+def petition_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The exact public page of a petition, for its team, before anyone else can see it."""
+    petition, _membership = petition_for_member(request.user, slug)
+    context = public_views.petition_page_context(request, petition)
+    context["preview"] = True
+    response = render(request, "petition/detail.html", context)
+    add_never_cache_headers(response)
+    return response
 
 
 def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
@@ -217,28 +334,46 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("account_signup")
 
 
+CODES_ALREADY_MADE = _lazy(
+    "These codes were already made and shown once; no new codes were made. If the cards "
+    "were not printed, revoke that batch and make new ones."
+)
+
+
 def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
     """Moderators and organizers make single-use code cards. The codes appear once, on the
     page that answers the POST, for printing; only keyed hashes are kept."""
     petition, _membership = petition_for_member(request.user, slug)
+    if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
+        messages.info(request, CODES_ALREADY_MADE)
+        return redirect(url)
     form = CodeBatchForm(request.POST or None, petition=petition)
     if request.method == "POST" and form.is_valid():
         if petition.status != petition.Status.PUBLISHED:
             form.add_error(None, _("Codes can be made only while the petition is open."))
         else:
-            batch, codes = code_batch_create(
-                petition=petition,
-                level=form.cleaned_data["level"],
-                size=form.cleaned_data["size"],
-                label=form.cleaned_data["label"],
-                created_by=request.user,
+            made = {}
+
+            def make_codes() -> str:
+                made["batch"], made["codes"] = code_batch_create(
+                    petition=petition,
+                    level=form.cleaned_data["level"],
+                    size=form.cleaned_data["size"],
+                    label=form.cleaned_data["label"],
+                    created_by=request.user,
+                )
+                return reverse("staff:code_batches", kwargs={"slug": petition.slug})
+
+            submission = submit_once(
+                user=request.user, key=form.cleaned_data["form_key"], action=make_codes
             )
+            if not submission.created:
+                # A reload of the page that showed the codes: nothing new is made.
+                messages.info(request, CODES_ALREADY_MADE)
+                return redirect(submission.url)
             base = settings.COUNTERSIGN_BASE_URL.rstrip("/") + petition.get_absolute_url()
-            response = render(
-                request,
-                "organizing/code_cards.html",
-                {"petition": petition, "batch": batch, "codes": codes, "base_url": base},
-            )
+            context = {"petition": petition, "base_url": base, **made}
+            response = render(request, "organizing/code_cards.html", context)
             add_never_cache_headers(response)
             return response
     context = {
@@ -252,15 +387,42 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "organizing/code_batches.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def code_batch_revoke_view(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     petition, _membership = petition_for_member(request.user, slug)
     batch = get_object_or_404(petition.code_batches, pk=batch_id)
+    back = reverse("staff:code_batches", kwargs={"slug": petition.slug})
+    if batch.revoked_at is not None:
+        return redirect(back)
+    if request.method != "POST":
+        unused = batch.codes.filter(used=False).count()
+        transition = {
+            "title": _("Revoke this batch of codes?"),
+            "explain": ngettext(
+                "Its %(count)d unused code stops working at once (for a stack of cards that "
+                "went missing, for example). Signatures already made stay counted.",
+                "Its %(count)d unused codes stop working at once (for a stack of cards that "
+                "went missing, for example). Signatures already made stay counted.",
+                unused,
+            )
+            % {"count": unused},
+            "permanent": _("This cannot be undone: revoked codes never work again."),
+            "button": _("Revoke the batch"),
+            "danger": True,
+        }
+        context = {
+            "petition": petition,
+            "campaign": petition.campaign,
+            "transition": transition,
+            "batch": batch,
+            "cancel_url": back,
+        }
+        return render(request, "organizing/confirm.html", context)
     unused = code_batch_revoke(batch=batch, actor=request.user)
     messages.success(
         request, _("Batch revoked: %(count)d unused codes no longer work.") % {"count": unused}
     )
-    return redirect("staff:code_batches", slug=petition.slug)
+    return redirect(back)
 
 
 AUDIT_PAGE_SIZE = 100

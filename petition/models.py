@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from organizing.models import SLUG_REGEX, Campaign
+from organizing.models import SLUG_MESSAGE, SLUG_REGEX, Campaign
 
 MAX_GOAL = 10_000_000
 
@@ -58,23 +58,30 @@ class Petition(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(slug__regex=SLUG_REGEX), name="petition_petition_slug_format"
+                condition=Q(slug__regex=SLUG_REGEX),
+                name="petition_petition_slug_format",
+                violation_error_message=SLUG_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "published", "closed", "delivered"]),
                 name="petition_petition_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(goal__gte=1, goal__lte=MAX_GOAL), name="petition_petition_goal_range"
+                condition=Q(goal__gte=1, goal__lte=MAX_GOAL),
+                name="petition_petition_goal_range",
+                violation_error_message=_("The goal must be between 1 and 10,000,000."),
             ),
             models.CheckConstraint(
                 condition=Q(accepts_work_email=True)
                 | Q(accepts_in_person=True)
                 | Q(accepts_flyer=True),
                 name="petition_petition_accepts_a_level",
+                violation_error_message=_("Accept at least one way for signers to verify."),
             ),
             models.CheckConstraint(
-                condition=~Q(title=""), name="petition_petition_title_not_empty"
+                condition=~Q(title=""),
+                name="petition_petition_title_not_empty",
+                violation_error_message=_("Give the petition a title."),
             ),
             # A petition that was ever published has its publication time; a draft has none.
             models.CheckConstraint(

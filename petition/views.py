@@ -31,8 +31,13 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_object_or_404(selectors.public_petitions(), slug=slug)
+    return render(request, "petition/detail.html", petition_page_context(request, petition))
+
+
+def petition_page_context(request: HttpRequest, petition) -> dict:
+    """The public page's context; the staff preview of a draft renders the same page."""
     counts = selectors.petition_counts(petition)
-    context = {
+    return {
         "petition": petition,
         "counts": counts,
         # How each signature was verified: the count a decision-maker can trust (P4).
@@ -41,7 +46,6 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         # Computed per request in memory; the address is neither stored nor logged (P6).
         "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),
     }
-    return render(request, "petition/detail.html", context)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

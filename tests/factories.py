@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -71,3 +73,8 @@ class PetitionFactory(factory.django.DjangoModelFactory):
         published = factory.Trait(
             status=Petition.Status.PUBLISHED, published_at=factory.Faker("date_time", tzinfo=None)
         )
+
+
+def form_key() -> str:
+    """A fresh key for a staff form that creates something (organizing/idempotency.py)."""
+    return str(uuid.uuid4())

@@ -41,6 +41,7 @@ STAFF_URLS = [
     StaffUrl("audit_export", "campaign", organizer_only=True),
     StaffUrl("petition", "petition"),
     StaffUrl("petition_edit", "petition", organizer_only=True),
+    StaffUrl("petition_preview", "petition"),
     StaffUrl("petition_publish", "petition", method="post", organizer_only=True),
     StaffUrl("petition_close", "petition", method="post", organizer_only=True),
     StaffUrl("petition_deliver", "petition", method="post", organizer_only=True),

@@ -49,3 +49,11 @@ COUNTERSIGN_KEY_BITS = 2048
 COUNTERSIGN_RATE_LIMITS = {
     action: (10_000, 600) for action in ("email_codes", "credentials", "signatures", "withdrawals")
 }
+
+# Test-only assets served same-origin under /static/test-assets/ so that the Chromium tests
+# can load axe-core with the Content-Security-Policy still enforced (`make test` runs
+# `npm ci` first). Production settings never list this folder.
+STATICFILES_DIRS = [
+    *STATICFILES_DIRS,  # noqa: F405
+    ("test-assets", BASE_DIR / "node_modules" / "axe-core"),  # noqa: F405
+]

@@ -50,3 +50,35 @@ def page(browser):
     page.on("pageerror", lambda exc: page.problems.append(str(exc)))
     yield page
     context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    """A desktop-sized context for staff pages, collecting problems like `page`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.problems = []
+    page.on(
+        "console",
+        lambda msg: (
+            page.problems.append(msg.text)
+            if msg.type == "error" or "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
+    yield page
+    context.close()
+
+
+def sign_in(page, live_server, user) -> None:
+    """Give the browser a staff session for `user` (who has MFA) without the login pages;
+    the login itself has its own journey test."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from petition.credentials import code_batch_create
 from petition.models import Signature
 from petition.services import petition_publish
+from tests.browser.axe import assert_accessible
 from tests.factories import PetitionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,13 +27,16 @@ def test_scan_sign_withdraw(live_server, page):
     expect(page.locator("#sign-steps")).to_be_visible()
     assert "#code" not in page.url  # the script drops the fragment from history
     expect(page.locator("#code-input")).to_have_value(code)
+    assert_accessible(page, "code step")
     page.locator("#code-submit").click()
 
     expect(page.locator("#step-credential")).to_be_visible()
+    assert_accessible(page, "credential step")
     page.locator("#comment").fill("For all of us on floor 3")
     page.locator("#sign-now").click()
     expect(page.locator("#step-done")).to_be_visible()
     expect(page.locator("[data-count]").first).to_have_text("1")
+    assert_accessible(page, "signed")
     token = page.input_value("#receipt-token")
     assert len(token) == 43
     signature = Signature.objects.get(petition=petition)
@@ -41,6 +45,7 @@ def test_scan_sign_withdraw(live_server, page):
     page.locator("#withdraw").click()
     page.locator("#withdraw-confirm").click()
     expect(page.locator("#step-withdrawn")).to_be_visible()
+    assert_accessible(page, "withdrawn")
     expect(page.locator("[data-count]").first).to_have_text("0")
     signature.refresh_from_db()
     assert signature.withdrawn

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from organizing.models import Campaign, Membership, Role
+from tests.factories import form_key
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +15,7 @@ def test_creator_of_a_campaign_becomes_its_organizer(client, outsider):
     response = client.post(
         reverse("staff:campaign_create"),
         {
+            "form_key": form_key(),
             "name": "Night shift",
             "slug": "night-shift",
             "employer_name": "Example Corp",
@@ -39,7 +41,7 @@ def test_creator_of_a_campaign_becomes_its_organizer(client, outsider):
 )
 def test_campaign_form_rejects_bad_input(client, outsider, field, value):
     client.force_login(outsider)
-    data = {"name": "N", "slug": "n", "employer_name": "E", field: value}
+    data = {"form_key": form_key(), "name": "N", "slug": "n", "employer_name": "E", field: value}
     before = Campaign.objects.count()
     response = client.post(reverse("staff:campaign_create"), data)
     assert response.status_code == 200

@@ -12,6 +12,7 @@ from django.urls import reverse
 from petition.credentials import code_hash
 from petition.models import CodeBatch, SigningCode
 from petition.services import petition_publish
+from tests.factories import form_key
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,9 @@ def open_petition(draft_petition):
 def test_moderator_makes_codes_shown_once_and_stored_hashed(client, moderator, open_petition):
     client.force_login(moderator)
     url = reverse("staff:code_batches", kwargs={"slug": open_petition.slug})
-    response = client.post(url, {"level": "in_person", "size": "4", "label": "floor 3"})
+    response = client.post(
+        url, {"level": "in_person", "size": "4", "label": "floor 3", "form_key": form_key()}
+    )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     codes = re.findall(r'<code class="code">([0-9A-Z-]{11})</code>', response.content.decode())
@@ -39,7 +42,7 @@ def test_moderator_makes_codes_shown_once_and_stored_hashed(client, moderator, o
 def test_code_form_rejects_a_level_the_petition_does_not_take(client, moderator, open_petition):
     client.force_login(moderator)
     url = reverse("staff:code_batches", kwargs={"slug": open_petition.slug})
-    response = client.post(url, {"level": "flyer", "size": "4"})
+    response = client.post(url, {"level": "flyer", "size": "4", "form_key": form_key()})
     assert "level" in response.context["form"].errors
     assert not CodeBatch.objects.exists()
 
@@ -48,7 +51,7 @@ def test_revoking_a_batch(client, moderator, open_petition):
     client.force_login(moderator)
     client.post(
         reverse("staff:code_batches", kwargs={"slug": open_petition.slug}),
-        {"level": "in_person", "size": "2"},
+        {"level": "in_person", "size": "2", "form_key": form_key()},
     )
     batch = CodeBatch.objects.get()
     response = client.post(

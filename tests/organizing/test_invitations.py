@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from organizing.models import Invitation, Membership, Role, User
 from organizing.services import invitation_create
+from tests.factories import form_key
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_organizer_invites_and_the_invitee_joins_the_campaign(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("staff:invitation_create", kwargs={"slug": campaign.slug}),
-            {"email": "New.Mod@Example.com", "role": Role.MODERATOR},
+            {"email": "New.Mod@Example.com", "role": Role.MODERATOR, "form_key": form_key()},
         )
     assert response.status_code == 302
     assert mail.outbox[-1].to == ["new.mod@example.com"]
@@ -114,7 +115,7 @@ def test_invitation_form_rejects_a_bad_address(client, organizer, campaign):
     client.force_login(organizer)
     response = client.post(
         reverse("staff:invitation_create", kwargs={"slug": campaign.slug}),
-        {"email": "not-an-address", "role": Role.MODERATOR},
+        {"email": "not-an-address", "role": Role.MODERATOR, "form_key": form_key()},
     )
     assert response.status_code == 400
     assert "email" in response.context["invite_form"].errors

@@ -14,7 +14,7 @@ from petition.services import (
     petition_publish,
     petition_update,
 )
-from tests.factories import PetitionFactory
+from tests.factories import PetitionFactory, form_key
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,14 @@ def test_organizer_form_reports_bad_input_and_changes_nothing(client, organizer,
     url = reverse("staff:petition_create", kwargs={"slug": campaign.slug})
     response = client.post(
         url,
-        {"title": "", "slug": "Bad Slug!", "demands": "x", "addressed_to": "", "goal": "0"},
+        {
+            "form_key": form_key(),
+            "title": "",
+            "slug": "Bad Slug!",
+            "demands": "x",
+            "addressed_to": "",
+            "goal": "0",
+        },
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
@@ -102,6 +109,7 @@ def test_organizer_creates_and_publishes_through_the_pages(client, organizer, ca
     response = client.post(
         reverse("staff:petition_create", kwargs={"slug": campaign.slug}),
         {
+            "form_key": form_key(),
             "title": "Four-day week",
             "slug": "four-day-week",
             "demands": "- Fridays off",
@@ -118,8 +126,21 @@ def test_organizer_creates_and_publishes_through_the_pages(client, organizer, ca
     assert client.get(petition.get_absolute_url()).status_code == 200
 
 
-def test_publishing_a_published_petition_says_so(client, organizer, published_petition):
+def test_publishing_twice_publishes_once_without_an_error(client, organizer, draft_petition):
     client.force_login(organizer)
-    url = reverse("staff:petition_publish", kwargs={"slug": published_petition.slug})
+    url = reverse("staff:petition_publish", kwargs={"slug": draft_petition.slug})
+    client.post(url)
+    response = client.post(url, follow=True)  # a double click or a reload
+    assert b"not possible in the petition" not in response.content
+    draft_petition.refresh_from_db()
+    assert draft_petition.status == Petition.Status.PUBLISHED
+    assert draft_petition.keys.count() == len(draft_petition.levels)
+
+
+def test_closing_a_draft_says_it_is_not_possible(client, organizer, draft_petition):
+    client.force_login(organizer)
+    url = reverse("staff:petition_close", kwargs={"slug": draft_petition.slug})
     response = client.post(url, follow=True)
     assert b"not possible in the petition" in response.content
+    draft_petition.refresh_from_db()
+    assert draft_petition.status == Petition.Status.DRAFT
