@@ -15,6 +15,7 @@ from organizing.audit import audit_record
 from organizing.models import AuditAction, AuditEntry, AuditLogIsAppendOnly, Invitation
 from petition.models import CodeBatch
 from petition.services import petition_publish
+from tests.factories import form_key
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +112,7 @@ def test_staff_actions_through_the_pages_are_recorded_with_their_actor(
     client.force_login(organizer)
     client.post(
         reverse("staff:invitation_create", kwargs={"slug": campaign.slug}),
-        {"email": "new@organizers.example", "role": "moderator"},
+        {"email": "new@organizers.example", "role": "moderator", "form_key": form_key()},
     )
     for name in ("petition_publish", "petition_close", "petition_deliver"):
         client.post(reverse(f"staff:{name}", kwargs={"slug": draft_petition.slug}))
@@ -153,7 +154,7 @@ def test_code_batches_made_and_revoked_are_recorded(client, moderator, draft_pet
     client.force_login(moderator)
     client.post(
         reverse("staff:code_batches", kwargs={"slug": petition.slug}),
-        {"level": "in_person", "size": "12"},
+        {"level": "in_person", "size": "12", "form_key": form_key()},
     )
     batch = CodeBatch.objects.get()
     client.post(
