@@ -13,7 +13,7 @@ DEPLOY_ENV := DJANGO_SECRET_KEY=check-deploy-dummy-0f9c1d7e5b3a2c4e6f8a0b1c3d5e7
 	COUNTERSIGN_BASE_URL=https://petition.example.org \
 	COUNTERSIGN_KEY_ENCRYPTION_KEY=check-deploy-dummy-key-encryption-key
 
-.PHONY: run test setup lint format services clean
+.PHONY: run run-phone test setup lint format services clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,6 +32,11 @@ run: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
 	@echo "Serving http://127.0.0.1:8000/  (staff: http://127.0.0.1:8000/staff/)"
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# The demo over https on the LAN (self-signed certificate), to sign from a real phone.
+run-phone: $(STAMP)
+	mkdir -p var
+	$(PY) scripts/run_phone.py
 
 services:
 	scripts/services.sh

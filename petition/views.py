@@ -6,6 +6,7 @@ another host; tests assert both. Templates for them extend `petition/base_public
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -17,7 +18,15 @@ from .models import Level
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "petition/home.html", {"campaigns": selectors.public_campaigns()})
+    # Each campaign with its public petitions, so a petition is one tap from the home page.
+    campaigns = selectors.public_campaigns().prefetch_related(
+        Prefetch(
+            "petitions",
+            queryset=selectors.public_petitions().order_by("-published_at"),
+            to_attr="public_petitions",
+        )
+    )
+    return render(request, "petition/home.html", {"campaigns": campaigns})
 
 
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:

@@ -113,7 +113,9 @@ else:
 
 # Celery reads every CELERY_* setting through config/celery_app.py.
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# "memory://localhost/" rather than "memory://": kombu warns about a missing host name
+# otherwise, and that warning printed beside the mailed code in `make run`.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 # No broker configured: run tasks in-process, which is what the embedded default wants.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
