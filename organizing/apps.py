@@ -10,3 +10,4 @@ class OrganizingConfig(AppConfig):
         from config import checks  # noqa: F401  (registers the production checks)
 
         from . import signals  # noqa: F401
+        from .milestones import receivers  # noqa: F401

@@ -340,3 +340,14 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return str(self.key)
+
+
+# The milestone outbox lives in its own package (organizing/milestones/) but belongs to this
+# app; importing it here registers its models with Django.
+from .milestones.models import (  # noqa: E402, F401
+    Delivery,
+    MilestonePlan,
+    Notice,
+    NotificationPreference,
+    Webhook,
+)

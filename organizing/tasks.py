@@ -9,6 +9,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from .milestones.tasks import (  # noqa: F401  (registered with the worker from here)
+    deadlines_run,
+    delivery_send,
+    digests_record,
+    milestones_check,
+    milestones_sweep,
+)
 from .models import Invitation
 
 

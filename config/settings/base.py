@@ -8,6 +8,7 @@ local-memory cache: `make run` needs nothing else. Production sets the variables
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +130,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Periodic tasks (`celery -A config beat`). Each is safe to run twice at once.
+CELERY_BEAT_SCHEDULE = {
+    # Resend what a lost task, a broker outage or a killed worker left undelivered.
+    "milestones-sweep": {
+        "task": "organizing.milestones.tasks.milestones_sweep",
+        "schedule": env.int("COUNTERSIGN_SWEEP_SECONDS", default=60),
+    },
+    "daily-digests": {
+        "task": "organizing.milestones.tasks.digests_record",
+        "schedule": crontab(hour=env.int("COUNTERSIGN_DIGEST_HOUR", default=7), minute=0),
+    },
+    "deadlines": {
+        "task": "organizing.milestones.tasks.deadlines_run",
+        "schedule": crontab(minute=5),
+    },
+}
 
 # --- Email ----------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
@@ -287,3 +304,18 @@ COUNTERSIGN_RATE_LIMITS = {
         "withdrawals": 30,
     }.items()
 }
+
+# --- Milestone notices (organizing/milestones) ------------------------------------------
+# A sender holds a delivery this long; longer than the send task's hard time limit (60 s),
+# so a killed worker's claim expires and the sweep hands the delivery to another.
+COUNTERSIGN_DELIVERY_LEASE_SECONDS = env.int("COUNTERSIGN_DELIVERY_LEASE_SECONDS", default=90)
+# Retries: exponential backoff from the base, capped, then the delivery is marked failed.
+COUNTERSIGN_DELIVERY_RETRY_BASE_SECONDS = env.int(
+    "COUNTERSIGN_DELIVERY_RETRY_BASE_SECONDS", default=30
+)
+COUNTERSIGN_DELIVERY_RETRY_MAX_SECONDS = env.int(
+    "COUNTERSIGN_DELIVERY_RETRY_MAX_SECONDS", default=3600
+)
+COUNTERSIGN_DELIVERY_MAX_ATTEMPTS = env.int("COUNTERSIGN_DELIVERY_MAX_ATTEMPTS", default=12)
+# Webhooks never reach private, link-local or loopback addresses; tests turn loopback on.
+COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK = env.bool("COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK", default=False)

@@ -1,0 +1,180 @@
+"""The two ways a notice leaves the server: SMTP, and an HTTP(S) POST to a webhook.
+
+Webhooks are the classic server-side request forgery door, so the address is checked on
+the socket actually connected, not on a name looked up earlier: the name is resolved once,
+each address is checked, the connection goes to that address, and the peer address of the
+connected socket is checked again before a byte is sent. TLS still verifies the certificate
+against the host name (SNI), so pinning the address weakens nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from petition.keys import server_secret
+
+WEBHOOK_TIMEOUT = 10  # seconds per connect, send and read; the task's limit bounds the total
+SIGNATURE_HEADER = "X-Countersign-Signature"
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+class DeliveryError(Exception):
+    """A send failed in a way worth retrying later (server down, 5xx, timeout)."""
+
+
+class UnsafeAddress(DeliveryError):
+    """The webhook's host resolves to, or connected to, an address we never call."""
+
+
+# --- email ------------------------------------------------------------------------------
+
+
+def send_email(*, to: str, subject: str, body: str, message_id: str) -> None:
+    """One message over SMTP. The Message-ID is derived from the delivery, so in the one
+    window no outbox can close (the server accepted, the worker died before recording it)
+    a second copy carries the same id and mail clients show it once."""
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        to=[to],
+        headers={"Message-ID": message_id},
+        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+    )
+    try:
+        message.send()
+    except (OSError, ssl.SSLError) as exc:  # smtplib errors are OSErrors
+        raise DeliveryError(f"SMTP: {type(exc).__name__}") from exc
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+def webhook_secret(salt: str) -> bytes:
+    return hmac.new(server_secret(b"webhooks"), salt.encode(), hashlib.sha256).digest()
+
+
+def webhook_secret_text(salt: str) -> str:
+    """The secret as the organizer copies it into their receiver."""
+    return "whsec_" + webhook_secret(salt).hex()
+
+
+def signature_header(secret_text: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix time>,v1=<hex HMAC-SHA256 over "<t>.<body>">` (docs/operations.md)."""
+    signed = str(timestamp).encode() + b"." + body
+    digest = hmac.new(secret_text.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def address_allowed(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return settings.COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK
+    # is_global excludes private, link-local (cloud metadata at 169.254.169.254), shared
+    # (100.64/10), reserved, documentation and unspecified ranges.
+    return ip.is_global and not ip.is_multicast
+
+
+def url_problem(url: str) -> str | None:
+    """Why this URL can never be a webhook, judged without a network lookup (a form uses
+    it); `None` if it may be. The address check on connection still applies."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "malformed"
+    if parts.scheme not in ("https", "http"):
+        return "scheme"
+    if parts.scheme == "http" and settings.COUNTERSIGN_PRODUCTION:
+        return "scheme"
+    if not parts.hostname or parts.username or parts.password:
+        return "host"
+    if port is not None and not 0 < port < 65536:
+        return "malformed"
+    try:
+        literal = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return None
+    return None if address_allowed(str(literal)) else "address"
+
+
+def _connect(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DeliveryError("webhook host does not resolve") from exc
+    refused: Exception | None = None
+    for family, socktype, proto, _name, sockaddr in infos:
+        if not address_allowed(sockaddr[0]):
+            refused = refused or UnsafeAddress("webhook host resolves to a non-public address")
+            continue
+        sock = socket.socket(family, socktype, proto)
+        sock.settimeout(WEBHOOK_TIMEOUT)
+        try:
+            sock.connect(sockaddr)
+            if not address_allowed(sock.getpeername()[0]):
+                raise UnsafeAddress("connected to a non-public address")
+        except UnsafeAddress as exc:
+            sock.close()
+            refused = exc
+            continue
+        except OSError as exc:
+            sock.close()
+            refused = DeliveryError(f"webhook connection failed: {type(exc).__name__}")
+            continue
+        return sock
+    raise refused or DeliveryError("webhook host has no address")
+
+
+def post_webhook(*, url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST `body` to `url`; returns the status code, raises DeliveryError unless 2xx.
+    Redirects are not followed (a redirect could point anywhere)."""
+    problem = url_problem(url)
+    if problem:
+        raise UnsafeAddress(f"webhook URL refused ({problem})")
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    sock = _connect(parts.hostname, port)
+    try:
+        if https:
+            context = ssl.create_default_context()
+            sock = context.wrap_socket(sock, server_hostname=parts.hostname)
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=WEBHOOK_TIMEOUT)
+        connection.sock = sock  # already connected to the checked address
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(MAX_RESPONSE_BYTES)
+        status = response.status
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryError(f"webhook: {type(exc).__name__}") from exc
+    finally:
+        sock.close()
+    if not 200 <= status < 300:
+        raise DeliveryError(f"webhook answered HTTP {status}")
+    return status
+
+
+def webhook_headers(*, salt: str, body: bytes, delivery_id: int) -> dict[str, str]:
+    timestamp = int(time.time())
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "Countersign-Webhook/1",
+        SIGNATURE_HEADER: signature_header(webhook_secret_text(salt), timestamp, body),
+        # Lets a receiver drop a repeat in the one window the outbox cannot close.
+        "X-Countersign-Delivery": str(delivery_id),
+    }

@@ -1,0 +1,165 @@
+"""Reads for the petition dashboard, the digest and the messages."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+
+from petition.models import Level, Petition, Signature
+from petition.selectors import petition_counts
+
+from .models import DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
+from .thresholds import crossed
+
+
+def absolute(path: str) -> str:
+    return settings.COUNTERSIGN_BASE_URL.rstrip("/") + path
+
+
+def petition_links(petition: Petition) -> dict[str, str]:
+    return {
+        "public": absolute(petition.get_absolute_url()),
+        "staff": absolute(reverse("staff:petition", kwargs={"slug": petition.slug})),
+    }
+
+
+def plan_for(petition: Petition) -> MilestonePlan:
+    """The petition's plan, unsaved defaults if the organizers never changed it."""
+    return MilestonePlan.objects.filter(petition=petition).first() or MilestonePlan(
+        petition=petition
+    )
+
+
+def upcoming_thresholds(petition: Petition, total: int, count: int = 3) -> list[int]:
+    plan = plan_for(petition)
+    horizon = max(total * 4, petition.goal, 1_000)
+    ahead = crossed(
+        previous=max(total, plan.high_water),
+        current=horizon,
+        goal=petition.goal,
+        use_ladder=plan.use_default_ladder,
+        use_goal_percentages=plan.use_goal_percentages,
+        extra=plan.extra_thresholds,
+    )
+    return ahead[:count]
+
+
+def count_history(petition: Petition) -> list[tuple[date, int]]:
+    """Cumulative published total per day.
+
+    TODO(publication): replaced by petition.selectors.petition_count_history once
+    publication batches are on main; until then, dates of active signatures.
+    """
+    per_day = Counter(
+        Signature.objects.filter(petition=petition, withdrawn=False).values_list(
+            "signed_on", flat=True
+        )
+    )
+    total = 0
+    series = []
+    for day in sorted(per_day):
+        total += per_day[day]
+        series.append((day, total))
+    return series
+
+
+@dataclass
+class MilestoneRow:
+    notice: Notice
+    sent: int
+    pending: int
+    failed: int
+
+    @property
+    def state(self) -> str:
+        if self.failed:
+            return DeliveryState.FAILED
+        if self.pending:
+            return DeliveryState.PENDING
+        return DeliveryState.SENT
+
+
+def milestones_hit(petition: Petition) -> list[MilestoneRow]:
+    notices = (
+        Notice.objects.filter(petition=petition, kind=NoticeKind.MILESTONE)
+        .annotate(
+            sent=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
+            pending=Count("deliveries", filter=Q(deliveries__state=DeliveryState.PENDING)),
+            failed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
+        )
+        .order_by("-threshold")
+    )
+    return [MilestoneRow(n, n.sent, n.pending, n.failed) for n in notices]
+
+
+def campaign_webhooks(campaign) -> QuerySet[Webhook]:
+    return campaign.webhooks.annotate(
+        sent=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
+        failed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
+    ).order_by("created_at")
+
+
+# --- hooks for the other parts of the digest --------------------------------------------
+
+
+def flyer_scans(petition: Petition) -> int | None:
+    """Total flyer scans of the petition, or None where flyer batches do not exist.
+
+    Hook for the flyers part (organizing/flyers): return the aggregate scan count here and
+    the digest and dashboard show it; they hide the line while this is None.
+    """
+    return None
+
+
+def moderation_items_waiting(petition: Petition) -> int | None:
+    """Comments and names waiting for review, or None where moderation does not exist.
+
+    Hook for the moderation part: return the queue length here and the digest shows it.
+    """
+    return None
+
+
+# --- digest -----------------------------------------------------------------------------
+
+
+def digest_data(petition: Petition, previous: Notice | None) -> dict:
+    counts = petition_counts(petition)
+    before = (previous.data.get("counts") if previous else None) or {}
+    change = {key: counts[key] - int(before.get(key, 0)) for key in counts}
+    milestones = Notice.objects.filter(petition=petition, kind=NoticeKind.MILESTONE)
+    if previous is not None:
+        milestones = milestones.filter(created_at__gt=previous.created_at)
+    data = {
+        "counts": counts,
+        "change": change,
+        "goal": petition.goal,
+        "milestones": sorted(milestones.values_list("threshold", flat=True)),
+    }
+    scans = flyer_scans(petition)
+    if scans is not None:
+        before_scans = int((previous.data.get("flyer_scans") if previous else 0) or 0)
+        data["flyer_scans"] = scans
+        data["flyer_scans_change"] = scans - before_scans
+    waiting = moderation_items_waiting(petition)
+    if waiting is not None:
+        data["moderation_waiting"] = waiting
+    return data
+
+
+def digest_is_news(data: dict) -> bool:
+    return bool(
+        any(data["change"].values())
+        or data["milestones"]
+        or data.get("flyer_scans_change")
+        or data.get("moderation_waiting")
+    )
+
+
+def level_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(label, count) per level, in the order the public page shows them."""
+    return [(label, counts.get(value, 0)) for value, label in Level.choices]

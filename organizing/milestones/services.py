@@ -1,0 +1,285 @@
+"""Writes of the milestone outbox: record notices and their deliveries (unique inserts),
+claim a delivery (conditional UPDATE with a lease), finish it; plus the staff settings."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from petition.models import MAX_GOAL, Petition
+from petition.selectors import petition_counts
+
+from ..models import Campaign, Membership, Role, User
+from . import thresholds
+from .models import (
+    Channel,
+    Delivery,
+    DeliveryState,
+    MilestonePlan,
+    Notice,
+    NoticeKind,
+    NoticeMode,
+    NotificationPreference,
+    Webhook,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- who hears what ---------------------------------------------------------------------
+
+
+def default_mode(role: str) -> str:
+    # Organizers asked for the petition; moderators hand out codes and opt in to more.
+    return NoticeMode.INSTANT if role == Role.ORGANIZER else NoticeMode.NONE
+
+
+def email_recipients(campaign: Campaign, *, modes: Iterable[str], roles=None) -> list[User]:
+    """Members of the campaign whose (explicit or default) preference is in `modes` with
+    email on."""
+    modes = set(modes)
+    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(campaign=campaign)}
+    members = Membership.objects.filter(campaign=campaign, user__is_active=True).select_related(
+        "user"
+    )
+    if roles is not None:
+        members = members.filter(role__in=roles)
+    chosen = []
+    for membership in members.order_by("user_id"):
+        pref = prefs.get(membership.user_id)
+        mode = pref.mode if pref else default_mode(membership.role)
+        email = pref.email if pref else True
+        if email and mode in modes:
+            chosen.append(membership.user)
+    return chosen
+
+
+# --- recording notices ------------------------------------------------------------------
+
+
+def _notice_create(*, petition: Petition, kind: str, data: dict, **key) -> Notice | None:
+    """Insert under the unique key; None if that notice exists already. The callers hold
+    the petition's plan lock, so this is the database's word on a race, not the only one."""
+    try:
+        with transaction.atomic():
+            return Notice.objects.create(petition=petition, kind=kind, data=data, **key)
+    except IntegrityError:
+        return None
+
+
+def _deliveries_create(
+    notice: Notice, users: Iterable[User], webhooks: Iterable[Webhook]
+) -> list[int]:
+    """The outbox rows of a new notice, sent after commit (and by the sweep if that fails)."""
+    now = timezone.now()
+    rows = [
+        Delivery(notice=notice, channel=Channel.EMAIL, recipient=user, next_attempt_at=now)
+        for user in users
+    ] + [
+        Delivery(notice=notice, channel=Channel.WEBHOOK, webhook=hook, next_attempt_at=now)
+        for hook in webhooks
+    ]
+    ids = [row.pk for row in Delivery.objects.bulk_create(rows)]
+    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return ids
+
+
+def enqueue_deliveries(ids: Iterable[int]) -> None:
+    from .tasks import delivery_send, enqueue
+
+    for delivery_id in ids:
+        enqueue(delivery_send, delivery_id)
+
+
+def _lock_plan(petition_id) -> MilestonePlan:
+    MilestonePlan.objects.get_or_create(petition_id=petition_id)
+    # One check at a time per petition: two publication runs (or a run and the sweep)
+    # queue here instead of both reading the same high-water mark.
+    return (
+        MilestonePlan.objects.select_for_update()
+        .select_related("petition")
+        .get(petition_id=petition_id)
+    )
+
+
+@transaction.atomic
+def milestones_check(*, petition_id) -> list[Notice]:
+    """Record a notice for every threshold the published total crossed since the last
+    check, with its deliveries, and raise the goal if the petition asks for it."""
+    plan = _lock_plan(petition_id)
+    petition = plan.petition
+    counts = petition_counts(petition)
+    total = counts["total"]
+    crossed = thresholds.crossed(
+        previous=plan.high_water,
+        current=total,
+        goal=petition.goal,
+        use_ladder=plan.use_default_ladder,
+        use_goal_percentages=plan.use_goal_percentages,
+        extra=plan.extra_thresholds,
+    )
+    notices = []
+    instant_users = email_recipients(petition.campaign, modes=[NoticeMode.INSTANT])
+    webhooks = list(Webhook.objects.filter(campaign=petition.campaign, active=True))
+    for threshold in crossed:
+        data = {"total": total, "goal": petition.goal, "counts": counts}
+        notice = _notice_create(
+            petition=petition, kind=NoticeKind.MILESTONE, threshold=threshold, data=data
+        )
+        if notice is None:
+            continue  # recorded before: delivered or on its way, never a second time
+        _deliveries_create(notice, instant_users, webhooks)
+        notices.append(notice)
+    if total > plan.high_water:
+        MilestonePlan.objects.filter(pk=plan.pk).update(high_water=total)
+    if plan.raise_goal_when_reached and total >= petition.goal and petition.goal < MAX_GOAL:
+        # Conditional on the goal we read: an organizer's edit in between wins.
+        Petition.objects.filter(pk=petition.pk, goal=petition.goal).update(
+            goal=thresholds.next_goal(total, MAX_GOAL), updated_at=timezone.now()
+        )
+    return notices
+
+
+@transaction.atomic
+def digest_record(*, petition: Petition, day: date) -> Notice | None:
+    """The daily digest of `day` for one petition: counts by level now and the change since
+    the previous digest, milestones reached since, items waiting. Nothing to say, no mail."""
+    from . import selectors
+
+    _lock_plan(petition.pk)
+    previous = (
+        Notice.objects.filter(petition=petition, kind=NoticeKind.DIGEST, day__lt=day)
+        .order_by("-day")
+        .first()
+    )
+    data = selectors.digest_data(petition, previous)
+    notice = _notice_create(petition=petition, kind=NoticeKind.DIGEST, day=day, data=data)
+    if notice is not None and selectors.digest_is_news(data):
+        users = email_recipients(petition.campaign, modes=[NoticeMode.INSTANT, NoticeMode.DIGEST])
+        _deliveries_create(notice, users, [])
+    return notice
+
+
+@transaction.atomic
+def deadline_reminder_record(*, petition: Petition) -> Notice | None:
+    _lock_plan(petition.pk)
+    counts = petition_counts(petition)
+    notice = _notice_create(
+        petition=petition,
+        kind=NoticeKind.DEADLINE_REMINDER,
+        day=petition.deadline,
+        data={"total": counts["total"], "goal": petition.goal, "counts": counts},
+    )
+    if notice is None:
+        return None
+    users = email_recipients(
+        petition.campaign,
+        modes=[NoticeMode.INSTANT, NoticeMode.DIGEST],
+        roles=[Role.ORGANIZER],
+    )
+    _deliveries_create(notice, users, [])
+    return notice
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.COUNTERSIGN_DELIVERY_LEASE_SECONDS)
+
+
+def delivery_claim(*, delivery_id: int) -> Delivery | None:
+    """Take the delivery for sending, or None if it is sent, given up, not due yet or held
+    by another sender whose lease has not expired. One UPDATE decides: two workers (or a
+    task and the sweep) cannot both win."""
+    now = timezone.now()
+    won = (
+        Delivery.objects.filter(
+            pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + _lease(), attempts=F("attempts") + 1)
+    )
+    if not won:
+        return None
+    return Delivery.objects.select_related(
+        "notice__petition__campaign", "recipient", "webhook"
+    ).get(pk=delivery_id)
+
+
+def delivery_mark_sent(*, delivery: Delivery) -> bool:
+    return bool(
+        Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
+            state=DeliveryState.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+        )
+    )
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with full jitter, capped: base·2^(n-1), at most the cap."""
+    base = settings.COUNTERSIGN_DELIVERY_RETRY_BASE_SECONDS
+    cap = settings.COUNTERSIGN_DELIVERY_RETRY_MAX_SECONDS
+    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (not a secret)
+
+
+def delivery_mark_failed(*, delivery: Delivery, error: str) -> float | None:
+    """Release the lease and schedule the next attempt; returns its delay in seconds, or
+    None once the attempts are used up (the row is then `failed`, shown on the dashboard)."""
+    if delivery.attempts >= settings.COUNTERSIGN_DELIVERY_MAX_ATTEMPTS:
+        Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
+            state=DeliveryState.FAILED, lease_until=None, last_error=error[:200]
+        )
+        return None
+    delay = retry_delay(delivery.attempts)
+    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
+        lease_until=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        last_error=error[:200],
+    )
+    return delay
+
+
+def deliveries_due(limit: int = 500) -> list[int]:
+    now = timezone.now()
+    return list(
+        Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- deadlines --------------------------------------------------------------------------
+
+
+def petitions_close_past_deadline(*, today: date) -> list[Petition]:
+    """Close every open petition whose last day has passed (which destroys its private
+    keys). Two runs at once: the status transition is conditional, one of them wins."""
+    from petition.services import TransitionError, petition_close
+
+    closed = []
+    for petition in Petition.objects.filter(status=Petition.Status.PUBLISHED, deadline__lt=today):
+        try:
+            closed.append(petition_close(petition=petition))
+        except TransitionError:
+            continue
+    return closed
+
+
+def deadline_reminders_record(*, today: date, days_before: int = 3) -> list[Notice]:
+    notices = []
+    for petition in Petition.objects.filter(
+        status=Petition.Status.PUBLISHED, deadline=today + timedelta(days=days_before)
+    ).select_related("campaign"):
+        notice = deadline_reminder_record(petition=petition)
+        if notice is not None:
+            notices.append(notice)
+    return notices
