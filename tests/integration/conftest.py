@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -31,8 +35,19 @@ def free_port() -> int:
 class Mailbox:
     def __init__(self):
         self.messages: list[tuple[list[str], str]] = []
+        # Set `hold` to an Event to stall the next message until it is set; it is then
+        # answered 451 and not stored, as a server does when its client vanished mid-send.
+        self.hold: threading.Event | None = None
+        self.holding = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold is not None:
+            hold, self.hold = self.hold, None
+            self.holding.set()
+            deadline = time.monotonic() + 60
+            while not hold.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return "451 Requested action aborted: try again later"
         self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf8", "replace")))
         return "250 Message accepted for delivery"
 
@@ -69,66 +84,222 @@ def smtp_server():
     server.stop()
 
 
+def worker_environment(db_settings: dict, broker_url: str, smtp_port: int, **extra) -> dict:
+    """What a worker, beat or benchmark process needs to share the test's database, secrets
+    and mail server (the same SECRET_KEY and key-encryption key derive the same HMAC keys)."""
+    return {
+        **{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}},
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "COUNTERSIGN_KEY_ENCRYPTION_KEY": settings.COUNTERSIGN_KEY_ENCRYPTION_KEY,
+        "DATABASE_URL": (
+            f"postgres://{db_settings['USER']}@{db_settings['HOST']}:{db_settings['PORT']}/"
+            f"{db_settings['NAME']}"
+        ),
+        "REDIS_URL": broker_url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "COUNTERSIGN_BASE_URL": "http://testserver",
+        **extra,
+    }
+
+
+class WorkerProcess:
+    """A `celery worker` process that a test can kill (SIGKILL) and start again."""
+
+    def __init__(self, env: dict, queue: str, log: Path):
+        self.env, self.queue, self.log_path = env, queue, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("a") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=solo",
+                    "--concurrency=1",
+                    "-Q",
+                    self.queue,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-l",
+                    "INFO",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_until_ready(self.process, self.log_path)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def poll(self):
+        return self.process.poll()
+
+    def terminate(self) -> None:
+        self.stop()
+
+    def wait(self, timeout=None):
+        return self.process.wait(timeout=timeout)
+
+
+@contextmanager
+def celery_worker(smtp_server, tmp_path, broker_url: str = BROKER_URL, **extra_env):
+    """Start a worker on a private queue of `broker_url` and point this process's Celery
+    app at it; restore both after."""
+    queue = f"countersign-test-{uuid.uuid4().hex[:12]}"
+    env = worker_environment(
+        connection.settings_dict,
+        broker_url,
+        smtp_server.port,
+        CELERY_TASK_DEFAULT_QUEUE=queue,  # tasks the worker sends itself stay private too
+        **extra_env,
+    )
+    worker = WorkerProcess(env, queue, tmp_path / f"worker-{queue}.log")
+    saved = {
+        k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")
+    }
+    celery_app.conf.update(broker_url=broker_url, task_always_eager=False, task_default_queue=queue)
+    _reset_broker_connections()
+    try:
+        worker.start()
+        yield worker
+    finally:
+        worker.stop()
+        celery_app.conf.update(saved)
+        _reset_broker_connections()
+        assert settings.CELERY_TASK_ALWAYS_EAGER  # the rest of the suite stays in-process
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, smtp_server, tmp_path):
     """A real `celery worker` process on a private Redis queue, using the test database.
 
     The test process sends tasks through the same broker; both sides are restored after.
     """
-    queue = f"countersign-test-{uuid.uuid4().hex[:12]}"
-    db = connection.settings_dict
-    env = {
-        **{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}},
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": BROKER_URL,
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "COUNTERSIGN_BASE_URL": "http://testserver",
-    }
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "INFO",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    saved = {
-        k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")
-    }
-    celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False, task_default_queue=queue)
-    _reset_broker_connections()
-    try:
-        _wait_until_ready(worker, log)
-        worker.log_path = log
+    with celery_worker(smtp_server, tmp_path) as worker:
         yield worker
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        celery_app.conf.update(saved)
-        _reset_broker_connections()
-        assert settings.CELERY_TASK_ALWAYS_EAGER  # the rest of the suite stays in-process
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, for tests that stop the broker.
+    Never the machine's Redis on 6379."""
+
+    def __init__(self, tmp_path: Path):
+        self.port = free_port()
+        self.dir = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that records each POST and answers with the next status
+    from `statuses` (200 once they run out)."""
+
+    def __init__(self):
+        self.requests: list[tuple[dict[str, str], bytes, int]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                receiver.requests.append((dict(self.headers.items()), body, status))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/countersign"
+
+    def accepted(self) -> list[tuple[dict[str, str], bytes, int]]:
+        return [r for r in self.requests if 200 <= r[2] < 300]
+
+    def wait_for(self, accepted: int = 1, timeout: float = 30) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.accepted()) < accepted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.accepted()
+
+
+@pytest.fixture
+def webhook_receiver():
+    receiver = WebhookReceiver()
+    receiver.thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
 
 
 def _reset_broker_connections() -> None:
