@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .milestones import views as milestone_views
 
 app_name = "organizing"
 
@@ -27,6 +28,22 @@ staff_patterns = (
             "p/<slug:slug>/codes/<int:batch_id>/revoke/",
             views.code_batch_revoke_view,
             name="code_batch_revoke",
+        ),
+        path(
+            "p/<slug:slug>/milestones/",
+            milestone_views.petition_milestones,
+            name="petition_milestones",
+        ),
+        path("c/<slug:slug>/webhooks/", milestone_views.webhooks, name="webhooks"),
+        path(
+            "c/<slug:slug>/webhooks/<int:webhook_id>/delete/",
+            milestone_views.webhook_delete,
+            name="webhook_delete",
+        ),
+        path(
+            "c/<slug:slug>/notifications/",
+            milestone_views.notification_settings,
+            name="notification_settings",
         ),
     ],
     "staff",

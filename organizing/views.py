@@ -39,6 +39,7 @@ from .forms import (
     apply_validation_error,
 )
 from .idempotency import earlier_result, submit_once
+from .milestones import selectors as milestone_selectors
 from .models import AuditAction, Role
 
 ORGANIZER = (Role.ORGANIZER,)
@@ -170,6 +171,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "is_organizer": membership.role == Role.ORGANIZER,
         "counts": petition_counts(petition),
         "level_labels": [Level(level).label for level in petition.levels],
+        **milestone_selectors.petition_dashboard(petition),
     }
     return render(request, "organizing/petition_detail.html", context)
 

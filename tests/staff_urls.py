@@ -11,7 +11,7 @@ from django.urls import get_resolver, reverse
 @dataclass(frozen=True)
 class StaffUrl:
     name: str
-    kwarg: str | None  # "campaign", "petition" or "batch": what the URL takes
+    kwarg: str | None  # "campaign", "petition", "batch" or "webhook": what the URL takes
     method: str = "get"
     organizer_only: bool = False
 
@@ -22,6 +22,15 @@ class StaffUrl:
             batch, _codes = code_batch_create(petition=petition, level="in_person", size=1)
             return reverse(
                 f"staff:{self.name}", kwargs={"slug": petition.slug, "batch_id": batch.pk}
+            )
+        if self.kwarg == "webhook":
+            from organizing.models import Webhook
+
+            webhook = Webhook.objects.create(
+                campaign=campaign, url="https://hooks.example.org/countersign"
+            )
+            return reverse(
+                f"staff:{self.name}", kwargs={"slug": campaign.slug, "webhook_id": webhook.pk}
             )
         if self.kwarg == "campaign":
             return reverse(f"staff:{self.name}", kwargs={"slug": campaign.slug})
@@ -47,6 +56,10 @@ STAFF_URLS = [
     StaffUrl("petition_deliver", "petition", method="post", organizer_only=True),
     StaffUrl("code_batches", "petition"),
     StaffUrl("code_batch_revoke", "batch", method="post"),
+    StaffUrl("petition_milestones", "petition", organizer_only=True),
+    StaffUrl("webhooks", "campaign", organizer_only=True),
+    StaffUrl("webhook_delete", "webhook", method="post", organizer_only=True),
+    StaffUrl("notification_settings", "campaign"),
 ]
 
 

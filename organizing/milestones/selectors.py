@@ -163,3 +163,21 @@ def digest_is_news(data: dict) -> bool:
 def level_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
     """(label, count) per level, in the order the public page shows them."""
     return [(label, counts.get(value, 0)) for value, label in Level.choices]
+
+
+def petition_dashboard(petition: Petition) -> dict:
+    """What the staff petition page shows about growth and notices."""
+    from django.utils import timezone
+
+    from ..charts import growth_chart
+
+    counts = petition_counts(petition)
+    history = count_history(petition)
+    return {
+        "level_counts": level_rows(counts),
+        "growth_chart": growth_chart(history, goal=petition.goal, today=timezone.localdate()),
+        "growth_history": history,
+        "milestones": milestones_hit(petition),
+        "upcoming_thresholds": upcoming_thresholds(petition, counts["total"]),
+        "flyer_scans": flyer_scans(petition),
+    }

@@ -283,3 +283,80 @@ def deadline_reminders_record(*, today: date, days_before: int = 3) -> list[Noti
         if notice is not None:
             notices.append(notice)
     return notices
+
+
+# --- staff settings ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def milestone_plan_update(*, petition: Petition, actor: User | None, **fields) -> MilestonePlan:
+    from ..audit import audit_record
+    from ..models import AuditAction
+
+    plan = _lock_plan(petition.pk)
+    changed = sorted(name for name, value in fields.items() if getattr(plan, name) != value)
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.full_clean()
+    plan.save()
+    if changed:
+        audit_record(
+            actor=actor,
+            action=AuditAction.MILESTONE_UPDATE,
+            campaign=petition.campaign,
+            target=petition,
+            details={"fields": changed, "extra_thresholds": plan.extra_thresholds},
+        )
+    return plan
+
+
+@transaction.atomic
+def webhook_create(*, campaign: Campaign, actor: User | None, url: str, label: str = "") -> Webhook:
+    from ..audit import audit_record
+    from ..models import AuditAction
+
+    webhook = Webhook(campaign=campaign, url=url, label=label, created_by=actor)
+    webhook.full_clean()
+    webhook.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.WEBHOOK_UPDATE,
+        campaign=campaign,
+        target=webhook,
+        details={"change": "added", "url": url},
+    )
+    return webhook
+
+
+@transaction.atomic
+def webhook_delete(*, webhook: Webhook, actor: User | None) -> None:
+    from ..audit import audit_record
+    from ..models import AuditAction
+
+    audit_record(
+        actor=actor,
+        action=AuditAction.WEBHOOK_UPDATE,
+        campaign=webhook.campaign,
+        target=webhook,
+        details={"change": "removed", "url": webhook.url},
+    )
+    webhook.delete()
+
+
+@transaction.atomic
+def notification_preference_set(
+    *, user: User, campaign: Campaign, mode: str, email: bool
+) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, campaign=campaign, defaults={"mode": mode, "email": email}
+    )
+    return preference
+
+
+def notification_preference_for(user: User, campaign: Campaign, role: str):
+    """The member's preference, or an unsaved one with the defaults of their role."""
+    return NotificationPreference.objects.filter(
+        user=user, campaign=campaign
+    ).first() or NotificationPreference(
+        user=user, campaign=campaign, mode=default_mode(role), email=True
+    )

@@ -1,0 +1,30 @@
+from datetime import date
+
+from organizing.charts import growth_chart, sparkline
+
+
+def test_the_growth_chart_is_svg_with_a_text_alternative_and_no_inline_style():
+    svg = growth_chart([(date(2026, 11, 2), 40), (date(2026, 11, 5), 90)], goal=100)
+    assert svg.startswith('<svg class="chart chart-growth"')
+    assert "<title" in svg and "90 published signatures" in svg
+    assert "chart-goal" in svg  # the goal is in sight
+    assert "style=" not in svg and "<script" not in svg
+
+
+def test_a_far_goal_is_left_off_so_the_line_stays_readable():
+    svg = growth_chart([(date(2026, 11, 2), 10)], goal=10_000)
+    assert "chart-goal" not in svg
+
+
+def test_an_empty_history_says_so():
+    assert "No published signatures yet." in growth_chart([], goal=100)
+
+
+def test_titles_are_escaped():
+    assert "<b>" not in growth_chart([], title="<b>x</b>")
+
+
+def test_the_sparkline_draws_one_point_per_value():
+    svg = sparkline([1, 3, 2, 8])
+    assert svg.count(",") == 4
+    assert 'aria-label="Trend: From 1 to 8."' in svg
