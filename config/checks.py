@@ -55,6 +55,14 @@ def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]
                 id="countersign.E005",
             )
         )
+    if getattr(settings, "COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK", False):
+        errors.append(
+            checks.Error(
+                "Webhooks may not call loopback addresses in production.",
+                hint="Unset COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK (it exists for tests).",
+                id="countersign.E007",
+            )
+        )
     return errors
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from petition.models import Petition
 from petition.services import petition_create, petition_publish
 
-from .models import Campaign, Membership, Role, User
+from .models import Campaign, Membership, MilestonePlan, Role, User
 
 CAMPAIGN_SLUG = "acme-workers"
 PETITION_SLUG = "stop-the-extraction-factory"
@@ -99,6 +99,9 @@ def seed_demo(*, reset_accounts: bool = False) -> tuple[Petition, list[DemoAccou
         )
     if petition.status == Petition.Status.DRAFT:
         petition = petition_publish(petition=petition)
+    # A newcomer's first signature crosses a threshold: the milestone mail appears in the
+    # console of `make run` (after 10, 25, … as usual).
+    MilestonePlan.objects.get_or_create(petition=petition, defaults={"extra_thresholds": [1, 5]})
     return petition, accounts
 
 

@@ -140,10 +140,21 @@ def milestones_check(*, petition_id) -> list[Notice]:
     if total > plan.high_water:
         MilestonePlan.objects.filter(pk=plan.pk).update(high_water=total)
     if plan.raise_goal_when_reached and total >= petition.goal and petition.goal < MAX_GOAL:
+        from ..audit import audit_record
+        from ..models import AuditAction
+
+        new_goal = thresholds.next_goal(total, MAX_GOAL)
         # Conditional on the goal we read: an organizer's edit in between wins.
-        Petition.objects.filter(pk=petition.pk, goal=petition.goal).update(
-            goal=thresholds.next_goal(total, MAX_GOAL), updated_at=timezone.now()
-        )
+        if Petition.objects.filter(pk=petition.pk, goal=petition.goal).update(
+            goal=new_goal, updated_at=timezone.now()
+        ):
+            audit_record(
+                actor=None,
+                action=AuditAction.PETITION_UPDATE,
+                campaign=petition.campaign,
+                target=petition,
+                details={"fields": ["goal"], "goal": new_goal, "reason": "goal reached"},
+            )
     return notices
 
 

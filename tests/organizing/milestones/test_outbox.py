@@ -14,6 +14,7 @@ from organizing.milestones.models import (
     NoticeMode,
     NotificationPreference,
 )
+from organizing.models import AuditEntry
 
 from .helpers import add_signatures, publish, sign_and_publish
 
@@ -88,6 +89,7 @@ def test_the_goal_rises_when_reached_if_the_petition_asks(open_petition, organiz
     sign_and_publish(open_petition, 100)
     open_petition.refresh_from_db()
     assert open_petition.goal == 250
+    assert AuditEntry.objects.get(action="petition_update", actor=None).details["goal"] == 250
     assert "reached its goal" in mail.outbox[-1].subject
 
 
