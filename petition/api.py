@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import blindrsa, selectors, signing
@@ -60,9 +62,21 @@ def petition_detail(petition: Petition) -> JsonResponse:
             "title": petition.title,
             "status": petition.status,
             "goal": petition.goal,
+            # Published counts: what the last publication batch of each level says.
             "counts": selectors.petition_counts(petition),
+            "publication": _publication(petition),
         }
     )
+
+
+def _publication(petition: Petition) -> dict:
+    info = selectors.petition_publication(petition)
+    last = info["last_published_on"]
+    return {
+        **info,
+        "last_published_on": last.isoformat() if last else None,
+        "public_by": info["public_by"].isoformat(),
+    }
 
 
 @get_only
@@ -122,8 +136,13 @@ def _post_endpoint(action):
 @_post_endpoint
 def signatures(petition: Petition, payload: dict) -> JsonResponse:
     signature = signing.signature_redeem(petition=petition, payload=payload)
+    # Accepted now, public with its batch: the receipt says by when at the latest.
     return JsonResponse(
-        {"nullifier": blindrsa.b64url_encode(bytes(signature.nullifier))}, status=201
+        {
+            "nullifier": blindrsa.b64url_encode(bytes(signature.nullifier)),
+            "publication": _publication(petition),
+        },
+        status=201,
     )
 
 
@@ -133,9 +152,29 @@ def withdrawals(petition: Petition, payload: dict) -> JsonResponse:
     return JsonResponse({"withdrawn": True})
 
 
-@get_only
-def log(petition: Petition) -> JsonResponse:
-    return JsonResponse({"entries": selectors.public_log(petition)})
+def log(request: HttpRequest, slug: str) -> JsonResponse:
+    """The public log, one page of at most 1,000 entries (`?after=<nullifier>` for the next
+    page; the answer links it). Published entries only; rate limited like the POSTs, since
+    paging through a big petition is heavier than any other GET."""
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET, HEAD")
+    limit, window = settings.COUNTERSIGN_RATE_LIMITS["log"]
+    if rate_limited(request, "log", limit, window):
+        response = error(429, "rate_limited", "Too many requests. Try again later.")
+        response["Retry-After"] = str(window)
+        return response
+    try:
+        petition = _public_petition(slug)
+        after = request.GET.get("after")
+        cursor = None if after is None else signing.decode_b64(after, "after", length=32)
+    except ProtocolError as exc:
+        return error(exc.status, exc.code, exc.message)
+    entries, next_cursor = selectors.public_log(petition, after=cursor)
+    next_url = None
+    if next_cursor is not None:
+        query = urlencode({"after": blindrsa.b64url_encode(next_cursor)})
+        next_url = f"{reverse('petition:api_log', args=[petition.slug])}?{query}"
+    return JsonResponse({"entries": entries, "next": next_url})
 
 
 @_post_endpoint

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -13,6 +14,24 @@ from django.utils.translation import gettext_lazy as _
 from organizing.models import SLUG_MESSAGE, SLUG_REGEX, Campaign
 
 MAX_GOAL = 10_000_000
+# Publication policy bounds (seconds, entries). Interval 0 with a batch of 1 publishes each
+# signature at once: for tests and demos only (the staff page warns).
+MAX_PUBLISH_INTERVAL = 7 * 86400
+MAX_PUBLISH_MIN_BATCH = 1000
+MIN_PUBLISH_MAX_WAIT = 3600
+MAX_PUBLISH_MAX_WAIT = 14 * 86400
+
+
+def default_publish_interval() -> int:
+    return settings.COUNTERSIGN_PUBLISH_INTERVAL
+
+
+def default_publish_min_batch() -> int:
+    return settings.COUNTERSIGN_PUBLISH_MIN_BATCH
+
+
+def default_publish_max_wait() -> int:
+    return settings.COUNTERSIGN_PUBLISH_MAX_WAIT
 
 
 class Level(models.TextChoices):
@@ -49,6 +68,27 @@ class Petition(models.Model):
     accepts_work_email = models.BooleanField(_("accept work email codes"), default=False)
     accepts_in_person = models.BooleanField(_("accept codes from moderators"), default=True)
     accepts_flyer = models.BooleanField(_("accept codes from flyer tabs"), default=False)
+    # Publication in batches (threat model, timing): a signature enters the public log and
+    # counts only with at least `publish_min_batch` others of its level, at most once per
+    # `publish_interval`, and at the latest `publish_max_wait` after the end of its day.
+    publish_interval = models.PositiveIntegerField(
+        _("publication interval (seconds)"),
+        default=default_publish_interval,
+        validators=[MaxValueValidator(MAX_PUBLISH_INTERVAL)],
+    )
+    publish_min_batch = models.PositiveIntegerField(
+        _("smallest batch"),
+        default=default_publish_min_batch,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PUBLISH_MIN_BATCH)],
+    )
+    publish_max_wait = models.PositiveIntegerField(
+        _("longest wait (seconds)"),
+        default=default_publish_max_wait,
+        validators=[
+            MinValueValidator(MIN_PUBLISH_MAX_WAIT),
+            MaxValueValidator(MAX_PUBLISH_MAX_WAIT),
+        ],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +134,21 @@ class Petition(models.Model):
                 | (Q(status__in=["closed", "delivered"]) & Q(closed_at__isnull=False)),
                 name="petition_petition_closed_at_matches_status",
             ),
+            models.CheckConstraint(
+                condition=Q(publish_interval__lte=MAX_PUBLISH_INTERVAL),
+                name="petition_petition_publish_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(publish_min_batch__gte=1, publish_min_batch__lte=MAX_PUBLISH_MIN_BATCH),
+                name="petition_petition_publish_min_batch_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    publish_max_wait__gte=MIN_PUBLISH_MAX_WAIT,
+                    publish_max_wait__lte=MAX_PUBLISH_MAX_WAIT,
+                ),
+                name="petition_petition_publish_max_wait_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,6 +172,11 @@ class Petition(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status != self.Status.DRAFT
+
+    @property
+    def publishes_immediately(self) -> bool:
+        """Each signature public on its own, at once: fine for a demo, unsafe for signers."""
+        return self.publish_interval == 0 and self.publish_min_batch == 1
 
 
 class PetitionKey(models.Model):
@@ -166,15 +226,75 @@ class PetitionKey(models.Model):
         return " ".join(hex_id[i : i + 4] for i in range(0, len(hex_id), 4))
 
 
-class Signature(models.Model):
-    """An accepted signature: the redeemed credential and nothing about the person.
+class PublicationBatch(models.Model):
+    """One publication of a petition's waiting entries of one level (threat model, timing).
 
-    No address, no user agent, no exact time (only the date), and a random primary key so
-    that not even the row id reveals the order of arrival (threat model P1, timing).
+    The public counts are the running totals of each level's newest batch: no page or API
+    call ever counts signature rows. Only the day is kept; `next_after` is the end of the
+    interval slot the batch went out in (a multiple of the interval since the epoch), so it
+    says no more than "some batch in this hour".
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="publication_batches"
+    )
+    level = models.CharField(max_length=16, choices=Level.choices)
+    number = models.PositiveIntegerField()
+    published_on = models.DateField()
+    next_after = models.DateTimeField(null=True, blank=True)
+    added = models.PositiveIntegerField()
+    withdrawn = models.PositiveIntegerField()
+    total_added = models.PositiveIntegerField()
+    total_withdrawn = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["petition", "level", "number"]
+        constraints = [
+            # Two publication runs at once cannot both publish batch n (the row lock in
+            # petition.publication makes the second one wait and find nothing instead).
+            models.UniqueConstraint(
+                fields=["petition", "level", "number"],
+                name="petition_publicationbatch_one_per_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="petition_publicationbatch_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="petition_publicationbatch_number_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(added__gt=0) | Q(withdrawn__gt=0),
+                name="petition_publicationbatch_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_added__gte=models.F("added"))
+                & Q(total_withdrawn__gte=models.F("withdrawn"))
+                & Q(total_added__gte=models.F("total_withdrawn")),
+                name="petition_publicationbatch_totals_cover_batch",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}/{self.level}/{self.number}"
+
+    @property
+    def total(self) -> int:
+        return self.total_added - self.total_withdrawn
+
+
+class Signature(models.Model):
+    """A published signature: the redeemed credential and nothing about the person.
+
+    Rows arrive only through publication batches, inserted in nullifier order, so neither the
+    table's physical order nor anything in a row tells the order of arrival. No address, no
+    user agent, no time: the day it became public is its batch's day (threat model P1,
+    timing). A signature waiting for its batch is a PendingSignature.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
+    batch = models.ForeignKey(PublicationBatch, on_delete=models.PROTECT, related_name="signatures")
     key = models.ForeignKey(PetitionKey, on_delete=models.PROTECT, related_name="signatures")
     level = models.CharField(max_length=16, choices=Level.choices)
     nullifier = models.BinaryField(max_length=32)
@@ -182,18 +302,88 @@ class Signature(models.Model):
     sig = models.BinaryField(max_length=1024)
     display_name = models.CharField(max_length=80, blank=True)
     comment = models.TextField(max_length=1000, blank=True)
-    signed_on = models.DateField()
+    # Set by the publication batch that published the withdrawal, never before.
     withdrawn = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["nullifier"]
         constraints = [
-            # P2: the database, not Python, refuses the second use of a credential.
+            # P2: the database, not Python, refuses the second use of a credential. Across
+            # this table and PendingSignature: see petition.signing.signature_redeem.
             models.UniqueConstraint(
                 fields=["petition", "nullifier"], name="petition_signature_one_per_nullifier"
             ),
             models.CheckConstraint(
                 condition=Q(level__in=Level.values), name="petition_signature_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return bytes(self.nullifier).hex()[:16]
+
+    @property
+    def published_on(self):
+        return self.batch.published_on
+
+
+class PendingSignature(models.Model):
+    """An accepted signature waiting for its publication batch; deleted when published.
+
+    Kept apart so that the published table never holds rows in arrival order. The day only
+    (for the maximum wait), a random key, nothing about the person.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="pending_signatures"
+    )
+    key = models.ForeignKey(PetitionKey, on_delete=models.PROTECT, related_name="+")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    nullifier = models.BinaryField(max_length=32)
+    msg = models.BinaryField(max_length=127)
+    sig = models.BinaryField(max_length=1024)
+    display_name = models.CharField(max_length=80, blank=True)
+    comment = models.TextField(max_length=1000, blank=True)
+    received_on = models.DateField()
+
+    class Meta:
+        ordering = ["nullifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "nullifier"],
+                name="petition_pendingsignature_one_per_nullifier",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="petition_pendingsignature_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return bytes(self.nullifier).hex()[:16]
+
+
+class PendingWithdrawal(models.Model):
+    """A withdrawal waiting for its publication batch (withdrawals follow the same batches:
+    a count that drops by one at once would tell when that one person withdrew)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="pending_withdrawals"
+    )
+    level = models.CharField(max_length=16, choices=Level.choices)
+    nullifier = models.BinaryField(max_length=32)
+    received_on = models.DateField()
+
+    class Meta:
+        ordering = ["nullifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "nullifier"],
+                name="petition_pendingwithdrawal_one_per_nullifier",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values),
+                name="petition_pendingwithdrawal_level_valid",
             ),
         ]
 
@@ -244,6 +434,8 @@ class SigningCode(models.Model):
 class EmailCode(models.Model):
     """A pending work-email code. The address is only a keyed hash; the code is hashed."""
 
+    # Random, not sequential: a sequential id would record the order of requests (S4).
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
     email_hash = models.BinaryField(max_length=32)
     code_hash = models.BinaryField(max_length=32)
@@ -264,9 +456,12 @@ class EmailCode(models.Model):
 class EmailLedger(models.Model):
     """The "already issued" ledger for work addresses (P1, P2).
 
-    Keyed HMAC of petition id and normalized address; deleted when the petition closes.
+    Keyed HMAC of petition id and normalized address; deleted when the petition closes. The
+    key is random: a sequential id would record the order of issuance, which lined up with
+    the order of signatures links people who signed together (S4).
     """
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
     email_hash = models.BinaryField(max_length=32)
 

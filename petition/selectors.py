@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+import datetime
+
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from organizing.models import Campaign
 
 from . import blindrsa
-from .models import Level, Petition, PetitionKey, Signature
+from .models import (
+    Level,
+    PendingSignature,
+    PendingWithdrawal,
+    Petition,
+    PetitionKey,
+    PublicationBatch,
+    Signature,
+)
+from .publication import overdue_at
 
 PUBLIC_STATUSES = (Petition.Status.PUBLISHED, Petition.Status.CLOSED, Petition.Status.DELIVERED)
 
@@ -27,25 +39,84 @@ def public_campaigns() -> QuerySet[Campaign]:
 
 
 def petition_counts(petition: Petition) -> dict[str, int]:
-    """Counts per level, withdrawn signatures excluded."""
-    active = Q(signatures__withdrawn=False)
-    aggregates = {
-        level: Count("signatures", filter=active & Q(signatures__level=level))
+    """Published counts per level and in total, withdrawals excluded.
+
+    Read from the running totals of each level's newest publication batch (one query, one
+    index lookup per level): no page or API call counts signature rows, so a petition with a
+    million signatures answers as fast as one with a thousand.
+    """
+    newest = {
+        level: Subquery(
+            PublicationBatch.objects.filter(petition=OuterRef("pk"), level=level)
+            .order_by("-number")
+            .annotate(net=F("total_added") - F("total_withdrawn"))
+            .values("net")[:1]
+        )
         for level in Level.values
     }
-    counts = Petition.objects.filter(pk=petition.pk).aggregate(**aggregates)
+    row = Petition.objects.filter(pk=petition.pk).annotate(**newest).values(*Level.values).get()
+    counts = {level: row[level] or 0 for level in Level.values}
     counts["total"] = sum(counts.values())
     return counts
 
 
-def public_log(petition: Petition) -> list[dict]:
-    rows = (
-        Signature.objects.filter(petition=petition)
-        .select_related("key")
-        .only("nullifier", "msg", "sig", "withdrawn", "key__key_id")
-        .order_by("nullifier")
+def petition_count_history(petition: Petition) -> list[tuple[datetime.date, int]]:
+    """The published total (all levels, withdrawals excluded) at the end of each day on which
+    a batch went out, oldest first: what growth charts draw."""
+    days = (
+        PublicationBatch.objects.filter(petition=petition)
+        .values("published_on")
+        .annotate(added=Sum("added"), withdrawn=Sum("withdrawn"))
+        .order_by("published_on")
     )
-    return [
+    history, total = [], 0
+    for day in days:
+        total += day["added"] - day["withdrawn"]
+        history.append((day["published_on"], total))
+    return history
+
+
+def petition_publication(petition: Petition) -> dict:
+    """How and when this petition publishes, for its public page, the API and receipts.
+
+    Says nothing about what is waiting: a count of pending entries would show each arrival
+    as it happens, which is what batches exist to prevent.
+    """
+    today = timezone.now().date()
+    last = PublicationBatch.objects.filter(petition=petition).aggregate(day=Max("published_on"))
+    return {
+        "immediate": petition.publishes_immediately,
+        "interval": petition.publish_interval,
+        "min_batch": petition.publish_min_batch,
+        "max_wait": petition.publish_max_wait,
+        "last_published_on": last["day"],
+        # A signature that arrives today is public on this day at the latest.
+        "public_by": today
+        if petition.publishes_immediately
+        else overdue_at(today, petition.publish_max_wait).date(),
+    }
+
+
+LOG_PAGE_SIZE = 1000
+
+
+def public_log(
+    petition: Petition, *, after: bytes | None = None, limit: int = LOG_PAGE_SIZE
+) -> tuple[list[dict], bytes | None]:
+    """One page of the public log: published entries with a nullifier greater than `after`,
+    in nullifier order (never arrival order). Returns the entries and the cursor of the next
+    page, or None on the last page. A range scan on the (petition, nullifier) unique index."""
+    rows = Signature.objects.filter(petition=petition)
+    if after is not None:
+        rows = rows.filter(nullifier__gt=after)
+    rows = list(
+        rows.select_related("key")
+        .only("nullifier", "msg", "sig", "withdrawn", "key__key_id")
+        .order_by("nullifier")[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    entries = [
         {
             "nullifier": blindrsa.b64url_encode(bytes(row.nullifier)),
             "key_id": blindrsa.b64url_encode(bytes(row.key.key_id)),
@@ -55,8 +126,16 @@ def public_log(petition: Petition) -> list[dict]:
         }
         for row in rows
     ]
+    return entries, (bytes(rows[-1].nullifier) if more else None)
 
 
 def petition_public_keys(petition: Petition) -> QuerySet[PetitionKey]:
     """The public halves only: the private column is never loaded for a public page."""
     return petition.keys.only("petition_id", "level", "key_id", "spki", "modulus_bits")
+
+
+def petitions_with_pending_entries() -> list:
+    """Ids of petitions with a signature or withdrawal waiting for publication."""
+    waiting = set(PendingSignature.objects.values_list("petition_id", flat=True).distinct())
+    waiting |= set(PendingWithdrawal.objects.values_list("petition_id", flat=True).distinct())
+    return sorted(waiting)

@@ -11,6 +11,7 @@ from organizing.models import AuditAction, Campaign, User
 
 from .keys import new_key_fields
 from .models import EmailCode, EmailLedger, IssuanceCount, Petition, PetitionKey
+from .publication import petition_publish_pending
 
 Status = Petition.Status
 
@@ -122,7 +123,9 @@ def petition_publish(*, petition: Petition, actor: User | None = None) -> Petiti
 
 
 def petition_close(*, petition: Petition, actor: User | None = None) -> Petition:
-    """Stop signing and erase the private halves of the petition's keys (same transaction)."""
+    """Stop signing and erase the private halves of the petition's keys (same transaction),
+    then publish everything still waiting (one transaction per batch; if that fails, the
+    beat's next sweep publishes it, since a closed petition's batches are always due)."""
     now = timezone.now()
     with transaction.atomic():
         _transition(
@@ -140,6 +143,7 @@ def petition_close(*, petition: Petition, actor: User | None = None) -> Petition
         # signing over they have no purpose left (P1).
         EmailLedger.objects.filter(petition=petition).delete()
         EmailCode.objects.filter(petition=petition).delete()
+    petition_publish_pending(petition_id=petition.id, now=now)
     return petition
 
 

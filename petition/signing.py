@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from . import blindrsa
 from .keys import public_key
-from .models import Petition, Signature
+from .models import PendingSignature, PendingWithdrawal, Petition, Signature
+from .publication import petition_publish_pending
 
 PREPARED_LEN = blindrsa.PREFIX_LEN + blindrsa.MESSAGE_LEN
 
@@ -42,8 +43,12 @@ def _text(value, name: str, max_length: int) -> str:
     return value.strip()
 
 
-def signature_redeem(*, petition: Petition, payload: dict) -> Signature:
-    """Accept a signature, checking in the order protocol v1 prescribes."""
+def signature_redeem(*, petition: Petition, payload: dict) -> PendingSignature:
+    """Accept a signature, checking in the order protocol v1 prescribes.
+
+    The signature waits in PendingSignature for its publication batch; see
+    petition.publication. The caller answers 201 at once.
+    """
     # 1. Shape and lengths.
     key_id = decode_b64(payload.get("key_id"), "key_id", length=32)
     prepared = decode_b64(payload.get("msg"), "msg", length=PREPARED_LEN)
@@ -70,10 +75,11 @@ def signature_redeem(*, petition: Petition, payload: dict) -> Signature:
     if petition_id != petition.id.bytes or msg_key_id != key_id:
         raise ProtocolError(403, "petition_mismatch", "The message names another petition.")
 
-    # 5. The nullifier, under the database's unique constraint (P2).
+    # 5. The nullifier, under the database's unique constraints (P2).
+    already_signed = ProtocolError(409, "already_signed", "This credential was already used.")
     try:
         with transaction.atomic():
-            return Signature.objects.create(
+            pending = PendingSignature.objects.create(
                 petition=petition,
                 key=key,
                 level=key.level,
@@ -82,17 +88,61 @@ def signature_redeem(*, petition: Petition, payload: dict) -> Signature:
                 sig=sig,
                 display_name=display_name,
                 comment=comment,
-                # The date only: an exact time would line up with issuance in access logs.
-                signed_on=timezone.now().date(),
+                # The day only, for the maximum wait: an exact time would line up with
+                # issuance in access logs.
+                received_on=timezone.now().date(),
             )
+            # A twin waiting for publication fails the insert above (unique constraint). A
+            # published twin is looked for only now, in a statement after the insert: if a
+            # publication batch was moving the twin from the pending to the published table,
+            # the insert waited on the twin's pending row until that batch committed, so
+            # this query (a new snapshot under READ COMMITTED) sees it published. Raising
+            # here rolls the insert back. Tested with a batch held open mid-way.
+            if Signature.objects.filter(petition=petition, nullifier=nullifier).exists():
+                raise already_signed
     except IntegrityError as exc:
-        raise ProtocolError(409, "already_signed", "This credential was already used.") from exc
+        raise already_signed from exc
+    if petition.publishes_immediately:
+        # Tests and demos: public at once. Publication runs in its own transaction, after
+        # the signature's has committed.
+        petition_publish_pending(petition_id=petition.id)
+    return pending
 
 
 def signature_withdraw(*, petition: Petition, payload: dict) -> None:
+    """Record a withdrawal; it becomes public in the next publication batch, like a
+    signature (a count that drops at once would tell when that one person withdrew)."""
     token = decode_b64(payload.get("token"), "token", length=32)
-    updated = Signature.objects.filter(
-        petition=petition, nullifier=blindrsa.nullifier(token)
-    ).update(withdrawn=True)
-    if not updated:
-        raise ProtocolError(404, "not_found", "No signature with this token.")
+    nullifier = blindrsa.nullifier(token)
+    # Pending first, then published: a batch moving the signature between the two queries
+    # has committed before the second one starts, so one of them finds it.
+    level = (
+        PendingSignature.objects.filter(petition=petition, nullifier=nullifier)
+        .values_list("level", flat=True)
+        .first()
+    )
+    if level is None:
+        published = (
+            Signature.objects.filter(petition=petition, nullifier=nullifier)
+            .values_list("level", "withdrawn")
+            .first()
+        )
+        if published is None:
+            raise ProtocolError(404, "not_found", "No signature with this token.")
+        level, withdrawn = published
+        if withdrawn:
+            return
+    # Withdrawing twice records one withdrawal.
+    PendingWithdrawal.objects.bulk_create(
+        [
+            PendingWithdrawal(
+                petition=petition,
+                level=level,
+                nullifier=nullifier,
+                received_on=timezone.now().date(),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    if petition.publishes_immediately:
+        petition_publish_pending(petition_id=petition.id)

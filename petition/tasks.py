@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 from django.core.mail import send_mail
+from django.db import OperationalError
 from django.template.loader import render_to_string
 
 from .credentials import EMAIL_CODE_TTL, open_sealed_mail
+from .publication import petition_publish_pending
+from .selectors import petitions_with_pending_entries
+
+SWEEP_SECONDS = 50  # below the beat period (60 s), so that runs rarely overlap
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=120, max_retries=5)
@@ -23,3 +30,18 @@ def email_code_send(sealed: str) -> None:
         from_email=None,
         recipient_list=[message["to"]],
     )
+
+
+@shared_task(
+    autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=60, max_retries=3
+)
+def publication_sweep() -> None:
+    """Beat, once a minute: publish every batch that is due. Safe to run twice at once (a
+    second run waits for the batch in progress, then finds nothing left to publish; see
+    petition.publication)."""
+    deadline = time.monotonic() + SWEEP_SECONDS
+    for petition_id in petitions_with_pending_entries():
+        if time.monotonic() > deadline:
+            break  # the next run continues
+        petition_publish_pending(petition_id=petition_id)
+

@@ -134,6 +134,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Periodic tasks (`celery -A config beat`). Each is safe to run twice at once.
 CELERY_BEAT_SCHEDULE = {
+    # New signatures become public in batches (petition/publication.py); in-process tasks in
+    # the embedded default publish right after each signature instead (petition.signing).
+    "publish-due-batches": {"task": "petition.tasks.publication_sweep", "schedule": 60.0},
     # Resend what a lost task, a broker outage or a killed worker left undelivered.
     "milestones-sweep": {
         "task": "organizing.milestones.tasks.milestones_sweep",
@@ -304,6 +307,7 @@ COUNTERSIGN_RATE_LIMITS = {
         "credentials": 20,
         "signatures": 30,
         "withdrawals": 30,
+        "log": 120,
     }.items()
 }
 
@@ -321,3 +325,13 @@ COUNTERSIGN_DELIVERY_RETRY_MAX_SECONDS = env.int(
 COUNTERSIGN_DELIVERY_MAX_ATTEMPTS = env.int("COUNTERSIGN_DELIVERY_MAX_ATTEMPTS", default=12)
 # Webhooks never reach private, link-local or loopback addresses; tests turn loopback on.
 COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK = env.bool("COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK", default=False)
+
+# Publication in batches (docs/threat-model.md, timing). New signatures and withdrawals
+# enter the public log and counts only in batches of at least MIN_BATCH per petition and
+# level, at most once per INTERVAL seconds, and at the latest MAX_WAIT seconds after the end
+# of the day they arrived on. These are the defaults of new petitions; organizers choose per
+# petition. The embedded default publishes at once (0 and 1) so that the demo's count moves
+# when you sign; production.py defaults to 3600 and 5.
+COUNTERSIGN_PUBLISH_INTERVAL = env.int("COUNTERSIGN_PUBLISH_INTERVAL", default=0)
+COUNTERSIGN_PUBLISH_MIN_BATCH = env.int("COUNTERSIGN_PUBLISH_MIN_BATCH", default=1)
+COUNTERSIGN_PUBLISH_MAX_WAIT = env.int("COUNTERSIGN_PUBLISH_MAX_WAIT", default=86400)

@@ -53,3 +53,7 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL")
 COUNTERSIGN_KEY_ENCRYPTION_KEY = env.str("COUNTERSIGN_KEY_ENCRYPTION_KEY")
+
+# One hour and batches of five unless the operator says otherwise (docs/operations.md).
+COUNTERSIGN_PUBLISH_INTERVAL = env.int("COUNTERSIGN_PUBLISH_INTERVAL", default=3600)
+COUNTERSIGN_PUBLISH_MIN_BATCH = env.int("COUNTERSIGN_PUBLISH_MIN_BATCH", default=5)

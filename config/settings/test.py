@@ -47,7 +47,8 @@ COUNTERSIGN_KEY_BITS = 2048
 
 # Tests make many requests from 127.0.0.1; the limits get their own test with small values.
 COUNTERSIGN_RATE_LIMITS = {
-    action: (10_000, 600) for action in ("email_codes", "credentials", "signatures", "withdrawals")
+    action: (10_000, 600)
+    for action in ("email_codes", "credentials", "signatures", "withdrawals", "log")
 }
 
 # Test-only assets served same-origin under /static/test-assets/ so that the Chromium tests
@@ -57,3 +58,7 @@ STATICFILES_DIRS = [
     *STATICFILES_DIRS,  # noqa: F405
     ("test-assets", BASE_DIR / "node_modules" / "axe-core"),  # noqa: F405
 ]
+# Tests about something else see each signature published at once (the embedded default);
+# tests about publication give their petition a real policy (tests/petition/test_publication.py).
+COUNTERSIGN_PUBLISH_INTERVAL = 0
+COUNTERSIGN_PUBLISH_MIN_BATCH = 1

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from petition import blindrsa
 from petition.keys import load_private_key
@@ -90,6 +91,14 @@ def test_api_describes_the_petition(client, open_petition):
         "status": "published",
         "goal": open_petition.goal,
         "counts": {"total": 0, "work_email": 0, "in_person": 0, "flyer": 0},
+        "publication": {
+            "immediate": True,
+            "interval": 0,
+            "min_batch": 1,
+            "max_wait": 86400,
+            "last_published_on": None,
+            "public_by": timezone.now().date().isoformat(),
+        },
     }
 
 

@@ -107,13 +107,27 @@ def test_twenty_email_signers_leave_no_trace(
             assert _ip(i) not in text, where
         assert AGENT not in text and "TrackedBrowser" not in text, where
 
+    signing_tables = (
+        "petition_signature",
+        "petition_pendingsignature",
+        "petition_pendingwithdrawal",
+        "petition_emailledger",
+        "petition_emailcode",
+        "petition_publicationbatch",
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = 'petition_signature'"
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ANY(%s)",
+            [list(signing_tables)],
         )
-        types = dict(cursor.fetchall())
-        cursor.execute("SELECT DISTINCT signed_on FROM petition_signature")
+        columns = cursor.fetchall()
+        cursor.execute("SELECT DISTINCT published_on FROM petition_publicationbatch")
         days = [row[0] for row in cursor.fetchall()]
-    assert not [c for c, t in types.items() if "time" in t], types
-    assert all(type(day) is datetime.date for day in days)
+    types = {(table, column): kind for table, column, kind in columns}
+    # No time of day next to a signature, pending or published (S4, timing).
+    for table in ("petition_signature", "petition_pendingsignature", "petition_pendingwithdrawal"):
+        assert not [c for (t, c), kind in types.items() if t == table and "time" in kind], table
+    # No sequential id anywhere on the signing side: random keys only (S4).
+    assert {types[(table, "id")] for table in signing_tables} == {"uuid"}
+    assert days and all(type(day) is datetime.date for day in days)

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from petition import blindrsa
 from petition.models import Signature
@@ -40,13 +41,16 @@ def test_a_valid_signature_is_accepted_counted_and_logged(client, open_petition)
     assert response.status_code == 201
     assert not response.cookies
     nullifier = blindrsa.nullifier(credential.token)
-    assert response.json() == {"nullifier": b64(nullifier)}
+    body = response.json()
+    assert body["nullifier"] == b64(nullifier)
+    # The receipt says when the signature becomes public: here at once (immediate policy).
+    assert body["publication"]["immediate"] is True
+    assert body["publication"]["public_by"] == timezone.now().date().isoformat()
 
     signature = Signature.objects.get()
     assert bytes(signature.nullifier) == nullifier
     assert signature.level == "in_person" and signature.display_name == "Ada"
-    assert isinstance(signature.signed_on, datetime.date)
-    assert not isinstance(signature.signed_on, datetime.datetime)
+    assert type(signature.published_on) is datetime.date
 
     counts = client.get(f"/api/v1/petitions/{open_petition.slug}").json()["counts"]
     assert counts == {"total": 1, "work_email": 0, "in_person": 1, "flyer": 0}
