@@ -44,4 +44,3 @@ def publication_sweep() -> None:
         if time.monotonic() > deadline:
             break  # the next run continues
         petition_publish_pending(petition_id=petition_id)
-

@@ -263,9 +263,12 @@ def test_counts_published_is_sent_after_the_batch_commits(
 def _copy_published_table(petition) -> list[tuple[bytes, str]]:
     """The table as `COPY … TO STDOUT` (what pg_dump writes) returns it: physical order."""
     rows = []
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        "COPY petition_signature (petition_id, nullifier, batch_id) TO STDOUT"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            "COPY petition_signature (petition_id, nullifier, batch_id) TO STDOUT"
+        ) as copy,
+    ):
         for petition_id, nullifier, batch_id in copy.rows():
             if petition_id == str(petition.id):
                 rows.append((nullifier, batch_id))
