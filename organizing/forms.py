@@ -8,7 +8,13 @@ from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from petition.models import Petition
+from petition.models import (
+    MAX_PUBLISH_INTERVAL,
+    MAX_PUBLISH_MAX_WAIT,
+    MAX_PUBLISH_MIN_BATCH,
+    MIN_PUBLISH_MAX_WAIT,
+    Petition,
+)
 
 from .idempotency import IdempotentFormMixin
 from .models import SLUG_MESSAGE, SLUG_REGEX, Campaign, Role
@@ -135,8 +141,48 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         (
             _("Ways signers can prove they work here"),
             ["accepts_work_email", "accepts_in_person", "accepts_flyer"],
-        )
+        ),
+        (
+            _("When new signatures become public"),
+            ["publish_interval", "publish_min_batch", "publish_max_wait"],
+        ),
     ]
+    # The policy is stored in seconds; people think in minutes and hours.
+    publish_interval = forms.IntegerField(
+        required=False,
+        label=_("Publish at most every (minutes)"),
+        min_value=0,
+        max_value=MAX_PUBLISH_INTERVAL // 60,
+        help_text=_(
+            "New signatures appear on the public page in batches, never one by one, so that "
+            "someone who sees a coworker get a code by work email cannot spot their "
+            "signature a minute later. Longer intervals hide better; shorter ones make the "
+            "count move sooner. 60 is a good choice."
+        ),
+    )
+    publish_min_batch = forms.IntegerField(
+        required=False,
+        label=_("Smallest batch"),
+        min_value=1,
+        max_value=MAX_PUBLISH_MIN_BATCH,
+        help_text=_(
+            "A batch is published only when at least this many new signatures of one kind "
+            "are waiting: each signer hides among at least this many. 5 or more is safer; "
+            "1 shows each signature on its own."
+        ),
+    )
+    publish_max_wait = forms.IntegerField(
+        required=False,
+        label=_("Longest wait (hours)"),
+        min_value=MIN_PUBLISH_MAX_WAIT // 3600,
+        max_value=MAX_PUBLISH_MAX_WAIT // 3600,
+        help_text=_(
+            "A smaller batch is published anyway once a signature has waited this long after "
+            "the end of the day it was made on, so that slow days still count. Closing the "
+            "petition publishes everything. Once the petition is open, these three settings "
+            "can only become stricter."
+        ),
+    )
 
     class Meta:
         model = Petition
@@ -151,6 +197,9 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
             "accepts_work_email",
             "accepts_in_person",
             "accepts_flyer",
+            "publish_interval",
+            "publish_min_batch",
+            "publish_max_wait",
         ]
         widgets = {
             "demands": forms.Textarea(attrs={"rows": 10}),
@@ -173,6 +222,9 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["slug"].widget.attrs["data-suggest-from"] = self["title"].auto_id
+        if not self.is_bound:
+            self.initial["publish_interval"] = self.instance.publish_interval // 60
+            self.initial["publish_max_wait"] = self.instance.publish_max_wait // 3600
         for name in locked & self.fields.keys():
             self.fields[name].disabled = True
             self.fields[name].help_text = _("Fixed once the petition is published.")
@@ -184,6 +236,19 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
 
     # "Accept at least one way" is the constraint petition_petition_accepts_a_level; the
     # model's validation shows its message, so the form does not say it a second time.
+
+    # Left blank, each keeps the petition's current value (for a new one: the defaults).
+    def clean_publish_interval(self) -> int:
+        minutes = self.cleaned_data["publish_interval"]
+        return self.instance.publish_interval if minutes is None else minutes * 60
+
+    def clean_publish_min_batch(self) -> int:
+        size = self.cleaned_data["publish_min_batch"]
+        return self.instance.publish_min_batch if size is None else size
+
+    def clean_publish_max_wait(self) -> int:
+        hours = self.cleaned_data["publish_max_wait"]
+        return self.instance.publish_max_wait if hours is None else hours * 3600
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -51,6 +51,8 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
         "counts": counts,
         # How each signature was verified: the count a decision-maker can trust (P4).
         "level_counts": [(Level(level).label, counts[level]) for level in petition.levels],
+        # When new signatures become public; never how many are waiting.
+        "publication": selectors.petition_publication(petition),
         "keys": selectors.petition_public_keys(petition),
         # Computed per request in memory; the address is neither stored nor logged (P6).
         "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import ngettext
 
 from petition.markdown import render_markdown
 
@@ -20,3 +21,17 @@ def percent_of(count: int, goal: int) -> int:
     if not goal or count <= 0:
         return 0
     return max(2, min(100, round(100 * count / goal)))
+
+
+@register.filter
+def duration(seconds: int) -> str:
+    """A policy duration in words: "1 hour", "90 minutes", "2 days" (translated)."""
+    seconds = int(seconds or 0)
+    if seconds and seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    if seconds and seconds % 3600 == 0:
+        hours = seconds // 3600
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    minutes = max(1, round(seconds / 60))
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}

@@ -138,6 +138,8 @@ function init(root) {
     for (const b of steps.querySelectorAll('[data-confirm]')) toggleConfirm(b, false);
     // Focus the new step's heading so keyboard and screen-reader users land on it. Not on
     // page load: there the signer starts reading at the top, as on any page.
+    // Work-email credentials: nudge to finish later, elsewhere (the mailbox's reader saw it).
+    $('credential-work-email').hidden = name !== 'credential' || state.rec?.level !== 'work_email';
     if (focus) $(`step-${name}`).querySelector('h3').focus();
   }
 
@@ -257,14 +259,16 @@ function init(root) {
     if ($('show-name').checked && name) body.display_name = name; // unticked: never sent
     const comment = $('comment').value.trim();
     if (comment) body.comment = comment;
+    let answer;
     try {
-      await post('signatures', body);
+      answer = await post('signatures', body);
     } catch (e) {
       if (e.code === 'already_signed') { keep({ ...rec, used: true }); show('used'); }
       throw e;
     }
     keep({ ...rec, used: true });
     $('display-name').value = $('comment').value = '';
+    $('done-public').textContent = publicWhen(answer.publication);
     show('done');
     refreshCount();
     return 'signed';
@@ -280,6 +284,15 @@ function init(root) {
     show('withdrawn');
     refreshCount();
     return 'withdrawn';
+  }
+
+  /** When the signature becomes public, from the 201 answer (docs/protocol.md §5.8). */
+  function publicWhen(publication) {
+    if (!publication || publication.immediate) return text('public-now') ?? '';
+    const lang = document.documentElement.lang || undefined;
+    const day = new Date(`${publication.public_by}T00:00:00Z`);
+    const date = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(day);
+    return (text('public-batch') ?? '').replace('{k}', String(publication.min_batch)).replace('{date}', date);
   }
 
   async function refreshCount() {

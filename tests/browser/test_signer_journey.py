@@ -35,6 +35,7 @@ def test_scan_sign_withdraw(live_server, page):
     page.locator("#comment").fill("For all of us on floor 3")
     page.locator("#sign-now").click()
     expect(page.locator("#step-done")).to_be_visible()
+    expect(page.locator("#done-public")).to_have_text("It appears in the public count and log now.")
     expect(page.locator("[data-count]").first).to_have_text("1")
     assert_accessible(page, "signed")
     token = page.input_value("#receipt-token")
@@ -52,4 +53,27 @@ def test_scan_sign_withdraw(live_server, page):
 
     assert all(code not in url and code.replace("-", "") not in url for url, _ in requests)
     assert all(cookie is None for _url, cookie in requests)
+    assert page.problems == []
+
+
+def test_a_batched_petition_accepts_at_once_and_says_by_when_it_is_public(live_server, page):
+    from django.utils import timezone
+
+    from petition.models import PendingSignature
+    from petition.publication import overdue_at
+
+    petition = PetitionFactory(publish_interval=3600, publish_min_batch=5)
+    petition = petition_publish(petition=petition)
+    _batch, codes = code_batch_create(petition=petition, level="in_person", size=1)
+    page.goto(f"{live_server.url}/p/{petition.slug}/#code={codes[0]}")
+    expect(page.locator("#publication")).to_contain_text("batches of at least 5")
+    page.locator("#code-submit").click()
+    page.locator("#sign-now").click()
+    expect(page.locator("#step-done")).to_be_visible()
+    public_by = overdue_at(timezone.now().date(), petition.publish_max_wait)
+    expect(page.locator("#done-public")).to_contain_text("with a batch of at least 5 signatures")
+    expect(page.locator("#done-public")).to_contain_text(str(public_by.year))
+    expect(page.locator("[data-count]").first).to_have_text("0")  # not public yet
+    assert PendingSignature.objects.filter(petition=petition).count() == 1
+    assert Signature.objects.filter(petition=petition).count() == 0
     assert page.problems == []
