@@ -78,6 +78,24 @@ def key_size(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return []
 
 
+@checks.register(checks.Tags.security, deploy=True)
+def publication_defaults(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Immediate publication lets anyone who saw a coworker get a code spot their signature
+    (docs/threat-model.md, timing): fine for a demo, a warning in production."""
+    if not getattr(settings, "COUNTERSIGN_PRODUCTION", False):
+        return []
+    if settings.COUNTERSIGN_PUBLISH_INTERVAL == 0 and settings.COUNTERSIGN_PUBLISH_MIN_BATCH <= 1:
+        return [
+            checks.Warning(
+                "New petitions will publish each signature the moment it is made.",
+                hint="Unset COUNTERSIGN_PUBLISH_INTERVAL and COUNTERSIGN_PUBLISH_MIN_BATCH "
+                "(defaults 3600 and 5).",
+                id="countersign.W001",
+            )
+        ]
+    return []
+
+
 def raise_on_production_errors() -> None:
     errors = [e for e in production_services() if e.is_serious()]
     if errors:

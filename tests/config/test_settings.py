@@ -53,6 +53,24 @@ def test_check_deploy_fails_when_a_production_safeguard_is_switched_off():
     assert "security.W004" in result.stderr
 
 
+def test_production_publishes_in_batches_and_warns_about_immediate_publication():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.COUNTERSIGN_PUBLISH_INTERVAL, s.COUNTERSIGN_PUBLISH_MIN_BATCH)"
+    )
+    shown = _run(["-c", f"import django; django.setup(); {code}"], _clean_env(PRODUCTION_ENV))
+    assert shown.stdout.split() == ["3600", "5"], shown.stderr
+    embedded = _clean_env(DJANGO_SETTINGS_MODULE="config.settings.base")
+    shown = _run(["-c", f"import django; django.setup(); {code}"], embedded)
+    assert shown.stdout.split() == ["0", "1"], shown.stderr  # the demo: at once
+    env = _clean_env(
+        PRODUCTION_ENV, COUNTERSIGN_PUBLISH_INTERVAL="0", COUNTERSIGN_PUBLISH_MIN_BATCH="1"
+    )
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode != 0
+    assert "countersign.W001" in result.stderr
+
+
 @pytest.mark.parametrize(
     "missing",
     [
