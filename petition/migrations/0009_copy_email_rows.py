@@ -20,7 +20,7 @@ def _copy(source: str, target: str, fields: tuple[str, ...]):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("petition", "0007_order_free_storage")]
+    dependencies = [("petition", "0008_order_free_storage")]
 
     operations = [
         migrations.RunPython(

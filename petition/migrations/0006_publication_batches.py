@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('organizing', '0001_initial'),
-        ('petition', '0004_credentials'),
+        ('petition', '0005_constraint_messages'),
     ]
 
     operations = [

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("petition", "0008_copy_email_rows")]
+    dependencies = [("petition", "0009_copy_email_rows")]
 
     operations = [
         migrations.DeleteModel(name="EmailLedger"),

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("petition", "0006_publish_existing_signatures")]
+    dependencies = [("petition", "0007_publish_existing_signatures")]
 
     operations = [
         migrations.RemoveField(model_name="signature", name="signed_on"),

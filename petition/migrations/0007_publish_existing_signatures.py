@@ -38,6 +38,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("petition", "0005_publication_batches")]
+    dependencies = [("petition", "0006_publication_batches")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
