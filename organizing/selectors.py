@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from petition.models import Petition, Signature
-from petition.selectors import petition_counts
+from petition.models import Petition
+from petition.selectors import petition_count_history, petition_counts
 from petition.templatetags.petition_tags import percent_of
 
 from .models import Campaign, Invitation, Membership, User
@@ -47,10 +47,13 @@ class PetitionSummary:
 
 
 def petition_week_gain(petition: Petition, *, today: date | None = None) -> int:
-    """Signatures counted in the last seven days (withdrawn ones excluded)."""
+    """How much the published total grew in the last seven days (withdrawals subtracted),
+    from the stored batch totals: what the public saw, never rows still waiting."""
     since = (today or timezone.localdate()) - timedelta(days=6)
-    recent = Signature.objects.filter(petition=petition, withdrawn=False, signed_on__gte=since)
-    return recent.count()
+    history = petition_count_history(petition)
+    before = [total for day, total in history if day < since]
+    now = history[-1][1] if history else 0
+    return now - (before[-1] if before else 0)
 
 
 def petition_summaries(petitions) -> list[PetitionSummary]:

@@ -94,7 +94,7 @@ def test_petition_form_errors_are_plain_and_tied_to_their_inputs(live_server, de
     described = slug.get_attribute("aria-describedby").split()
     messages = [desktop.locator(f"#{i}").inner_text() for i in described]
     assert any("lowercase letters" in m for m in messages)
-    legend = desktop.locator("fieldset legend")
+    legend = desktop.locator("fieldset legend").first
     expect(legend).to_have_text("Ways signers can prove they work here")
     assert not Petition.objects.exists()
     assert_accessible(desktop, "petition form with errors")
@@ -195,20 +195,31 @@ def test_a_draft_has_a_staff_only_preview_of_its_public_page(live_server, deskto
 def test_dashboard_shows_count_progress_and_trend(live_server, desktop):
     from django.utils import timezone
 
-    from petition.models import Signature
+    from petition.models import PublicationBatch, Signature
 
     membership = MembershipFactory(role=Role.ORGANIZER)
     petition = petition_publish(petition=PetitionFactory(campaign=membership.campaign, goal=500))
     key = petition.keys.get()
+    # Three signatures published today in one batch (counts come from batches).
+    batch = PublicationBatch.objects.create(
+        petition=petition,
+        level=key.level,
+        number=1,
+        published_on=timezone.localdate(),
+        added=3,
+        withdrawn=0,
+        total_added=3,
+        total_withdrawn=0,
+    )
     for i in range(3):
         Signature.objects.create(
             petition=petition,
+            batch=batch,
             key=key,
             level=key.level,
             nullifier=bytes([i]) * 32,
             msg=b"m",
             sig=b"s",
-            signed_on=timezone.localdate(),
         )
     sign_in(desktop, live_server, membership.user)
     desktop.goto(f"{live_server.url}/staff/")

@@ -131,3 +131,26 @@ def test_a_single_method_petition_has_no_overlap_to_explain(client, draft_petiti
     petition = petition_publish(petition=draft_petition)  # in person only
     page = _text(client.get(petition.get_absolute_url()).content.decode())
     assert "signatures, not people" not in page
+
+
+def test_the_dashboard_trend_is_the_published_gain_of_the_last_seven_days(draft_petition):
+    import datetime
+
+    from organizing.selectors import petition_week_gain
+    from petition.models import PublicationBatch
+
+    today = datetime.date(2026, 11, 27)
+    for number, (days_ago, added, withdrawn, total_added, total_withdrawn) in enumerate(
+        [(10, 6, 0, 6, 0), (3, 5, 1, 11, 1), (0, 5, 0, 16, 1)], start=1
+    ):
+        PublicationBatch.objects.create(
+            petition=draft_petition,
+            level="in_person",
+            number=number,
+            published_on=today - datetime.timedelta(days=days_ago),
+            added=added,
+            withdrawn=withdrawn,
+            total_added=total_added,
+            total_withdrawn=total_withdrawn,
+        )
+    assert petition_week_gain(draft_petition, today=today) == 9  # 15 now, 6 a week ago
