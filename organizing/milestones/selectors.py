@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from petition.models import Level, Petition, Signature
-from petition.selectors import petition_counts
+from petition.models import Level, Petition
+from petition.selectors import petition_count_history, petition_counts
 
 from .models import DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
 from .thresholds import crossed
@@ -47,25 +45,6 @@ def upcoming_thresholds(petition: Petition, total: int, count: int = 3) -> list[
         extra=plan.extra_thresholds,
     )
     return ahead[:count]
-
-
-def count_history(petition: Petition) -> list[tuple[date, int]]:
-    """Cumulative published total per day.
-
-    TODO(publication): replaced by petition.selectors.petition_count_history once
-    publication batches are on main; until then, dates of active signatures.
-    """
-    per_day = Counter(
-        Signature.objects.filter(petition=petition, withdrawn=False).values_list(
-            "signed_on", flat=True
-        )
-    )
-    total = 0
-    series = []
-    for day in sorted(per_day):
-        total += per_day[day]
-        series.append((day, total))
-    return series
 
 
 @dataclass
@@ -172,7 +151,7 @@ def petition_dashboard(petition: Petition) -> dict:
     from ..charts import growth_chart
 
     counts = petition_counts(petition)
-    history = count_history(petition)
+    history = petition_count_history(petition)
     return {
         "level_counts": level_rows(counts),
         "growth_chart": growth_chart(history, goal=petition.goal, today=timezone.localdate()),

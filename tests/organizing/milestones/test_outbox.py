@@ -16,7 +16,7 @@ from organizing.milestones.models import (
 )
 from organizing.models import AuditEntry
 
-from .helpers import add_signatures, publish, sign_and_publish
+from .helpers import add_signatures, publish, sign_and_publish, withdraw_signatures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,9 +50,7 @@ def test_one_batch_crossing_three_thresholds_records_three_notices(open_petition
 
 def test_withdrawals_never_refire_a_threshold(open_petition, organizer):
     sign_and_publish(open_petition, 10)
-    open_petition.signatures.filter(pk__in=open_petition.signatures.values("pk")[:3]).update(
-        withdrawn=True
-    )
+    withdraw_signatures(open_petition, 3)
     publish(open_petition)
     sign_and_publish(open_petition, 3)
     assert Notice.objects.count() == 1
