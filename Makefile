@@ -11,7 +11,7 @@ DEPLOY_ENV := DJANGO_SECRET_KEY=check-deploy-dummy-0f9c1d7e5b3a2c4e6f8a0b1c3d5e7
 	REDIS_URL=redis://cache.invalid:6379/0 \
 	EMAIL_URL=smtp+tls://countersign:dummy@mail.invalid:587 \
 	COUNTERSIGN_BASE_URL=https://petition.example.org \
-	COUNTERSIGN_KEY_ENCRYPTION_KEY=check-deploy-dummy-key-encryption-key
+	COUNTERSIGN_KEY_ENCRYPTION_KEY=Q2hlY2stZGVwbG95IGR1bW15OiBub3QgYSBzZWNyZXQhIQ
 
 .PHONY: run run-phone test setup lint format services clean
 

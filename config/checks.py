@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from config.secrets import GENERATE_KEY_ENCRYPTION_KEY, key_encryption_key_problem
+
 
 @checks.register(checks.Tags.security, deploy=True)
 def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -61,6 +63,17 @@ def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]
                 "Webhooks may not call loopback addresses in production.",
                 hint="Unset COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK (it exists for tests).",
                 id="countersign.E007",
+            )
+        )
+    problem = key_encryption_key_problem(
+        settings.COUNTERSIGN_KEY_ENCRYPTION_KEY, settings.SECRET_KEY
+    )
+    if problem:
+        errors.append(
+            checks.Error(
+                problem,
+                hint=f"Generate one with: {GENERATE_KEY_ENCRYPTION_KEY}",
+                id="countersign.E008",
             )
         )
     return errors

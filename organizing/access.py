@@ -23,6 +23,12 @@ def _check_role(membership: Membership | None, roles: Iterable[str]) -> Membersh
     return membership
 
 
+def require_site_organizer(user: User) -> None:
+    """Creating a campaign is the installation's decision, not any staff member's."""
+    if not user.is_site_organizer:
+        raise PermissionDenied
+
+
 def campaign_for_member(
     user: User, slug: str, roles: Iterable[str] = ANY_ROLE
 ) -> tuple[Campaign, Membership]:

@@ -11,7 +11,9 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.db import transaction
 
-from petition.models import Petition
+from petition.credentials import code_batch_create
+from petition.keys import code_fragment
+from petition.models import Level, Petition
 from petition.services import petition_create, petition_publish
 
 from .models import Campaign, Membership, MilestonePlan, Role, User
@@ -61,6 +63,10 @@ def _ensure_staff(email: str, role: str, campaign: Campaign) -> DemoAccount:
         TOTP.activate(user, account.totp_secret)
         account.totp_url = get_mfa_adapter().build_totp_url(user, account.totp_secret)
         account.recovery_codes = RecoveryCodes.activate(user).generate_codes()
+    if role == Role.ORGANIZER and not user.is_site_organizer:
+        # The demo organizer may create campaigns, as the first organizer of a real
+        # installation does (`manage.py invite --site-organizer`).
+        User.objects.filter(pk=user.pk).update(is_site_organizer=True)
     Membership.objects.get_or_create(user=user, campaign=campaign, defaults={"role": role})
     return account
 
@@ -105,11 +111,11 @@ def seed_demo(*, reset_accounts: bool = False) -> tuple[Petition, list[DemoAccou
     return petition, accounts
 
 
-def demo_codes(petition: Petition, count: int = 5) -> list[str]:
-    """A few in-person codes, so a newcomer can sign within a minute of `make run`."""
-    from petition.credentials import code_batch_create
-
+def demo_codes(petition: Petition, count: int = 5) -> list[tuple[str, str]]:
+    """A few in-person codes with their link fragments (`#code=…&level=…&k=…`), so a
+    newcomer can sign within a minute of `make run`."""
     _batch, codes = code_batch_create(
-        petition=petition, level="in_person", size=count, label="demo"
+        petition=petition, level=Level.IN_PERSON, size=count, label="demo"
     )
-    return codes
+    key = petition.keys.get(level=Level.IN_PERSON)
+    return [(code, code_fragment(key, code)) for code in codes]

@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import DomainNameValidator
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -13,13 +14,14 @@ from petition.models import (
     MAX_PUBLISH_MAX_WAIT,
     MAX_PUBLISH_MIN_BATCH,
     MIN_PUBLISH_MAX_WAIT,
+    Level,
     Petition,
 )
+from petition.workemail import canonical_domain
 
 from .idempotency import IdempotentFormMixin
 from .models import SLUG_MESSAGE, SLUG_REGEX, Campaign, Role
-
-DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+from .services import work_email_locked_message
 
 
 SLUG_RE = re.compile(SLUG_REGEX)
@@ -81,7 +83,7 @@ class CampaignForm(StaffFormMixin, forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["name", "slug", "employer_name", "description"]
+        fields = ["name", "slug", "employer_name", "description", "email_subaddress_separator"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
         help_texts = {
             "slug": _(
@@ -96,10 +98,17 @@ class CampaignForm(StaffFormMixin, forms.ModelForm):
             }
         }
 
-    def __init__(self, *args, **kwargs):
+    # A service's refusal about a model field shows on the form field that edits it.
+    service_field_names = {"email_domains": "email_domains_text"}
+
+    def __init__(self, *args, work_email_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["slug"].widget.attrs["data-suggest-from"] = self["name"].auto_id
+        self.work_email_locked = work_email_locked
+        if work_email_locked:
+            for name in ("email_domains_text", "email_subaddress_separator"):
+                self.fields[name].help_text = work_email_locked_message()
         if self.instance.pk:
             self.fields["email_domains_text"].initial = "\n".join(self.instance.email_domains)
             self.fields["employer_networks_text"].initial = "\n".join(
@@ -110,13 +119,28 @@ class CampaignForm(StaffFormMixin, forms.ModelForm):
         return clean_short_name(self.cleaned_data.get("slug"), self.cleaned_data.get("name", ""))
 
     def clean_email_domains_text(self) -> list[str]:
-        domains = [d.lower().lstrip("@") for d in _lines(self.cleaned_data["email_domains_text"])]
-        bad = [d for d in domains if not DOMAIN_RE.match(d)]
+        domains, bad = [], []
+        validate = DomainNameValidator()
+        for item in _lines(self.cleaned_data["email_domains_text"]):
+            try:
+                validate(item.lstrip("@").rstrip("."))
+                domains.append(canonical_domain(item.lstrip("@")))
+            except (ValidationError, ValueError):
+                bad.append(item)
         if bad:
             raise forms.ValidationError(
                 _("Not a domain name: %(names)s"), params={"names": ", ".join(bad)}
             )
+        domains = list(dict.fromkeys(domains))
+        if self.work_email_locked and domains != self.instance.email_domains:
+            raise forms.ValidationError(work_email_locked_message())
         return domains
+
+    def clean_email_subaddress_separator(self) -> str:
+        value = self.cleaned_data["email_subaddress_separator"]
+        if self.work_email_locked and value != self.instance.email_subaddress_separator:
+            raise forms.ValidationError(work_email_locked_message())
+        return value
 
     def clean_employer_networks_text(self) -> list[str]:
         networks = []
@@ -270,7 +294,9 @@ class InvitationForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
 def apply_validation_error(form: forms.BaseForm, exc: Exception) -> None:
     """Show a service's refusal on the form (a clear error, never a 500)."""
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        aliases = getattr(form, "service_field_names", {})
         for field, errors in exc.error_dict.items():
+            field = aliases.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
@@ -288,7 +314,5 @@ class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
 
     def __init__(self, *args, petition, **kwargs):
         super().__init__(*args, **kwargs)
-        from petition.models import Level
-
         choices = [(Level.IN_PERSON, _("Handed out in person")), (Level.FLYER, _("Flyer tabs"))]
         self.fields["level"].choices = [c for c in choices if c[0] in petition.levels]

@@ -9,6 +9,7 @@ import ipaddress
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import DomainNameValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -46,6 +47,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # The installation's right to start campaigns (`manage.py invite --site-organizer`).
+    # Inside a campaign, roles come from Membership; this flag grants nothing there.
+    is_site_organizer = models.BooleanField(_("may create campaigns"), default=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -66,9 +70,27 @@ class Role(models.TextChoices):
     MODERATOR = "moderator", _("Moderator")
 
 
+# Domains are stored in their canonical form (lower case, IDNA/punycode), the form the
+# signing side compares canonical work addresses with (petition/workemail.py).
+_domain_name = DomainNameValidator(accept_idna=False)
+
+
 def validate_domain_list(value: list) -> None:
     if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
         raise ValidationError(_("Expected a list of domain names."))
+    for domain in value:
+        if domain != domain.lower():
+            raise ValidationError(_("%(value)s is not in lower case."), params={"value": domain})
+        _domain_name(domain)
+
+
+class SubaddressSeparator(models.TextChoices):
+    """What a mail system may put after the mailbox name, besides `+`, and still deliver to
+    the mailbox (`x-anything@corp`)."""
+
+    NONE = "", _("Only +, as in name+anything@")
+    DASH = "-", _("Also -, as in name-anything@")
+    UNDERSCORE = "_", _("Also _, as in name_anything@")
 
 
 def validate_network_list(value: list) -> None:
@@ -97,6 +119,18 @@ class Campaign(models.Model):
         validators=[validate_domain_list],
         help_text=_("Signers can prove they work here with an address at one of these."),
     )
+    email_subaddress_separator = models.CharField(
+        _("sub-address separator"),
+        max_length=1,
+        blank=True,
+        default=SubaddressSeparator.NONE,
+        choices=SubaddressSeparator.choices,
+        help_text=_(
+            "Your mail system delivers name+anything@ to name@, so those count as one "
+            "address. If it also delivers name-anything@ to name@, choose that here. Do not, "
+            "if people have addresses such as jean-luc@: they would count as jean@."
+        ),
+    )
     employer_networks = models.JSONField(
         _("employer network address ranges"),
         default=list,
@@ -119,6 +153,10 @@ class Campaign(models.Model):
                 condition=~Q(name=""),
                 name="organizing_campaign_name_not_empty",
                 violation_error_message=_("Give the campaign a name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(email_subaddress_separator__in=SubaddressSeparator.values),
+                name="organizing_campaign_separator_valid",
             ),
         ]
 
@@ -158,6 +196,8 @@ class Invitation(models.Model):
         Campaign, on_delete=models.CASCADE, related_name="invitations", null=True, blank=True
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.ORGANIZER)
+    # Set only by `manage.py invite --site-organizer`: accepting grants User.is_site_organizer.
+    site_organizer = models.BooleanField(default=False)
     invited_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -5,23 +5,40 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from petition.models import Petition
 
 from .audit import audit_record
+from .invitations import InvitationError, invitation_from_token, invitation_token
 from .models import AuditAction, Campaign, Invitation, Membership, Role, User
+from .tasks import invitation_send
 
-INVITATION_SALT = "countersign.invitation"
+__all__ = [
+    "InvitationError",
+    "campaign_create",
+    "campaign_update",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_from_token",
+    "invitation_token",
+    "invitations_accept_for_email",
+]
 
-
-class InvitationError(Exception):
-    """The invitation cannot be used (unknown, expired, already accepted)."""
+# What decides who may sign with a work address; fixed while such a petition is open.
+WORK_EMAIL_FIELDS = ("email_domains", "email_subaddress_separator")
 
 
 @transaction.atomic
 def campaign_create(*, creator: User, **fields) -> Campaign:
-    """Create a campaign; its creator becomes its first organizer."""
+    """Create a campaign; its creator becomes its first organizer. Only site organizers
+    may (`manage.py invite --site-organizer`): anyone else on staff could otherwise set up
+    campaigns and invite people in the installation's name."""
+    if not creator.is_site_organizer:
+        raise PermissionDenied("only site organizers create campaigns")
     campaign = Campaign(**fields)
     campaign.full_clean()
     campaign.save()
@@ -34,9 +51,15 @@ def campaign_create(*, creator: User, **fields) -> Campaign:
 
 @transaction.atomic
 def campaign_update(*, campaign: Campaign, actor: User | None = None, **fields) -> Campaign:
-    # Compared with the stored row: a ModelForm has already copied its values onto `campaign`.
-    stored = Campaign.objects.filter(pk=campaign.pk).values(*fields).get()
+    # Compared with the stored row, locked: a ModelForm has already copied its values onto
+    # `campaign`, and a petition may open meanwhile.
+    stored = Campaign.objects.select_for_update().filter(pk=campaign.pk).values(*fields).get()
     changed = sorted(name for name, value in fields.items() if stored[name] != value)
+    locked = [name for name in changed if name in WORK_EMAIL_FIELDS]
+    if locked and campaign_work_email_locked(campaign):
+        # Otherwise an organizer could add gmail.com during the petition and mint
+        # "verified" work-email signatures.
+        raise ValidationError({name: work_email_locked_message() for name in locked})
     for name, value in fields.items():
         setattr(campaign, name, value)
     campaign.full_clean()
@@ -52,32 +75,34 @@ def campaign_update(*, campaign: Campaign, actor: User | None = None, **fields) 
     return campaign
 
 
-def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps(invitation.pk, salt=INVITATION_SALT, compress=True)
+def campaign_work_email_locked(campaign: Campaign) -> bool:
+    """True while a petition of the campaign that accepts work email is open."""
+    return Petition.objects.filter(
+        campaign=campaign, status=Petition.Status.PUBLISHED, accepts_work_email=True
+    ).exists()
 
 
-def invitation_from_token(token: str) -> Invitation:
-    max_age = timedelta(days=settings.COUNTERSIGN_INVITATION_DAYS)
-    try:
-        pk = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
-    except signing.BadSignature as exc:
-        raise InvitationError("invalid") from exc
-    invitation = Invitation.objects.filter(pk=pk).select_related("campaign").first()
-    if invitation is None or invitation.accepted_at or invitation.expires_at < timezone.now():
-        raise InvitationError("used or expired")
-    return invitation
+def work_email_locked_message() -> str:
+    return _(
+        "Work email domains cannot change while a petition that accepts work email is "
+        "open: signers already proved they belong with the current ones. Close that "
+        "petition first."
+    )
 
 
 def invitation_create(
-    *, email: str, role: str, campaign: Campaign | None, invited_by: User | None
+    *,
+    email: str,
+    role: str,
+    campaign: Campaign | None,
+    invited_by: User | None,
+    site_organizer: bool = False,
 ) -> Invitation:
     """Invite an address; the mail goes out from a task once the row is committed.
 
     Inviting an address that already has a pending invitation renews that invitation, so an
     organizer can press "invite" again when a mail got lost.
     """
-    from .tasks import invitation_send
-
     email = email.strip().lower()
     expires_at = timezone.now() + timedelta(days=settings.COUNTERSIGN_INVITATION_DAYS)
     with transaction.atomic():
@@ -103,7 +128,8 @@ def invitation_create(
         invitation.role = role
         invitation.invited_by = invited_by
         invitation.expires_at = expires_at
-        invitation.save(update_fields=["role", "invited_by", "expires_at"])
+        invitation.site_organizer = invitation.site_organizer or site_organizer
+        invitation.save(update_fields=["role", "invited_by", "expires_at", "site_organizer"])
         audit_record(
             actor=invited_by,
             action=AuditAction.INVITATION_CREATE,
@@ -116,13 +142,18 @@ def invitation_create(
 
 
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership | None:
-    """Mark the invitation used by `user` and grant its role, exactly once."""
+    """Mark the invitation used by `user` and grant its role, exactly once, and only to the
+    account with the address the invitation was sent to."""
+    if user.email.strip().lower() != invitation.email.strip().lower():
+        raise InvitationError("addressed to another account")
     with transaction.atomic():
         claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
             accepted_at=timezone.now(), accepted_by=user
         )
         if not claimed:
             raise InvitationError("already accepted")
+        if invitation.site_organizer:
+            User.objects.filter(pk=user.pk).update(is_site_organizer=True)
         if invitation.campaign_id is None:
             return None
         membership, _ = Membership.objects.update_or_create(

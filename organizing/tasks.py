@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from .invitations import invitation_token
 from .milestones.tasks import (  # noqa: F401  (registered with the worker from here)
     deadlines_run,
     delivery_send,
@@ -27,8 +28,6 @@ from .models import Invitation
 )
 def invitation_send(invitation_id: int) -> bool:
     """Mail the invitation link. Idempotent enough: a retry resends the same valid link."""
-    from .services import invitation_token
-
     invitation = (
         Invitation.objects.select_related("campaign", "invited_by")
         .filter(pk=invitation_id, accepted_at__isnull=True, expires_at__gt=timezone.now())

@@ -23,11 +23,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from petition import services as petition_services
 from petition import views as public_views
 from petition.credentials import code_batch_create, code_batch_revoke
+from petition.keys import code_fragment
 from petition.models import Level, Petition
 from petition.selectors import petition_counts
 
 from . import audit, selectors, services
-from .access import campaign_for_member, petition_for_member
+from .access import campaign_for_member, petition_for_member, require_site_organizer
 from .adapters import INVITED_EMAIL_SESSION_KEY
 from .forms import (
     CampaignCreateForm,
@@ -51,6 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def campaign_create(request: HttpRequest) -> HttpResponse:
+    require_site_organizer(request.user)
     if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
         return redirect(url)
     form = CampaignCreateForm(request.POST or None)
@@ -97,7 +99,11 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
-    form = CampaignForm(request.POST or None, instance=campaign)
+    form = CampaignForm(
+        request.POST or None,
+        instance=campaign,
+        work_email_locked=services.campaign_work_email_locked(campaign),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.campaign_update(campaign=campaign, actor=request.user, **form.service_fields())
@@ -374,6 +380,8 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.info(request, CODES_ALREADY_MADE)
                 return redirect(submission.url)
             base = settings.COUNTERSIGN_BASE_URL.rstrip("/") + petition.get_absolute_url()
+            key = petition.keys.get(level=made["batch"].level)
+            made["cards"] = [(code, base + code_fragment(key, code)) for code in made["codes"]]
             context = {"petition": petition, "base_url": base, **made}
             response = render(request, "organizing/code_cards.html", context)
             add_never_cache_headers(response)

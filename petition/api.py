@@ -7,16 +7,15 @@ import functools
 import json
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import blindrsa, selectors, signing
 from . import credentials as eligibility
-from .client import rate_limited
 from .models import Petition
-from .signing import ProtocolError
+from .protocol import ProtocolError, decode_b64
+from .ratelimits import RateLimit, rate_limited
 
 ALG = "RSABSSA-SHA384-PSS-Randomized"
 MAX_BODY = 16 * 1024
@@ -99,6 +98,12 @@ def petition_keys(petition: Petition) -> JsonResponse:
 
 
 def _json_body(request: HttpRequest) -> dict:
+    # Only JSON: a browser posts text/plain or a form across sites without asking (no CORS
+    # preflight), so accepting those would let any web page make its visitors call us.
+    if request.content_type != "application/json":
+        raise ProtocolError(
+            415, "unsupported_media_type", "Send the body as Content-Type: application/json."
+        )
     if len(request.body) > MAX_BODY:
         raise ProtocolError(400, "malformed", "The request body is too large.")
     try:
@@ -110,30 +115,33 @@ def _json_body(request: HttpRequest) -> dict:
     return payload
 
 
-def _post_endpoint(action):
+def post_endpoint(limit: RateLimit):
     """POST-only, CSRF-exempt (the blind signature is the authorization and these requests
-    carry no cookie), rate limited per hashed client address, JSON in and out, protocol
-    errors mapped to their status."""
+    carry no cookie), rate limited by `limit` per hashed client address, JSON in and out,
+    protocol errors mapped to their status."""
 
-    @csrf_exempt
-    @functools.wraps(action)
-    def view(request: HttpRequest, slug: str) -> JsonResponse:
-        if request.method != "POST":
-            return _not_allowed("POST")
-        limit, window = settings.COUNTERSIGN_RATE_LIMITS[action.__name__]
-        if rate_limited(request, action.__name__, limit, window):
-            response = error(429, "rate_limited", "Too many requests. Try again later.")
-            response["Retry-After"] = str(window)
-            return response
-        try:
-            return action(_public_petition(slug), _json_body(request))
-        except ProtocolError as exc:
-            return error(exc.status, exc.code, exc.message)
+    def decorate(action):
+        @csrf_exempt
+        @functools.wraps(action)
+        def view(request: HttpRequest, slug: str) -> JsonResponse:
+            if request.method != "POST":
+                return _not_allowed("POST")
+            if rate_limited(request, limit):
+                response = error(429, "rate_limited", "Too many requests. Try again later.")
+                response["Retry-After"] = str(limit.effective()[1])
+                return response
+            try:
+                return action(_public_petition(slug), _json_body(request))
+            except ProtocolError as exc:
+                return error(exc.status, exc.code, exc.message)
 
-    return view
+        view.rate_limit = limit
+        return view
+
+    return decorate
 
 
-@_post_endpoint
+@post_endpoint(RateLimit("signatures", per_window=30))
 def signatures(petition: Petition, payload: dict) -> JsonResponse:
     signature = signing.signature_redeem(petition=petition, payload=payload)
     # Accepted now, public with its batch: the receipt says by when at the latest.
@@ -146,10 +154,13 @@ def signatures(petition: Petition, payload: dict) -> JsonResponse:
     )
 
 
-@_post_endpoint
+@post_endpoint(RateLimit("withdrawals", per_window=30))
 def withdrawals(petition: Petition, payload: dict) -> JsonResponse:
     signing.signature_withdraw(petition=petition, payload=payload)
     return JsonResponse({"withdrawn": True})
+
+
+LOG_LIMIT = RateLimit("log", per_window=120)
 
 
 def log(request: HttpRequest, slug: str) -> JsonResponse:
@@ -158,15 +169,14 @@ def log(request: HttpRequest, slug: str) -> JsonResponse:
     paging through a big petition is heavier than any other GET."""
     if request.method not in ("GET", "HEAD"):
         return _not_allowed("GET, HEAD")
-    limit, window = settings.COUNTERSIGN_RATE_LIMITS["log"]
-    if rate_limited(request, "log", limit, window):
+    if rate_limited(request, LOG_LIMIT):
         response = error(429, "rate_limited", "Too many requests. Try again later.")
-        response["Retry-After"] = str(window)
+        response["Retry-After"] = str(LOG_LIMIT.effective()[1])
         return response
     try:
         petition = _public_petition(slug)
         after = request.GET.get("after")
-        cursor = None if after is None else signing.decode_b64(after, "after", length=32)
+        cursor = None if after is None else decode_b64(after, "after", length=32)
     except ProtocolError as exc:
         return error(exc.status, exc.code, exc.message)
     entries, next_cursor = selectors.public_log(petition, after=cursor)
@@ -177,13 +187,13 @@ def log(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse({"entries": entries, "next": next_url})
 
 
-@_post_endpoint
+@post_endpoint(RateLimit("email_codes", per_window=5))
 def email_codes(petition: Petition, payload: dict) -> JsonResponse:
     eligibility.email_code_request(petition=petition, email=payload.get("email"))
     # One body for every address at an accepted domain (P3).
     return JsonResponse({"status": "accepted"}, status=202)
 
 
-@_post_endpoint
+@post_endpoint(RateLimit("credentials", per_window=20))
 def credentials(petition: Petition, payload: dict) -> JsonResponse:
     return JsonResponse(eligibility.credential_issue(petition=petition, payload=payload))

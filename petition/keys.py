@@ -40,6 +40,12 @@ def key_id_prefix(key_id: bytes) -> str:
     return blindrsa.b64url_encode(bytes(key_id))[:KEY_ID_PREFIX_LEN]
 
 
+def code_fragment(key: PetitionKey, code: str) -> str:
+    """The URL fragment of a printed code: the code, its level and the key-id prefix the
+    browser client checks the petition's key against before it sends anything."""
+    return f"#code={code}&level={key.level}&k={key_id_prefix(bytes(key.key_id))}"
+
+
 def fernet(purpose: bytes) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(server_secret(purpose)))
 

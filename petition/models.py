@@ -178,6 +178,11 @@ class Petition(models.Model):
         """Each signature public on its own, at once: fine for a demo, unsafe for signers."""
         return self.publish_interval == 0 and self.publish_min_batch == 1
 
+    @property
+    def is_open(self) -> bool:
+        """Open for signatures: credentials are issued and signatures accepted."""
+        return self.status == self.Status.PUBLISHED
+
 
 class PetitionKey(models.Model):
     """One RSA key per petition and accepted level (protocol v1).

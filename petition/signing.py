@@ -3,8 +3,6 @@ these functions; errors carry the protocol's status and code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -12,27 +10,9 @@ from . import blindrsa
 from .keys import public_key
 from .models import PendingSignature, PendingWithdrawal, Petition, Signature
 from .publication import petition_publish_pending
+from .protocol import ProtocolError, decode_b64
 
 PREPARED_LEN = blindrsa.PREFIX_LEN + blindrsa.MESSAGE_LEN
-
-
-@dataclass
-class ProtocolError(Exception):
-    status: int
-    code: str
-    message: str
-
-
-def decode_b64(value, name: str, *, length: int | None = None, max_length: int = 1024) -> bytes:
-    if not isinstance(value, str):
-        raise ProtocolError(400, "malformed", f"{name} must be a base64url string.")
-    try:
-        data = blindrsa.b64url_decode(value)
-    except ValueError as exc:
-        raise ProtocolError(400, "malformed", f"{name} is not base64url without padding.") from exc
-    if (length is not None and len(data) != length) or len(data) > max_length:
-        raise ProtocolError(400, "malformed", f"{name} has the wrong length.")
-    return data
 
 
 def _text(value, name: str, max_length: int) -> str:
@@ -60,7 +40,7 @@ def signature_redeem(*, petition: Petition, payload: dict) -> PendingSignature:
     key = petition.keys.filter(key_id=key_id).only("id", "level", "spki").first()
     if key is None:
         raise ProtocolError(403, "wrong_key", "This key does not belong to this petition.")
-    if petition.status != Petition.Status.PUBLISHED:
+    if not petition.is_open:
         raise ProtocolError(403, "petition_not_open", "This petition is not open for signing.")
 
     # 3. RSASSA-PSS verification (cryptography).

@@ -9,9 +9,9 @@ from django.core.mail import send_mail
 from django.db import OperationalError
 from django.template.loader import render_to_string
 
-from .credentials import EMAIL_CODE_TTL, open_sealed_mail
 from .publication import petition_publish_pending
 from .selectors import petitions_with_pending_entries
+from .workemail import EMAIL_CODE_TTL, open_sealed_mail
 
 SWEEP_SECONDS = 50  # below the beat period (60 s), so that runs rarely overlap
 

@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, render
 from organizing.models import Campaign
 
 from . import selectors
-from .client import on_employer_network
 from .models import Level
+from .network import on_employer_network
 
 
 def home(request: HttpRequest) -> HttpResponse:

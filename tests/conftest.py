@@ -9,7 +9,7 @@ from django.utils import timezone
 from organizing.models import Role
 from petition.models import Petition
 
-from .factories import CampaignFactory, MembershipFactory, PetitionFactory
+from .factories import CampaignFactory, MembershipFactory, PetitionFactory, UserFactory
 
 
 @pytest.fixture
@@ -31,6 +31,12 @@ def moderator(campaign):
 def outsider(db):
     """A staff member with MFA, organizer of a different campaign."""
     return MembershipFactory(role=Role.ORGANIZER).user
+
+
+@pytest.fixture
+def site_organizer(db):
+    """A staff member with MFA who may create campaigns, and belongs to none yet."""
+    return UserFactory(is_site_organizer=True)
 
 
 @pytest.fixture

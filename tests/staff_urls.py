@@ -14,6 +14,8 @@ class StaffUrl:
     kwarg: str | None  # "campaign", "petition", "batch" or "webhook": what the URL takes
     method: str = "get"
     organizer_only: bool = False
+    # Not tied to a campaign: only site organizers (User.is_site_organizer) get through.
+    site_organizer_only: bool = False
 
     def path(self, campaign, petition) -> str:
         if self.kwarg == "batch":
@@ -41,7 +43,7 @@ class StaffUrl:
 
 STAFF_URLS = [
     StaffUrl("dashboard", None),
-    StaffUrl("campaign_create", None),
+    StaffUrl("campaign_create", None, site_organizer_only=True),
     StaffUrl("campaign", "campaign"),
     StaffUrl("campaign_edit", "campaign", organizer_only=True),
     StaffUrl("invitation_create", "campaign", method="post", organizer_only=True),

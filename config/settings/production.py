@@ -6,6 +6,10 @@ fall back to the embedded default (SQLite, in-process tasks, console mail).
 See docs/operations.md.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
+from config.secrets import GENERATE_KEY_ENCRYPTION_KEY, key_encryption_key_problem
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -53,6 +57,8 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL")
 COUNTERSIGN_KEY_ENCRYPTION_KEY = env.str("COUNTERSIGN_KEY_ENCRYPTION_KEY")
+if _problem := key_encryption_key_problem(COUNTERSIGN_KEY_ENCRYPTION_KEY, SECRET_KEY):
+    raise ImproperlyConfigured(f"{_problem} Generate one with: {GENERATE_KEY_ENCRYPTION_KEY}")
 
 # One hour and batches of five unless the operator says otherwise (docs/operations.md).
 COUNTERSIGN_PUBLISH_INTERVAL = env.int("COUNTERSIGN_PUBLISH_INTERVAL", default=3600)

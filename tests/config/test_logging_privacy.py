@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
+from celery.app.trace import LOG_FAILURE, LOG_RETRY, LOG_SUCCESS
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -37,3 +39,32 @@ def test_the_privacy_filter_drops_the_request_from_records():
     assert record.request is None
     server = logging.LogRecord("django.server", logging.INFO, __file__, 1, "GET /", None, None)
     assert PrivacyFilter().filter(server) is False
+
+
+def test_task_failures_are_logged_with_the_exception_type_only(log_output):
+    """An SMTP refusal quotes the recipient; a task's arguments may hold one too."""
+    logger = logging.getLogger("celery.app.trace")
+    refusal = OSError("recipient refused: ada@example.com")
+    context = {
+        "id": "7f0c",
+        "name": "petition.tasks.email_code_send",
+        "exc": repr(refusal),
+        "traceback": "… ada@example.com …",
+        "args": "('sealed-ada@example.com',)",
+        "kwargs": "{}",
+        "description": "raised unexpected",
+    }
+    try:
+        raise refusal
+    except OSError:
+        logger.error(LOG_FAILURE, context, exc_info=True)
+    logger.info(LOG_RETRY, {**context, "exc": f"Retry in 2s: {refusal!r}"})
+    logger.info(LOG_SUCCESS, {**context, "runtime": 0.2, "return_value": None})
+    # Only the configured console handler's lines ("LEVEL logger message"), not pytest's.
+    text = "\n".join(
+        line for line in log_output.getvalue().splitlines() if re.match(r"[A-Z]+ \S", line)
+    )
+    assert "email_code_send[7f0c] raised unexpected: OSError" in text
+    assert "retry: Retry in 2s: OSError" in text
+    assert "succeeded" not in text
+    assert "ada@example.com" not in text

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from config.checks import production_services
+from config.secrets import key_encryption_key_problem
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {
@@ -20,7 +23,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://cache.invalid:6379/0",
     "EMAIL_URL": "smtp+tls://countersign:pw@mail.invalid:587",
     "COUNTERSIGN_BASE_URL": "https://petition.example.org",
-    "COUNTERSIGN_KEY_ENCRYPTION_KEY": "a-separate-secret-for-petition-keys-0123456789",
+    "COUNTERSIGN_KEY_ENCRYPTION_KEY": "q7Xb1u6yN0Lr8oJk2VdTz5cWmE3sHf9aP4gRiY-_Ct0",
 }
 
 
@@ -180,3 +183,38 @@ def test_collectstatic_rewrites_module_imports_to_hashed_names(tmp_path):
     text = sign.read_text()
     assert re.search(r"""from ["']\./blindrsa\.[0-9a-f]{12}\.js["']""", text), text[:600]
     assert not re.search(r"""["']\./blindrsa\.js["']""", text)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", "at least 32 random bytes"),
+        ("check-deploy-dummy", "at least 32 random bytes"),
+        ("c2hvcnQgYnV0IGJhc2U2NA", "at least 32 random bytes"),  # 17 bytes
+        ("A" * 44, "does not look random"),
+        (PRODUCTION_ENV["DJANGO_SECRET_KEY"], "must not be the same as DJANGO_SECRET_KEY"),
+    ],
+)
+def test_production_refuses_a_weak_key_encryption_key(value, reason):
+    """Review S6: from a weak key, a database dump alone decrypts the petition keys."""
+    env = _clean_env(PRODUCTION_ENV, COUNTERSIGN_KEY_ENCRYPTION_KEY=value)
+    result = _run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert reason in result.stderr
+    assert "secrets.token_urlsafe(32)" in result.stderr
+
+
+def test_the_system_check_refuses_a_weak_key_encryption_key(settings):
+    settings.COUNTERSIGN_PRODUCTION = True
+    settings.COUNTERSIGN_KEY_ENCRYPTION_KEY = settings.SECRET_KEY
+    assert "countersign.E008" in {e.id for e in production_services()}
+    settings.COUNTERSIGN_KEY_ENCRYPTION_KEY = PRODUCTION_ENV["COUNTERSIGN_KEY_ENCRYPTION_KEY"]
+    assert "countersign.E008" not in {e.id for e in production_services()}
+
+
+def test_env_example_and_makefile_show_a_valid_key_encryption_key():
+    assert "secrets.token_urlsafe(32)" in (ROOT / ".env.example").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    dummy = re.search(r"COUNTERSIGN_KEY_ENCRYPTION_KEY=(\S+)", makefile).group(1)
+    secret = re.search(r"DJANGO_SECRET_KEY=(\S+)", makefile).group(1)
+    assert key_encryption_key_problem(dummy, secret) is None

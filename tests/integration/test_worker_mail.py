@@ -4,11 +4,15 @@ process and an SMTP server on loopback."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from organizing.models import Role
 from organizing.services import invitation_create
+from petition.credentials import email_code_request
+from petition.services import petition_publish
+from tests.factories import PetitionFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -48,3 +52,23 @@ def _wait_for_text(path, text, timeout=30) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_code_mail_leaves_no_address_and_no_time_in_the_worker_log(
+    celery_worker_process, smtp_server, campaign
+):
+    """Review S12: the worker's log must not say who got a code, nor exactly when."""
+    petition = petition_publish(
+        petition=PetitionFactory(campaign=campaign, accepts_work_email=True)
+    )
+    start_up = celery_worker_process.log_path.read_text()
+    email_code_request(petition=petition, email="quiet.person+tag@example.com")
+    messages = smtp_server.mailbox.wait_for(1)
+    assert [m[0] for m in messages] == [["quiet.person@example.com"]]
+    time.sleep(1)  # let the worker write whatever it writes after the task
+    log = celery_worker_process.log_path.read_text()
+    assert " ready." in start_up  # the worker's own start-up lines are still there
+    assert "quiet.person" not in log and "example.com" not in log
+    log = log[len(start_up) :]
+    assert "email_code_send[" not in log  # no line per mail: received, succeeded
+    assert not re.search(r"\d\d:\d\d:\d\d", log)  # and no time of day of its own

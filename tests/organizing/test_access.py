@@ -61,9 +61,25 @@ def test_moderator_may_read_but_not_change(client, url, campaign, draft_petition
 def test_organizer_gets_through(client, url, campaign, draft_petition, organizer):
     client.force_login(organizer)
     response = _call(client, url, campaign, draft_petition)
-    if url.method == "get":
+    if url.site_organizer_only:
+        assert response.status_code == 403
+    elif url.method == "get":
         assert response.status_code == 200
     else:
         # Actions with an empty body answer with a form error (400) or a redirect back to the
         # petition (302), never with a refusal.
         assert response.status_code in (302, 400)
+
+
+SITE_WIDE = [u for u in STAFF_URLS if u.site_organizer_only]
+
+
+@pytest.mark.parametrize("url", SITE_WIDE, ids=lambda u: u.name)
+def test_only_site_organizers_reach_site_wide_pages(
+    client, url, campaign, draft_petition, moderator, outsider, site_organizer
+):
+    for member in (moderator, outsider):
+        client.force_login(member)
+        assert _call(client, url, campaign, draft_petition).status_code == 403
+    client.force_login(site_organizer)
+    assert _call(client, url, campaign, draft_petition).status_code == 200

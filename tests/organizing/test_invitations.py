@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from organizing.models import Invitation, Membership, Role, User
-from organizing.services import invitation_create
+from organizing.services import InvitationError, invitation_accept, invitation_create
 from tests.factories import form_key
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +122,28 @@ def test_invitation_form_rejects_a_bad_address(client, organizer, campaign):
     assert response.status_code == 400
     assert "email" in response.context["invite_form"].errors
     assert not Invitation.objects.exists()
+
+
+def test_accepting_checks_the_address_whoever_calls_it(campaign, invite, outsider):
+    """The rule lives in the service, not only in the view and the adapter."""
+    invitation = invite("invited@example.com", Role.ORGANIZER, campaign)
+    with pytest.raises(InvitationError):
+        invitation_accept(invitation=invitation, user=outsider)
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+    assert not Membership.objects.filter(user=outsider, campaign=campaign).exists()
+
+
+def test_invite_site_organizer_grants_the_right_to_create_campaigns(client, outsider):
+    out = io.StringIO()
+    call_command("invite", "first@example.org", "--site-organizer", stdout=out)
+    link = re.search(r"(/invitations/\S+/)", out.getvalue()).group(1)
+    client.get(link)
+    assert _signup(client, "first@example.org").status_code == 302
+    assert User.objects.get(email="first@example.org").is_site_organizer
+    # An existing account gets it at once; a plain invitation never grants it.
+    call_command("invite", outsider.email, "--site-organizer", stdout=io.StringIO())
+    outsider.refresh_from_db()
+    assert outsider.is_site_organizer
+    call_command("invite", "plain@example.org", stdout=io.StringIO())
+    assert not Invitation.objects.get(email="plain@example.org").site_organizer

@@ -82,3 +82,33 @@ def _redis_keys() -> list[bytes]:
     from django.conf import settings
 
     return redis.Redis.from_url(settings.REDIS_URL).keys("*")
+
+
+def test_login_limits_count_the_client_behind_the_proxy_not_the_proxy(client, organizer, settings):
+    """Review S5: behind a reverse proxy, ten failed logins from anyone must not lock every
+    organizer out."""
+    settings.COUNTERSIGN_TRUSTED_PROXIES = 1
+    cache.clear()
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    for n in range(11):  # past the limit of 10 failures a minute per address
+        client.post(
+            reverse("account_login"),
+            {"login": f"nobody{n}@example.com", "password": "wrong password"},
+            HTTP_X_FORWARDED_FOR="203.0.113.66",
+            **proxy,
+        )
+    refused = client.post(
+        reverse("account_login"),
+        {"login": "nobody@example.com", "password": "wrong password"},
+        HTTP_X_FORWARDED_FOR="203.0.113.66",
+        **proxy,
+    )
+    assert b"Too many failed login attempts" in refused.content
+    response = client.post(
+        reverse("account_login"),
+        {"login": organizer.email, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="192.0.2.10",
+        **proxy,
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")

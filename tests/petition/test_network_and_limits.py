@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import redis
+from django.core import mail
 from django.core.cache import cache
 
-from petition.models import Signature
+from petition.models import EmailCode, Signature
 from petition.services import petition_publish
 
 from .signing_client import mint
@@ -81,3 +83,63 @@ def test_every_signer_endpoint_answers_429_past_its_limit(client, open_petition,
     assert first.status_code == 400  # counted, then refused as malformed
     second = client.post(url, "{}", content_type="application/json", REMOTE_ADDR=OFFICE)
     assert (second.status_code, second.json()["error"]["code"]) == (429, "rate_limited")
+
+
+@pytest.mark.parametrize("action", ["email_codes", "credentials", "signatures", "withdrawals"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_json_endpoints_refuse_other_content_types(
+    client, open_petition, action, content_type, django_capture_on_commit_callbacks
+):
+    # A web page on any site may make its visitors' browsers post these without a preflight.
+    url = f"/api/v1/petitions/{open_petition.slug}/{action.replace('_', '-')}"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, json.dumps({"email": "ada@example.com"}), content_type=content_type
+        )
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert "application/json" in response.json()["error"]["message"]
+    assert not mail.outbox and not EmailCode.objects.exists()
+
+
+def test_json_with_a_charset_is_json(client, open_petition):
+    url = f"/api/v1/petitions/{open_petition.slug}/email-codes"
+    body = json.dumps({"email": "ada@example.com"})
+    response = client.post(url, body, content_type="application/json; charset=utf-8")
+    assert response.status_code == 202
+
+
+def _post_from(client, url, address):
+    return client.post(url, "{}", content_type="application/json", REMOTE_ADDR=address)
+
+
+def test_ipv6_clients_are_counted_per_64(client, open_petition, settings):
+    settings.COUNTERSIGN_RATE_LIMITS = {**settings.COUNTERSIGN_RATE_LIMITS, "signatures": (2, 600)}
+    cache.clear()
+    url = f"/api/v1/petitions/{open_petition.slug}/signatures"
+    one_customer = ["2001:db8:1:2::1", "2001:db8:1:2:ffff::7", "2001:db8:1:2:abcd:1:2:3"]
+    statuses = [_post_from(client, url, a).status_code for a in one_customer]
+    assert statuses == [400, 400, 429]
+    assert _post_from(client, url, "2001:db8:1:3::1").status_code == 400  # the next /64
+
+
+def test_limit_keys_expire_at_the_end_of_a_fixed_window(client, open_petition, settings):
+    """A key's lifetime must not tell when its first request came (review S11)."""
+    url = f"/api/v1/petitions/{open_petition.slug}/signatures"
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    for _attempt in range(2):  # once more if the pause happened to cross a window's end
+        cache.clear()
+        window = int(time.time()) // 600
+        _post_from(client, url, OFFICE)
+        time.sleep(2.5)
+        _post_from(client, url, HOME)
+        if int(time.time()) // 600 == window:
+            break
+    lifetimes = [r.pttl(k) for k in r.keys("*") if b":rl:signatures:" in k]
+    assert len(lifetimes) == 2
+    # The cache counts whole seconds: both end within a second of the window's end, not
+    # 2.5 s apart like their first requests.
+    assert abs(lifetimes[0] - lifetimes[1]) < 1000
+    assert max(lifetimes) <= (600 - time.time() % 600) * 1000 + 1000

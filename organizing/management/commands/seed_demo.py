@@ -25,8 +25,8 @@ class Command(BaseCommand):
         self.stdout.write(
             "In-person codes (each signs once; open the link on a phone or type the code):"
         )
-        for code in demo_codes(petition):
-            self.stdout.write(f"  {code}   {base}/p/{petition.slug}/#code={code}&level=in_person")
+        for code, fragment in demo_codes(petition):
+            self.stdout.write(f"  {code}   {base}/p/{petition.slug}/{fragment}")
         self.stdout.write(
             "Work email: any address @acme.example; the code appears in this console."
         )

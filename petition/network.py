@@ -1,19 +1,17 @@
 """What the server may do with a signer's network address: use it in memory for the
-employer-network warning (P6) and as a keyed, short-lived hash for abuse limits. It is never
-stored in the database or written to a log."""
+employer-network warning (P6) and, reduced to a keyed hash, as an abuse-limit bucket
+(`petition/ratelimits.py`). It is never stored in the database or written to a log."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
-from .keys import server_secret
+# One IPv6 customer gets at least a /64 and chooses freely inside it, so a limit keyed on
+# the full address would give one person 2**64 buckets.
+IPV6_BUCKET_PREFIX = 64
 
 
 def client_address(request: HttpRequest) -> str:
@@ -32,6 +30,20 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def client_bucket(request: HttpRequest) -> str:
+    """Who a limit counts against: the IPv4 address, or the IPv6 /64 the address is in."""
+    raw = client_address(request)
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_BUCKET_PREFIX}", strict=False))
+    return str(address)
+
+
 def on_employer_network(request: HttpRequest, networks: list[str]) -> bool:
     try:
         address = ipaddress.ip_address(client_address(request))
@@ -44,23 +56,3 @@ def on_employer_network(request: HttpRequest, networks: list[str]) -> bool:
         except ValueError:
             continue
     return False
-
-
-def rate_limited(request: HttpRequest, action: str, limit: int, window: int) -> bool:
-    """Count this request against `limit` per `window` seconds for the client.
-
-    The cache key is an HMAC of the address under a server secret, so a Redis dump does
-    not list who made requests, and it expires with the window.
-    """
-    bucket = int(time.time()) // window
-    digest = hmac.new(
-        server_secret(b"rate-limits"),
-        f"{action}/{bucket}/{client_address(request)}".encode(),
-        hashlib.sha256,
-    ).hexdigest()[:32]
-    key = f"rl:{action}:{digest}"
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        return False
