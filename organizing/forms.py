@@ -23,7 +23,6 @@ from .idempotency import IdempotentFormMixin
 from .models import SLUG_MESSAGE, SLUG_REGEX, Campaign, Role
 from .services import work_email_locked_message
 
-
 SLUG_RE = re.compile(SLUG_REGEX)
 TOO_LONG = _("Use at most %(limit_value)d characters; this has %(show_value)d.")
 
