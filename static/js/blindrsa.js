@@ -9,6 +9,7 @@ const subtle = () => globalThis.crypto.subtle;
 const HASH_LEN = 48; // SHA-384 output
 const PREFIX_LEN = 32;
 const TAG = new TextEncoder().encode('countersign-v1');
+const PUBLIC_EXPONENT = 65537n;
 const RSA_OID = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]; // 1.2.840.113549.1.1.1
 
 // ---------- bytes, hex, base64url ----------
@@ -178,8 +179,9 @@ export function importSpki(spkiBytes) {
   const e = derPositiveInt(buf, n.end);
   if (rsa.end !== bits.end || e.end !== rsa.end) throw new Error('SPKI: malformed RSA key');
   const modulusBits = bitLength(n.value);
-  // Protocol v1 never uses keys below 2048 bits; refuse them rather than sign weakly.
-  if (modulusBits < 2048 || !(n.value & 1n) || !(e.value & 1n) || e.value < 3n || e.value >= n.value) {
+  // Protocol v1 never uses keys below 2048 bits, and its keys have e = 65537 (F4): refuse
+  // anything else rather than sign weakly or under a key made to single someone out.
+  if (modulusBits < 2048 || !(n.value & 1n) || e.value !== PUBLIC_EXPONENT) {
     throw new Error('SPKI: unacceptable RSA key');
   }
   return { n: n.value, e: e.value, modulusBits, spki: buf.slice() };

@@ -11,14 +11,24 @@
 //   another network: that is what breaks the timing link between issuance and signing.
 // - A code scanned from paper arrives in the URL fragment (never sent to the server) and is
 //   removed from the address bar and history at once.
+// - The petition id and each level's key id are pinned on this device the first time they are
+//   seen, and checked again right before anything is sent that uses them (issuance and
+//   signing), as is the key-id prefix printed with a code (`&k=`): a server that served one
+//   signer a key or petition id of their own could recognise that signer's signature later
+//   (docs/protocol.md §6).
 import {
   b64urlDecode, b64urlEncode, buildMessage, completeCredential, createCredentialRequest,
   importSpki, keyId as spkiKeyId, nullifier, verify,
 } from './blindrsa.js';
 
+export const ALG = 'RSABSSA-SHA384-PSS-Randomized';
 const CODE_LEVELS = ['in_person', 'flyer'];
 const LEVELS = ['work_email', ...CODE_LEVELS];
 const PREFIX_LEN = 32;
+// Inside a v1 message: "countersign-v1" || 0x00 (15 bytes), petition id (16), key id (32).
+const MSG_PETITION_ID = [15, 31];
+const MSG_KEY_ID = [31, 63];
+const KEY_PREFIX = /^[A-Za-z0-9_-]{8}$/;
 // Receipt fields and their byte lengths: prepared_msg is 32 + 95 bytes; signatures come
 // from 2048- to 4096-bit keys.
 const RECEIPT_FIELDS = { token: [32, 32], preparedMsg: [127, 127], keyId: [32, 32], sig: [256, 512] };
@@ -29,19 +39,86 @@ export class SignError extends Error {
 }
 
 export const storageKey = (slug) => `countersign:v1:${slug}`;
+export const pinsKey = (slug) => `countersign:v1:pins:${slug}`;
 
 /** Same rounding as the percent_of template filter. */
 export function percentOf(count, goal) {
   return goal > 0 ? Math.max(0, Math.min(100, Math.round((100 * count) / goal))) : 0;
 }
 
-/** `#code=K7Q2M-9XW4H` (optionally `&level=flyer`) → {code, level} or null. */
+/**
+ * `#code=K7Q2M-9XW4H` (optionally `&level=flyer`, `&k=<key-id prefix>`) → {code, level,
+ * keyPrefix} or null. The prefix is the first 8 base64url characters of the key id the
+ * code was printed for.
+ */
 export function parseFragment(hash) {
   const params = new URLSearchParams(String(hash ?? '').replace(/^#/, ''));
   const code = (params.get('code') ?? '').trim();
   if (!/^[0-9A-Za-z][0-9A-Za-z -]{2,38}[0-9A-Za-z]$/.test(code)) return null;
   const level = params.get('level');
-  return { code, level: CODE_LEVELS.includes(level) ? level : null };
+  const k = params.get('k');
+  return {
+    code,
+    level: CODE_LEVELS.includes(level) ? level : null,
+    keyPrefix: KEY_PREFIX.test(k ?? '') ? k : null,
+  };
+}
+
+/**
+ * Check GET …/keys before using it: the algorithm, every key id = SHA-256(spki) of an
+ * acceptable key (e = 65537, at least 2048 bits), the petition id and key ids against what
+ * this device pinned before (`pins`), and the key of `level` against the prefix printed
+ * with the code. Returns the pins to keep (first sight adds to them); throws SignError
+ * key_unsupported, petition_changed, key_changed or key_not_printed.
+ */
+export async function checkKeys(doc, { pins = null, level = null, keyPrefix = null } = {}) {
+  const unsupported = () => new SignError('key_unsupported');
+  if (!doc || doc.alg !== ALG || !Array.isArray(doc.keys)) throw unsupported();
+  let petitionId;
+  try { petitionId = b64urlDecode(doc.petition_id); } catch { throw unsupported(); }
+  if (petitionId.length !== 16) throw unsupported();
+  const seen = {};
+  for (const key of doc.keys) {
+    if (!LEVELS.includes(key?.level) || key.level in seen) throw unsupported();
+    let spki;
+    try { spki = importSpki(key.spki).spki; } catch { throw unsupported(); }
+    if (b64urlEncode(await spkiKeyId(spki)) !== key.key_id) throw unsupported();
+    seen[key.level] = key.key_id;
+  }
+  if (pins) {
+    if (pins.petitionId !== doc.petition_id) throw new SignError('petition_changed');
+    for (const [pinnedLevel, keyId] of Object.entries(pins.keys)) {
+      if (seen[pinnedLevel] !== keyId) throw new SignError('key_changed');
+    }
+  }
+  if (keyPrefix && level && !(seen[level] ?? '').startsWith(keyPrefix)) {
+    throw new SignError('key_not_printed');
+  }
+  return { petitionId: doc.petition_id, keys: { ...seen, ...(pins?.keys ?? {}) } };
+}
+
+/** Pins as stored, or null when there are none (or they are damaged). */
+export function parsePins(text) {
+  try {
+    const pins = JSON.parse(text);
+    const ok = pins && typeof pins.petitionId === 'string' && pins.keys && typeof pins.keys === 'object' &&
+      Object.entries(pins.keys).every(([l, k]) => LEVELS.includes(l) && typeof k === 'string');
+    return ok ? { petitionId: pins.petitionId, keys: { ...pins.keys } } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Before redeeming: the petition id and key id inside the credential's message must be the
+ * pinned ones (and its key id the one it claims).
+ */
+export function checkRedemption(rec, pins) {
+  let msg;
+  try { msg = b64urlDecode(rec.preparedMsg).subarray(PREFIX_LEN); } catch { throw new SignError('receipt_invalid'); }
+  if (b64urlEncode(msg.subarray(...MSG_PETITION_ID)) !== pins.petitionId) throw new SignError('petition_changed');
+  const keyId = b64urlEncode(msg.subarray(...MSG_KEY_ID));
+  if (keyId !== rec.keyId || pins.keys[rec.level] !== keyId) throw new SignError('key_changed');
 }
 
 function decodeLength(value, [min, max]) {
@@ -125,7 +202,7 @@ function init(root) {
   const text = (id) => root.querySelector(`#msg-${id}`)?.content.textContent.trim();
   const ALIASES = { bad_signature: 'credential_rejected', wrong_key: 'credential_rejected', petition_mismatch: 'credential_rejected' };
   const PANELS = { receipt: ['credential', 'later', 'done', 'used', 'withdrawn'], 'withdraw-box': ['done', 'used', 'token'] };
-  const state = { level: null, email: null, rec: null, busy: false };
+  const state = { level: null, email: null, rec: null, busy: false, keyPrefix: null, pins: null };
 
   const say = (id) => { $('sign-status').textContent = id ? text(id) ?? '' : ''; };
   const fail = (code) => { $('sign-error').textContent = text(ALIASES[code] ?? code) ?? text('error'); };
@@ -200,9 +277,26 @@ function init(root) {
     });
   }
 
+  // ----- keys, checked against the pins and the printed prefix before every use
+  function loadPins() {
+    try {
+      return parsePins(localStorage.getItem(pinsKey(slug))) ?? state.pins;
+    } catch {
+      return state.pins; // storage blocked: pins last as long as the page
+    }
+  }
+
+  async function trustedKeys({ level = null } = {}) {
+    const doc = await get('keys');
+    const keyPrefix = CODE_LEVELS.includes(level) ? state.keyPrefix : null;
+    state.pins = await checkKeys(doc, { pins: loadPins(), level, keyPrefix });
+    try { localStorage.setItem(pinsKey(slug), JSON.stringify(state.pins)); } catch { /* kept in memory */ }
+    return doc;
+  }
+
   // ----- the credential
   async function issue(level, proof) {
-    const keys = await get('keys');
+    const keys = await trustedKeys({ level });
     const key = keys.keys?.find((k) => k.level === level);
     if (!key) throw new SignError('no_key');
     // Token, prepared message and inv are made here; only the blinded message leaves.
@@ -254,6 +348,9 @@ function init(root) {
   // ----- signing, withdrawing, the count
   async function sign() {
     const rec = state.rec;
+    // Right before redemption: the keys again, and what the credential's message names.
+    await trustedKeys();
+    checkRedemption(rec, state.pins);
     const body = { key_id: rec.keyId, msg: rec.preparedMsg, sig: rec.sig };
     const name = $('display-name').value.trim();
     if ($('show-name').checked && name) body.display_name = name; // unticked: never sent
@@ -315,7 +412,8 @@ function init(root) {
   async function importReceipt() {
     const rec = parseReceipt($('import-text').value, { slug, levels });
     if (rec.preparedMsg) {
-      await checkReceipt(rec, await get('keys'));
+      await checkReceipt(rec, await trustedKeys());
+      checkRedemption(rec, state.pins);
       // Whether it was used is the server's to say (409 on signing), not the file's.
       Object.assign(rec, { used: false, withdrawn: false });
     }
@@ -334,7 +432,8 @@ function init(root) {
     show('code', focus);
   }
 
-  function applyCode({ code, level }, focus) {
+  function applyCode({ code, level, keyPrefix }, focus) {
+    state.keyPrefix = keyPrefix;
     const codeLevels = CODE_LEVELS.filter((l) => levels.includes(l));
     if (!codeLevels.length) return show('method', focus);
     $('code-input').value = code;
@@ -427,6 +526,11 @@ function init(root) {
     fail('crypto_unavailable');
     return;
   }
+  // Pin the petition id and keys at first sight, and say so at once if they changed.
+  state.keyPrefix = found?.keyPrefix ?? null;
+  trustedKeys({ level: found?.level }).catch((e) => {
+    if (e instanceof SignError && e.code !== 'network') fail(e.code);
+  });
   const stored = load();
   if (stored) {
     // One credential per person: a stored one wins over a newly scanned code.

@@ -121,7 +121,7 @@ def test_a_title_over_the_limit_is_counted_and_refused_not_cut(live_server, desk
 
 
 def test_campaign_short_name_is_suggested_from_the_name(live_server, desktop):
-    membership = MembershipFactory(role=Role.ORGANIZER)
+    membership = MembershipFactory(role=Role.ORGANIZER, user__is_site_organizer=True)
     sign_in(desktop, live_server, membership.user)
     desktop.goto(f"{live_server.url}/staff/campaigns/new/")
     expect(desktop.get_by_text("Part of the campaign's web address")).to_be_visible()

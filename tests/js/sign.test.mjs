@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 
 import * as brsa from '../../static/js/blindrsa.js';
 import {
-  checkReceipt, parseFragment, parseReceipt, percentOf, receiptFile, storageKey, storedRecord,
+  checkKeys, checkReceipt, checkRedemption, parseFragment, parsePins, parseReceipt, percentOf,
+  pinsKey, receiptFile, storageKey, storedRecord,
 } from '../../static/js/sign.js';
 
 const { b64urlDecode, b64urlEncode, bigIntToBytes, bytesToBigInt, modPow } = brsa;
@@ -20,10 +21,15 @@ test('storage key and percent', () => {
   assert.equal(percentOf(5, 0), 0);
 });
 
-test('parseFragment reads #code= and an optional level', () => {
-  assert.deepEqual(parseFragment('#code=K7Q2M-9XW4H'), { code: 'K7Q2M-9XW4H', level: null });
-  assert.deepEqual(parseFragment('code=K7Q2M9XW4H&level=flyer'), { code: 'K7Q2M9XW4H', level: 'flyer' });
-  assert.deepEqual(parseFragment('#code=%20k7q2m-9xw4h%20&level=work_email'), { code: 'k7q2m-9xw4h', level: null });
+test('parseFragment reads #code= and an optional level and key-id prefix', () => {
+  assert.deepEqual(parseFragment('#code=K7Q2M-9XW4H'), { code: 'K7Q2M-9XW4H', level: null, keyPrefix: null });
+  assert.deepEqual(parseFragment('code=K7Q2M9XW4H&level=flyer'), { code: 'K7Q2M9XW4H', level: 'flyer', keyPrefix: null });
+  assert.deepEqual(parseFragment('#code=%20k7q2m-9xw4h%20&level=work_email'), { code: 'k7q2m-9xw4h', level: null, keyPrefix: null });
+  assert.deepEqual(parseFragment('#code=K7Q2M-9XW4H&level=in_person&k=Ab-_0123'),
+    { code: 'K7Q2M-9XW4H', level: 'in_person', keyPrefix: 'Ab-_0123' });
+  for (const k of ['short', 'toolong123', 'has=pad', 'a+b/c123']) {
+    assert.equal(parseFragment(`#code=K7Q2M-9XW4H&k=${k}`).keyPrefix, null, k);
+  }
   for (const bad of ['', '#', '#main', '#code=', '#code=ab', '#code=<script>', '#code=' + 'A'.repeat(41), null, undefined]) {
     assert.equal(parseFragment(bad), null, String(bad));
   }
@@ -108,4 +114,66 @@ test('checkReceipt accepts a genuine credential and refuses altered ones', async
     [rec, { ...keysDoc, keys: [] }],
   ];
   for (const [r, doc] of cases) await assert.rejects(checkReceipt(r, doc), rejectsInvalid);
+});
+
+// ---------------------------------------------------------------- pinned keys (review S2)
+
+async function rsaSpki(publicExponent = new Uint8Array([1, 0, 1])) {
+  const pair = await subtle.generateKey({ name: 'RSA-PSS', modulusLength: 2048, publicExponent,
+    hash: 'SHA-384' }, true, ['sign', 'verify']);
+  return new Uint8Array(await subtle.exportKey('spki', pair.publicKey));
+}
+const keyEntry = async (level, spki) => ({
+  level, spki: b64urlEncode(spki), key_id: b64urlEncode(await brsa.keyId(spki)), modulus_bits: 2048,
+});
+
+test('checkKeys pins at first sight, then refuses a changed key or petition id', async () => {
+  const { keysDoc } = await cred;
+  const pins = await checkKeys(keysDoc);
+  assert.deepEqual(pins, { petitionId: keysDoc.petition_id, keys: { in_person: keysDoc.keys[0].key_id } });
+  assert.deepEqual(await checkKeys(keysDoc, { pins }), pins);
+  assert.deepEqual(parsePins(JSON.stringify(pins)), pins);
+  assert.equal(pinsKey('stop-tracking'), 'countersign:v1:pins:stop-tracking');
+
+  const swapped = { ...keysDoc, keys: [await keyEntry('in_person', await rsaSpki())] };
+  await assert.rejects(checkKeys(swapped, { pins }), { code: 'key_changed' });
+  await assert.rejects(checkKeys({ ...keysDoc, keys: [] }, { pins }), { code: 'key_changed' });
+  const otherPetition = { ...keysDoc, petition_id: b64urlEncode(new Uint8Array(16).fill(7)) };
+  await assert.rejects(checkKeys(otherPetition, { pins }), { code: 'petition_changed' });
+
+  // A level seen for the first time is added to the pins, the others kept.
+  const more = { ...keysDoc, keys: [...keysDoc.keys, await keyEntry('flyer', await rsaSpki())] };
+  const morePins = await checkKeys(more, { pins });
+  assert.deepEqual(Object.keys(morePins.keys).sort(), ['flyer', 'in_person']);
+});
+
+test('checkKeys refuses a key other than the one printed with the code', async () => {
+  const { keysDoc } = await cred;
+  const prefix = keysDoc.keys[0].key_id.slice(0, 8);
+  assert.ok(await checkKeys(keysDoc, { level: 'in_person', keyPrefix: prefix }));
+  const wrong = (prefix[0] === 'A' ? 'B' : 'A') + prefix.slice(1);
+  await assert.rejects(checkKeys(keysDoc, { level: 'in_person', keyPrefix: wrong }), { code: 'key_not_printed' });
+  await assert.rejects(checkKeys(keysDoc, { level: 'flyer', keyPrefix: prefix }), { code: 'key_not_printed' });
+});
+
+test('checkKeys accepts only e = 65537, a key id that is SHA-256(spki) and the v1 algorithm', async () => {
+  const { keysDoc } = await cred;
+  const eThree = { ...keysDoc, keys: [await keyEntry('in_person', await rsaSpki(new Uint8Array([3])))] };
+  await assert.rejects(checkKeys(eThree), { code: 'key_unsupported' });
+  assert.throws(() => brsa.importSpki(eThree.keys[0].spki), /SPKI: unacceptable/);
+  const lying = { ...keysDoc, keys: [{ ...keysDoc.keys[0], key_id: b64urlEncode(new Uint8Array(32)) }] };
+  await assert.rejects(checkKeys(lying), { code: 'key_unsupported' });
+  await assert.rejects(checkKeys({ ...keysDoc, alg: 'RSABSSA-SHA384-PSS-Deterministic' }), { code: 'key_unsupported' });
+  await assert.rejects(checkKeys({ ...keysDoc, petition_id: 'AAAA' }), { code: 'key_unsupported' });
+});
+
+test('checkRedemption refuses a credential whose message names another petition or key', async () => {
+  const { rec, keysDoc } = await cred;
+  const pins = await checkKeys(keysDoc);
+  assert.equal(checkRedemption(rec, pins), undefined);
+  const otherPetition = { ...pins, petitionId: b64urlEncode(new Uint8Array(16).fill(7)) };
+  assert.throws(() => checkRedemption(rec, otherPetition), { code: 'petition_changed' });
+  const otherKey = { ...pins, keys: { in_person: b64urlEncode(new Uint8Array(32).fill(9)) } };
+  assert.throws(() => checkRedemption(rec, otherKey), { code: 'key_changed' });
+  assert.throws(() => checkRedemption({ ...rec, keyId: otherKey.keys.in_person }, pins), { code: 'key_changed' });
 });
