@@ -9,8 +9,8 @@ from django.utils import timezone
 from . import blindrsa
 from .keys import public_key
 from .models import PendingSignature, PendingWithdrawal, Petition, Signature
-from .publication import petition_publish_pending
 from .protocol import ProtocolError, decode_b64
+from .publication import petition_publish_pending
 
 PREPARED_LEN = blindrsa.PREFIX_LEN + blindrsa.MESSAGE_LEN
 
