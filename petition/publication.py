@@ -137,22 +137,25 @@ def _publish_level(
             total_added=(last.total_added if last else 0) + len(signatures),
             total_withdrawn=(last.total_withdrawn if last else 0) + len(to_withdraw),
         )
-        # One INSERT with the rows in nullifier order: that is their order on disk.
+        # INSERTs of up to 1,000 rows each, in nullifier order: that is their order on disk.
         Signature.objects.bulk_create(
-            Signature(
-                id=uuid.uuid4(),
-                petition=petition,
-                batch=batch,
-                key_id=entry.key_id,
-                level=entry.level,
-                nullifier=entry.nullifier,
-                msg=entry.msg,
-                sig=entry.sig,
-                display_name=entry.display_name,
-                comment=entry.comment,
-                withdrawn=bytes(entry.nullifier) in to_withdraw,
-            )
-            for entry in signatures
+            [
+                Signature(
+                    id=uuid.uuid4(),
+                    petition=petition,
+                    batch=batch,
+                    key_id=entry.key_id,
+                    level=entry.level,
+                    nullifier=entry.nullifier,
+                    msg=entry.msg,
+                    sig=entry.sig,
+                    display_name=entry.display_name,
+                    comment=entry.comment,
+                    withdrawn=bytes(entry.nullifier) in to_withdraw,
+                )
+                for entry in signatures
+            ],
+            batch_size=1000,
         )
         PendingSignature.objects.filter(pk__in=[entry.pk for entry in signatures]).delete()
         Signature.objects.filter(
