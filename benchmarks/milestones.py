@@ -14,7 +14,9 @@ private queue of the local Redis (db 12). Bounded: --timeout seconds per mail.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -68,9 +70,12 @@ def main() -> None:
     from aiosmtpd.controller import Controller
 
     arrivals = Arrivals()
-    smtp = Controller(arrivals, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    smtp = Controller(arrivals, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    smtp_port = smtp.server.sockets[0].getsockname()[1]
     queue = f"countersign-bench-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,

@@ -40,15 +40,15 @@ def growth_chart(
     *,
     goal: int | None = None,
     today: date | None = None,
-    width: int = 640,
-    height: int = 240,
+    width: int = 480,
+    height: int = 220,
     title: str | None = None,
 ) -> SafeString:
     """Cumulative total per day as a stepped line over a shaded area, with the goal as a
     dashed line when it is in sight (at most twice the current total)."""
     uid = next(_ids)
     title = title or _("Signatures over time")
-    left, right, top, bottom = 48, 12, 12, 28
+    left, right, top, bottom = 44, 10, 12, 26
     plot_w, plot_h = width - left - right, height - top - bottom
     if not series:
         desc = _("No published signatures yet.")

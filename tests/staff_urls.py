@@ -60,7 +60,7 @@ STAFF_URLS = [
     StaffUrl("code_batch_revoke", "batch", method="post"),
     StaffUrl("petition_milestones", "petition", organizer_only=True),
     StaffUrl("webhooks", "campaign", organizer_only=True),
-    StaffUrl("webhook_delete", "webhook", method="post", organizer_only=True),
+    StaffUrl("webhook_delete", "webhook", organizer_only=True),
     StaffUrl("notification_settings", "campaign"),
 ]
 

@@ -139,9 +139,13 @@ def digest_is_news(data: dict) -> bool:
     )
 
 
-def level_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
-    """(label, count) per level, in the order the public page shows them."""
-    return [(label, counts.get(value, 0)) for value, label in Level.choices]
+def level_rows(counts: dict[str, int], levels=None) -> list[tuple[str, int]]:
+    """(label, count) per level (those in `levels`, or all), in the public page's order."""
+    return [
+        (label, counts.get(value, 0))
+        for value, label in Level.choices
+        if levels is None or value in levels
+    ]
 
 
 def petition_dashboard(petition: Petition) -> dict:
@@ -153,7 +157,7 @@ def petition_dashboard(petition: Petition) -> dict:
     counts = petition_counts(petition)
     history = petition_count_history(petition)
     return {
-        "level_counts": level_rows(counts),
+        "level_counts": level_rows(counts, petition.levels),
         "growth_chart": growth_chart(history, goal=petition.goal, today=timezone.localdate()),
         "growth_history": history,
         "milestones": milestones_hit(petition),

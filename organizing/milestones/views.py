@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from ..access import campaign_for_member, petition_for_member
 from ..models import Role
@@ -81,10 +80,13 @@ def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
     return _webhooks_page(request, campaign, form)
 
 
-@require_POST
 def webhook_delete(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:
+    """GET asks first; POST removes."""
     campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
     webhook = get_object_or_404(campaign.webhooks, pk=webhook_id)
+    if request.method != "POST":
+        context = {"campaign": campaign, "webhook": webhook}
+        return render(request, "organizing/milestones/webhook_delete.html", context)
     services.webhook_delete(webhook=webhook, actor=request.user)
     messages.success(request, _("Webhook removed: it gets no more notices."))
     return redirect("staff:webhooks", slug=campaign.slug)

@@ -85,9 +85,10 @@ def test_webhooks_to_private_or_odd_addresses_are_refused(client, organizer, cam
 def test_removing_a_webhook_stops_its_notices(client, organizer, campaign):
     webhook = Webhook.objects.create(campaign=campaign, url="https://chat.example.org/h")
     client.force_login(organizer)
-    response = client.post(
-        reverse("staff:webhook_delete", kwargs={"slug": campaign.slug, "webhook_id": webhook.pk})
-    )
+    url = reverse("staff:webhook_delete", kwargs={"slug": campaign.slug, "webhook_id": webhook.pk})
+    assert "Remove this webhook?" in client.get(url).content.decode()
+    assert Webhook.objects.exists()  # asking changes nothing
+    response = client.post(url)
     assert response.status_code == 302
     assert not Webhook.objects.exists()
 
