@@ -155,3 +155,19 @@ class RefusingBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("refused")
+
+
+def test_a_threshold_added_below_the_count_does_not_fire_for_the_past(open_petition, organizer):
+    sign_and_publish(open_petition, 12)
+    MilestonePlan.objects.filter(petition=open_petition).update(extra_thresholds=[5, 14])
+    sign_and_publish(open_petition, 3)
+    assert sorted(Notice.objects.values_list("threshold", flat=True)) == [10, 14]
+
+
+def test_a_lost_high_water_mark_still_sends_nothing_twice(open_petition, organizer):
+    sign_and_publish(open_petition, 12)
+    MilestonePlan.objects.filter(petition=open_petition).update(high_water=0)
+    publish(open_petition)
+    assert Notice.objects.count() == 1
+    assert Delivery.objects.count() == 1
+    assert len(mail.outbox) == 1
