@@ -111,9 +111,9 @@ def main() -> None:
 
         from organizing.models import Campaign, Membership, MilestonePlan, Role, User
         from organizing.services import invitation_create
-        from petition.models import Petition, Signature
+        from petition.models import PendingSignature
+        from petition.publication import petition_publish_pending
         from petition.services import petition_create, petition_publish
-        from petition.signals import counts_published
 
         with log.open("w") as out:
             worker = subprocess.Popen(
@@ -149,6 +149,9 @@ def main() -> None:
                 demands="x",
                 addressed_to="y",
                 goal=10_000_000,
+                # Each signature its own batch: one milestone per batch to measure.
+                publish_interval=0,
+                publish_min_batch=1,
             )
         )
         MilestonePlan.objects.create(
@@ -160,20 +163,25 @@ def main() -> None:
         key = petition.keys.get()
 
         def batch_commit() -> float:
-            """One signature enters the published count; returns the commit time."""
+            """One signature waits, then a publication batch moves it into the published
+            counts (petition.publication); returns the time that batch committed."""
+            PendingSignature.objects.create(
+                petition=petition,
+                key=key,
+                level=key.level,
+                nullifier=os.urandom(32),
+                msg=b"m",
+                sig=b"s",
+                received_on=timezone.localdate(),
+            )
+            stamp = []
             with transaction.atomic():
-                Signature.objects.create(
-                    petition=petition,
-                    key=key,
-                    level=key.level,
-                    nullifier=os.urandom(32),
-                    msg=b"m",
-                    sig=b"s",
-                    signed_on=timezone.localdate(),
-                )
-            committed = time.perf_counter()
-            counts_published.send(sender=Petition, petition_id=petition.pk)
-            return committed
+                # Registered before the batch's own on_commit (which sends counts_published),
+                # so it stamps the commit itself.
+                transaction.on_commit(lambda: stamp.append(time.perf_counter()))
+                batches = petition_publish_pending(petition_id=petition.pk)
+            assert len(batches) == 1
+            return stamp[0]
 
         def invitation_commit(i: int) -> float:
             stamp = []
