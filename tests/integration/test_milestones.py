@@ -89,9 +89,10 @@ def test_smtp_down_for_the_first_attempts_then_delivered_exactly_once(
     smtp_server.stop()
     with celery_worker(smtp_server, tmp_path, **FAST_RETRIES) as worker:
         sign_and_publish(open_petition, 10)
-        assert wait_until(lambda: Delivery.objects.filter(attempts__gte=2).exists()), (
-            worker.log_path.read_text()
-        )
+        # Two attempts made and failed (the lease is released only after a failure).
+        assert wait_until(
+            lambda: Delivery.objects.filter(attempts__gte=2, lease_until__isnull=True).exists()
+        ), worker.log_path.read_text()
         assert Delivery.objects.get().state == DeliveryState.PENDING
         smtp_server.start()
         smtp_server.mailbox.wait_for(1, timeout=30)
