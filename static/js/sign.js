@@ -20,6 +20,7 @@ import {
   b64urlDecode, b64urlEncode, buildMessage, completeCredential, createCredentialRequest,
   importSpki, keyId as spkiKeyId, nullifier, verify,
 } from './blindrsa.js';
+import { findInLog } from './log.js';
 
 export const ALG = 'RSABSSA-SHA384-PSS-Randomized';
 const CODE_LEVELS = ['in_person', 'flyer'];
@@ -41,9 +42,16 @@ export class SignError extends Error {
 export const storageKey = (slug) => `countersign:v1:${slug}`;
 export const pinsKey = (slug) => `countersign:v1:pins:${slug}`;
 
-/** Same rounding as the percent_of template filter. */
+/** Same rounding as the percent_of template filter: any signature shows (at least 2 %). */
 export function percentOf(count, goal) {
-  return goal > 0 ? Math.max(0, Math.min(100, Math.round((100 * count) / goal))) : 0;
+  if (!(goal > 0) || !(count > 0)) return 0;
+  return Math.max(2, Math.min(100, Math.round((100 * count) / goal)));
+}
+
+/** The page's own wording for `n` (data-one / data-other, `{n}` replaced). */
+export function pluralText(el, n, lang) {
+  const form = new Intl.PluralRules(lang).select(n) === 'one' ? 'one' : 'other';
+  return (el.dataset[form] ?? '').replace('{n}', new Intl.NumberFormat(lang).format(n));
 }
 
 /**
@@ -208,6 +216,8 @@ function init(root) {
   const fail = (code) => { $('sign-error').textContent = text(ALIASES[code] ?? code) ?? text('error'); };
 
   function show(name, focus = true) {
+    // A new step starts clean: an error from an earlier step must not stay on screen.
+    $('sign-error').textContent = '';
     for (const el of steps.querySelectorAll('[data-step]')) el.hidden = el.dataset.step !== name;
     for (const [id, names] of Object.entries(PANELS)) {
       $(id).hidden = !names.includes(name) || (id === 'receipt' && !state.rec?.preparedMsg);
@@ -226,10 +236,10 @@ function init(root) {
   }
 
   // ----- talking to the API
-  async function request(path, body) {
+  async function request(path, body, url) {
     let res;
     try {
-      res = await fetch(path ? `${apiBase}/${path}` : apiBase, {
+      res = await fetch(url ?? (path ? `${apiBase}/${path}` : apiBase), {
         method: body ? 'POST' : 'GET',
         mode: 'same-origin',
         credentials: 'omit', // no cookie, ever: the blind signature is the authorization
@@ -396,10 +406,24 @@ function init(root) {
     try {
       const { counts } = await get('');
       const lang = document.documentElement.lang || undefined;
+      const number = new Intl.NumberFormat(lang);
       for (const el of document.querySelectorAll('[data-count]')) {
-        el.textContent = new Intl.NumberFormat(lang).format(counts.total);
+        el.textContent = number.format(counts.total);
       }
-      const pct = percentOf(counts.total, Number(root.dataset.goal));
+      // Every number and word on the page at once: per method, singular or plural, and
+      // what is left to the goal.
+      for (const el of document.querySelectorAll('[data-count-level]')) {
+        el.textContent = number.format(counts[el.dataset.countLevel] ?? 0);
+      }
+      for (const el of document.querySelectorAll('[data-count-noun]')) {
+        el.textContent = pluralText(el, counts.total, lang);
+      }
+      const goal = Number(root.dataset.goal);
+      for (const el of document.querySelectorAll('[data-remaining]')) {
+        const left = goal - counts.total;
+        el.textContent = left > 0 ? pluralText(el, left, lang) : el.dataset.done;
+      }
+      const pct = percentOf(counts.total, goal);
       for (const bar of document.querySelectorAll('progress[data-progress], progress.progress')) {
         bar.value = pct;
         bar.textContent = new Intl.NumberFormat(lang, { style: 'percent' }).format(pct / 100);
@@ -409,17 +433,36 @@ function init(root) {
     }
   }
 
+  /**
+   * Where a receipt's signature stands, read from the public log on this device (the
+   * receipt is never sent: static/js/log.js). 'absent' also covers a signature that waits
+   * for its publication batch; signing then answers "already used".
+   */
+  async function logState(token) {
+    try {
+      const found = await findInLog(token, { firstUrl: `${apiBase}/log`, fetchPage: (url) => request(null, null, url) });
+      return found.state;
+    } catch {
+      return 'unknown';
+    }
+  }
+
   async function importReceipt() {
     const rec = parseReceipt($('import-text').value, { slug, levels });
     if (rec.preparedMsg) {
       await checkReceipt(rec, await trustedKeys());
       checkRedemption(rec, state.pins);
-      // Whether it was used is the server's to say (409 on signing), not the file's.
-      Object.assign(rec, { used: false, withdrawn: false });
+    }
+    // Whether it was used or withdrawn is not the file's to say: the public log says it.
+    const stateInLog = await logState(rec.token);
+    if (rec.preparedMsg) {
+      Object.assign(rec, { used: stateInLog === 'published' || stateInLog === 'withdrawn', withdrawn: stateInLog === 'withdrawn' });
     }
     keep(rec);
     $('import-text').value = '';
-    show(rec.preparedMsg ? 'credential' : 'token');
+    if (stateInLog === 'withdrawn') show('withdrawn');
+    else if (stateInLog === 'published') show('done');
+    else show(rec.preparedMsg ? 'credential' : 'token');
     return 'imported';
   }
 
@@ -466,6 +509,10 @@ function init(root) {
   }
   $('method-import').addEventListener('click', () => show('import'));
   $('email-again').addEventListener('click', () => show('email'));
+  $('email-change').addEventListener('click', () => {
+    show('email');
+    $('email-input').select();
+  });
   $('sign-later').addEventListener('click', () => show('later'));
   $('later-sign').addEventListener('click', () => show('credential'));
   $('show-name').addEventListener('change', (e) => { $('display-name-field').hidden = !e.target.checked; });
@@ -478,6 +525,7 @@ function init(root) {
   onSubmit('email-form', async () => {
     state.email = $('email-input').value.trim();
     await post('email-codes', { email: state.email });
+    $('email-sent-to').textContent = state.email; // on this page only, never stored
     show('email-code');
     return 'email_sent';
   });
@@ -538,6 +586,8 @@ function init(root) {
     show(stored.withdrawn ? 'withdrawn' : stored.used ? 'done' : 'credential', false);
   } else if (found) {
     applyCode(found, false);
+    // From a code card or tear-off tab: straight to the sign step, no scrolling needed.
+    root.scrollIntoView({ block: 'start' });
   } else {
     show('method', false);
   }

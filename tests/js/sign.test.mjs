@@ -177,3 +177,10 @@ test('checkRedemption refuses a credential whose message names another petition 
   assert.throws(() => checkRedemption(rec, otherKey), { code: 'key_changed' });
   assert.throws(() => checkRedemption({ ...rec, keyId: otherKey.keys.in_person }, pins), { code: 'key_changed' });
 });
+
+test('any signature shows on the bar, like the percent_of filter', async () => {
+  const { percentOf } = await import('../../static/js/sign.js');
+  assert.equal(percentOf(1, 500), 2);
+  assert.equal(percentOf(0, 500), 0);
+  assert.equal(percentOf(-3, 500), 0);
+});
