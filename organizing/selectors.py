@@ -36,6 +36,9 @@ def campaign_pending_invitations(campaign: Campaign) -> QuerySet[Invitation]:
     return campaign.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
 
 
+TREND_DAYS = 14
+
+
 @dataclass(frozen=True)
 class PetitionSummary:
     """One petition's line on the dashboard: its count, progress to goal and trend."""
@@ -44,28 +47,38 @@ class PetitionSummary:
     total: int
     percent: int
     gained_this_week: int
+    trend: list[int]  # the published total at the end of each of the last TREND_DAYS days
 
 
-def petition_week_gain(petition: Petition, *, today: date | None = None) -> int:
-    """How much the published total grew in the last seven days (withdrawals subtracted),
-    from the stored batch totals: what the public saw, never rows still waiting."""
-    since = (today or timezone.localdate()) - timedelta(days=6)
+def petition_daily_totals(
+    petition: Petition, *, days: int = TREND_DAYS, today: date | None = None
+) -> list[int]:
+    """The published total at the end of each of the last `days` days, oldest first."""
+    today = today or timezone.localdate()
     history = petition_count_history(petition)
-    before = [total for day, total in history if day < since]
-    now = history[-1][1] if history else 0
-    return now - (before[-1] if before else 0)
+    totals, known, i = [], 0, 0
+    for offset in range(days - 1, -1, -1):
+        day = today - timedelta(days=offset)
+        while i < len(history) and history[i][0] <= day:
+            known = history[i][1]
+            i += 1
+        totals.append(known)
+    return totals
 
 
 def petition_summaries(petitions) -> list[PetitionSummary]:
     summaries = []
     for petition in petitions:
         total = petition_counts(petition)["total"]
+        trend = petition_daily_totals(petition) if petition.is_public else []
         summaries.append(
             PetitionSummary(
                 petition=petition,
                 total=total,
                 percent=percent_of(total, petition.goal),
-                gained_this_week=petition_week_gain(petition) if petition.is_public else 0,
+                # Seven days back from today's total: the value at the end of day -7.
+                gained_this_week=max(trend[-1] - trend[-8], 0) if trend else 0,
+                trend=trend,
             )
         )
     return summaries

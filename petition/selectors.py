@@ -139,3 +139,13 @@ def petitions_with_pending_entries() -> list:
     waiting = set(PendingSignature.objects.values_list("petition_id", flat=True).distinct())
     waiting |= set(PendingWithdrawal.objects.values_list("petition_id", flat=True).distinct())
     return sorted(waiting)
+
+
+def petition_publication_batches(petition: Petition, *, limit: int = 100) -> list[PublicationBatch]:
+    """The newest publication batches, all levels, for the audit page; each carries
+    `net_total`, its level's published count after it."""
+    return list(
+        PublicationBatch.objects.filter(petition=petition)
+        .annotate(net_total=F("total_added") - F("total_withdrawn"))
+        .order_by("-published_on", "level", "-number")[:limit]
+    )

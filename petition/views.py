@@ -76,8 +76,12 @@ def petition_audit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "petition/audit.html", context)
 
 
+AUDIT_BATCHES = 100
+
+
 def audit_batches(petition) -> dict:
-    return {"batches": [], "more_batches": False}
+    batches = selectors.petition_publication_batches(petition, limit=AUDIT_BATCHES + 1)
+    return {"batches": batches[:AUDIT_BATCHES], "more_batches": len(batches) > AUDIT_BATCHES}
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

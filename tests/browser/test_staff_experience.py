@@ -227,6 +227,9 @@ def test_dashboard_shows_count_progress_and_trend(live_server, desktop):
     expect(row).to_contain_text("3 / 500")
     expect(row).to_contain_text("+3 this week")
     assert row.locator("progress").get_attribute("value") == "2"  # 3 of 500 still shows
+    trend = row.locator("svg.chart-sparkline")
+    expect(trend).to_have_count(1)
+    assert "to 3" in trend.get_attribute("aria-label")
     assert_accessible(desktop, "dashboard")
 
 
