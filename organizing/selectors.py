@@ -66,6 +66,16 @@ def petition_daily_totals(
     return totals
 
 
+def week_gain(totals: list[int]) -> int:
+    """Growth over the last seven days from daily totals: today's against the end of the
+    day a week ago (withdrawals subtracted; never below zero on the dashboard)."""
+    return max(totals[-1] - totals[-8], 0) if len(totals) >= 8 else 0
+
+
+def petition_week_gain(petition: Petition, *, today: date | None = None) -> int:
+    return week_gain(petition_daily_totals(petition, days=8, today=today))
+
+
 def petition_summaries(petitions) -> list[PetitionSummary]:
     summaries = []
     for petition in petitions:
@@ -76,8 +86,7 @@ def petition_summaries(petitions) -> list[PetitionSummary]:
                 petition=petition,
                 total=total,
                 percent=percent_of(total, petition.goal),
-                # Seven days back from today's total: the value at the end of day -7.
-                gained_this_week=max(trend[-1] - trend[-8], 0) if trend else 0,
+                gained_this_week=week_gain(trend),
                 trend=trend,
             )
         )

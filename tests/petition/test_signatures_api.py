@@ -260,7 +260,7 @@ def test_petition_page_shows_counts_per_verification_level(client, open_petition
     for level in ("in_person", "flyer", "flyer"):
         post(client, open_petition, "signatures", mint(open_petition, level).payload())
     html = client.get(open_petition.get_absolute_url()).content.decode()
-    counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
+    counts = dict(re.findall(r"<dt>([^<]+)</dt><dd[^>]*>(\d+)</dd>", html))
     assert counts == {
         "Work email code": "0",
         "Code from a moderator": "1",
