@@ -11,7 +11,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.db import transaction
 
-from petition.credentials import code_batch_create
+from petition.codes import code_batch_create
 from petition.keys import code_fragment
 from petition.models import Level, Petition
 from petition.services import petition_create, petition_publish
@@ -111,7 +111,7 @@ def seed_demo(*, reset_accounts: bool = False) -> tuple[Petition, list[DemoAccou
     return petition, accounts
 
 
-def demo_codes(petition: Petition, count: int = 5) -> list[tuple[str, str]]:
+def demo_codes(petition: Petition, count: int = 10) -> list[tuple[str, str]]:
     """A few in-person codes with their link fragments (`#code=…&level=…&k=…`), so a
     newcomer can sign within a minute of `make run`."""
     _batch, codes = code_batch_create(

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from petition.models import (
+    CODE_BATCH_MAX_SIZE,
+    CODE_BATCH_MIN_SIZE,
     MAX_PUBLISH_INTERVAL,
     MAX_PUBLISH_MAX_WAIT,
     MAX_PUBLISH_MIN_BATCH,
@@ -82,7 +86,16 @@ class CampaignForm(StaffFormMixin, forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["name", "slug", "employer_name", "description", "email_subaddress_separator"]
+        fields = [
+            "name",
+            "slug",
+            "employer_name",
+            "description",
+            "email_subaddress_separator",
+            "code_batches_need_approval",
+            "entries_need_review",
+            "retention_days",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
         help_texts = {
             "slug": _(
@@ -302,8 +315,26 @@ def apply_validation_error(form: forms.BaseForm, exc: Exception) -> None:
 
 
 class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
+    """Parses input only: petition/codes.py holds the rules (sizes, levels, expiry)."""
+
     level = forms.ChoiceField(label=_("Kind of code"))
-    size = forms.IntegerField(label=_("How many codes"), min_value=1, max_value=500, initial=20)
+    size = forms.IntegerField(
+        label=_("How many codes"),
+        min_value=CODE_BATCH_MIN_SIZE,
+        max_value=CODE_BATCH_MAX_SIZE,
+        initial=20,
+        help_text=_(
+            "At least %(min)d, so that nobody can follow one person's code. "
+            "Usage is shown only in steps of 5."
+        )
+        % {"min": CODE_BATCH_MIN_SIZE},
+    )
+    expires_at = forms.DateField(
+        label=_("Codes work until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Last day the codes work. Leave empty: until the petition closes."),
+    )
     label = forms.CharField(
         label=_("Note for this batch"),
         max_length=120,
@@ -315,3 +346,18 @@ class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         choices = [(Level.IN_PERSON, _("Handed out in person")), (Level.FLYER, _("Flyer tabs"))]
         self.fields["level"].choices = [c for c in choices if c[0] in petition.levels]
+        self.fields["expires_at"].initial = timezone.localdate() + timedelta(days=30)
+
+    def service_fields(self) -> dict:
+        expires_on = self.cleaned_data["expires_at"]
+        expires_at = None
+        if expires_on is not None:
+            # Through the end of the chosen day, in the site's time zone.
+            end_of_day = datetime.combine(expires_on + timedelta(days=1), time.min)
+            expires_at = timezone.make_aware(end_of_day)
+        return {
+            "level": self.cleaned_data["level"],
+            "size": self.cleaned_data["size"],
+            "label": self.cleaned_data["label"],
+            "expires_at": expires_at,
+        }

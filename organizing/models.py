@@ -9,7 +9,7 @@ import ipaddress
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import DomainNameValidator
+from django.core.validators import DomainNameValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -138,6 +138,29 @@ class Campaign(models.Model):
         validators=[validate_network_list],
         help_text=_("Signers visiting from these ranges see a warning. Never logged."),
     )
+    code_batches_need_approval = models.BooleanField(
+        _("code batches need a second person's approval"),
+        default=False,
+        help_text=_(
+            "When on, the codes of a new batch work only after another organizer or "
+            "moderator approves the batch."
+        ),
+    )
+    entries_need_review = models.BooleanField(
+        _("review names and comments before they are shown"),
+        default=True,
+        help_text=_(
+            "When on, signers' public names and comments appear on the petition page only "
+            "after a moderator approves them. When off, they appear at once and moderators "
+            "can still hide them."
+        ),
+    )
+    retention_days = models.PositiveSmallIntegerField(
+        _("days to keep names and comments after delivery"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Then they are erased; the counts and the public log stay."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(User, through="Membership", related_name="campaigns")
 
@@ -157,6 +180,10 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=Q(email_subaddress_separator__in=SubaddressSeparator.values),
                 name="organizing_campaign_separator_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(retention_days__gte=1, retention_days__lte=365),
+                name="organizing_campaign_retention_days_range",
             ),
         ]
 

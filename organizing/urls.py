@@ -26,7 +26,7 @@ staff_patterns = (
         path("p/<slug:slug>/codes/", views.code_batches, name="code_batches"),
         path(
             "p/<slug:slug>/codes/<int:batch_id>/revoke/",
-            views.code_batch_revoke_view,
+            views.code_batch_revoke,
             name="code_batch_revoke",
         ),
         path(
@@ -44,6 +44,11 @@ staff_patterns = (
             "c/<slug:slug>/notifications/",
             milestone_views.notification_settings,
             name="notification_settings",
+        ),
+        path(
+            "p/<slug:slug>/codes/<int:batch_id>/approve/",
+            views.code_batch_approve,
+            name="code_batch_approve",
         ),
     ],
     "staff",

@@ -10,19 +10,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from petition import codes as codes_service
 from petition import services as petition_services
 from petition import views as public_views
-from petition.credentials import code_batch_create, code_batch_revoke
 from petition.keys import code_fragment
 from petition.models import Level, Petition
 from petition.selectors import petition_counts
@@ -357,24 +355,21 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(url)
     form = CodeBatchForm(request.POST or None, petition=petition)
     if request.method == "POST" and form.is_valid():
-        if petition.status != petition.Status.PUBLISHED:
-            form.add_error(None, _("Codes can be made only while the petition is open."))
-        else:
-            made = {}
+        made = {}
 
-            def make_codes() -> str:
-                made["batch"], made["codes"] = code_batch_create(
-                    petition=petition,
-                    level=form.cleaned_data["level"],
-                    size=form.cleaned_data["size"],
-                    label=form.cleaned_data["label"],
-                    created_by=request.user,
-                )
-                return reverse("staff:code_batches", kwargs={"slug": petition.slug})
+        def make_codes() -> str:
+            made["batch"], made["codes"] = codes_service.code_batch_create(
+                petition=petition, actor=request.user, **form.service_fields()
+            )
+            return reverse("staff:code_batches", kwargs={"slug": petition.slug})
 
+        try:
             submission = submit_once(
                 user=request.user, key=form.cleaned_data["form_key"], action=make_codes
             )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
             if not submission.created:
                 # A reload of the page that showed the codes: nothing new is made.
                 messages.info(request, CODES_ALREADY_MADE)
@@ -390,32 +385,27 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
         "petition": petition,
         "campaign": petition.campaign,
         "form": form,
-        "batches": petition.code_batches.annotate(
-            used_count=Count("codes", filter=Q(codes__used=True))
-        ),
+        "batches": codes_service.code_batches_for_petition(petition),
     }
-    return render(request, "organizing/code_batches.html", context)
+    status = 400 if form.is_bound else 200
+    return render(request, "organizing/code_batches.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def code_batch_revoke_view(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
+def code_batch_revoke(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     petition, _membership = petition_for_member(request.user, slug)
     batch = get_object_or_404(petition.code_batches, pk=batch_id)
     back = reverse("staff:code_batches", kwargs={"slug": petition.slug})
     if batch.revoked_at is not None:
         return redirect(back)
     if request.method != "POST":
-        unused = batch.codes.filter(used=False).count()
+        # No count of unused codes here: usage is shown only in steps of 5 (review S7).
         transition = {
             "title": _("Revoke this batch of codes?"),
-            "explain": ngettext(
-                "Its %(count)d unused code stops working at once (for a stack of cards that "
-                "went missing, for example). Signatures already made stay counted.",
-                "Its %(count)d unused codes stop working at once (for a stack of cards that "
-                "went missing, for example). Signatures already made stay counted.",
-                unused,
-            )
-            % {"count": unused},
+            "explain": _(
+                "Its unused codes stop working at once (for a stack of cards that went "
+                "missing, for example). Signatures already made stay counted."
+            ),
             "permanent": _("This cannot be undone: revoked codes never work again."),
             "button": _("Revoke the batch"),
             "danger": True,
@@ -428,11 +418,23 @@ def code_batch_revoke_view(request: HttpRequest, slug: str, batch_id: int) -> Ht
             "cancel_url": back,
         }
         return render(request, "organizing/confirm.html", context)
-    unused = code_batch_revoke(batch=batch, actor=request.user)
-    messages.success(
-        request, _("Batch revoked: %(count)d unused codes no longer work.") % {"count": unused}
-    )
+    codes_service.code_batch_revoke(batch=batch, actor=request.user)
+    messages.success(request, _("Batch revoked: its unused codes no longer work."))
     return redirect(back)
+
+
+@require_POST
+def code_batch_approve(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
+    """The second pair of eyes, when the campaign asks for one."""
+    petition, _membership = petition_for_member(request.user, slug)
+    batch = get_object_or_404(petition.code_batches, pk=batch_id)
+    try:
+        codes_service.code_batch_approve(batch=batch, actor=request.user)
+    except codes_service.CodeBatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Batch approved: its codes work now."))
+    return redirect("staff:code_batches", slug=petition.slug)
 
 
 AUDIT_PAGE_SIZE = 100

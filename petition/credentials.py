@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from organizing.audit import audit_record
-from organizing.models import AuditAction
-
 from . import blindrsa
+from .codes import code_hash
 from .keys import load_private_key, public_key, server_secret
 from .models import (
-    CodeBatch,
     EmailCode,
     EmailLedger,
     IssuanceCount,
@@ -36,9 +32,6 @@ from .ratelimits import count_in_window
 from .tasks import email_code_send
 from .workemail import EMAIL_CODE_TTL, canonical_address, seal_mail
 
-# Crockford's base32 without I, L, O, U: nothing to misread on a printed tab.
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 10  # 50 bits
 EMAIL_CODE_DIGITS = 8
 EMAIL_CODE_ATTEMPTS = 5
 # Codes made per mailbox per clock hour: the first and two replacements. A stranger who
@@ -49,60 +42,6 @@ EMAIL_CODES_PER_HOUR = 3
 
 def _mac(purpose: bytes, *parts: bytes) -> bytes:
     return hmac.new(server_secret(purpose), b"\0".join(parts), hashlib.sha256).digest()
-
-
-# --- single-use codes -------------------------------------------------------------------
-
-
-def normalize_code(code: str) -> str:
-    code = re.sub(r"[^0-9A-Za-z]", "", code or "").upper()
-    return code.translate(str.maketrans("OIL", "011"))
-
-
-def format_code(code: str) -> str:
-    return f"{code[:5]}-{code[5:]}"
-
-
-def code_hash(code: str) -> bytes:
-    return _mac(b"code", normalize_code(code).encode())
-
-
-@transaction.atomic
-def code_batch_create(
-    *, petition: Petition, level: str, size: int, created_by=None, label: str = ""
-) -> tuple[CodeBatch, list[str]]:
-    """Make `size` fresh codes. The codes are returned once, for printing, and never again."""
-    batch = CodeBatch.objects.create(
-        petition=petition, level=level, size=size, created_by=created_by, label=label
-    )
-    codes = [
-        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(size)
-    ]
-    SigningCode.objects.bulk_create(SigningCode(batch=batch, code_hash=code_hash(c)) for c in codes)
-    audit_record(
-        actor=created_by,
-        action=AuditAction.CODE_BATCH_CREATE,
-        campaign=petition.campaign,
-        target=batch,
-        details={"level": level, "size": size},
-    )
-    return batch, [format_code(c) for c in codes]
-
-
-def code_batch_revoke(*, batch: CodeBatch, actor=None) -> int:
-    """Revoke the unused codes of a batch (a leaked stack of cards). Returns how many."""
-    with transaction.atomic():
-        revoked = CodeBatch.objects.filter(pk=batch.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        if revoked:
-            audit_record(
-                actor=actor,
-                action=AuditAction.CODE_BATCH_REVOKE,
-                campaign=batch.petition.campaign,
-                target=batch,
-            )
-        return batch.codes.filter(used=False).count()
 
 
 # --- work email -------------------------------------------------------------------------
@@ -199,8 +138,11 @@ def _issue_for_code(petition: Petition, key: PetitionKey, blinded: bytes, code: 
             code_hash=code_hash(code),
             batch__petition=petition,
             batch__level=key.level,
+            # Codes of a revoked, unapproved or expired batch do not work (codes.py).
             batch__revoked_at__isnull=True,
+            batch__approved_at__isnull=False,
         )
+        .filter(Q(batch__expires_at__isnull=True) | Q(batch__expires_at__gt=timezone.now()))
         .values_list("pk", flat=True)
         .first()
     )

@@ -7,8 +7,9 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizing.models import SLUG_MESSAGE, SLUG_REGEX, Campaign
@@ -396,8 +397,18 @@ class PendingWithdrawal(models.Model):
         return bytes(self.nullifier).hex()[:16]
 
 
+CODE_LEVELS = (Level.IN_PERSON, Level.FLYER)
+# One bound for the form, the command and the database.
+CODE_BATCH_MIN_SIZE = 10
+CODE_BATCH_MAX_SIZE = 5000
+
+
 class CodeBatch(models.Model):
-    """Single-use codes a moderator printed for one petition and level."""
+    """Single-use codes a moderator printed for one petition and level.
+
+    The rules for making one live in petition/codes.py. A code works while its batch is
+    approved, not revoked and not expired.
+    """
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="code_batches")
     level = models.CharField(max_length=16, choices=Level.choices)
@@ -408,21 +419,49 @@ class CodeBatch(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Set at creation unless the campaign wants a second person to vouch for every batch.
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        "organizing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(level__in=[Level.IN_PERSON, Level.FLYER]),
-                name="petition_codebatch_code_level",
+                condition=Q(level__in=CODE_LEVELS), name="petition_codebatch_code_level"
+            ),
+            # Batches made before the minimum existed were revoked by migration 0005.
+            models.CheckConstraint(
+                condition=Q(size__lte=CODE_BATCH_MAX_SIZE)
+                & (Q(size__gte=CODE_BATCH_MIN_SIZE) | Q(revoked_at__isnull=False)),
+                name="petition_codebatch_size_range",
             ),
             models.CheckConstraint(
-                condition=Q(size__gte=1, size__lte=5000), name="petition_codebatch_size_range"
+                condition=Q(approved_by__isnull=True)
+                | Q(created_by__isnull=True)
+                | ~Q(approved_by=F("created_by")),
+                name="petition_codebatch_approved_by_someone_else",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.petition.slug}/{self.level}/{self.size}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.is_expired:
+            return "expired"
+        if self.approved_at is None:
+            return "waiting"
+        return "active"
 
 
 class SigningCode(models.Model):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from petition.credentials import code_batch_create
+from petition.codes import code_batch_create
 from petition.models import Signature
 from petition.services import petition_publish
 from tests.browser.axe import assert_accessible
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_scan_sign_withdraw(live_server, page):
     petition = petition_publish(petition=PetitionFactory())
-    _batch, codes = code_batch_create(petition=petition, level="in_person", size=1)
+    _batch, codes = code_batch_create(petition=petition, level="in_person", size=10)
     code = codes[0]
     requests = []
     page.on("request", lambda r: requests.append((r.url, r.headers.get("cookie"))))

@@ -161,11 +161,8 @@ def test_code_batches_made_and_revoked_are_recorded(client, moderator, draft_pet
         reverse("staff:code_batch_revoke", kwargs={"slug": petition.slug, "batch_id": batch.pk})
     )
     made, revoked = AuditEntry.objects.filter(action__startswith="code_batch").order_by("id")
-    assert (made.action, made.actor_id, made.details) == (
-        "code_batch_create",
-        moderator.pk,
-        {"level": "in_person", "size": 12},
-    )
+    assert (made.action, made.actor_id) == ("code_batch_create", moderator.pk)
+    assert (made.details["level"], made.details["size"]) == ("in_person", 12)
     assert (revoked.action, revoked.actor_id, revoked.object_id) == (
         "code_batch_revoke",
         moderator.pk,

@@ -13,8 +13,15 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from petition.credentials import code_batch_create, code_batch_revoke
-from petition.models import EmailCode, EmailLedger, IssuanceCount, Signature, SigningCode
+from petition.codes import code_batch_approve, code_batch_create, code_batch_revoke
+from petition.models import (
+    CodeBatch,
+    EmailCode,
+    EmailLedger,
+    IssuanceCount,
+    Signature,
+    SigningCode,
+)
 from petition.services import petition_close, petition_publish
 
 from .signing_client import b64, start
@@ -52,7 +59,7 @@ def snapshot():
 
 
 def test_a_code_yields_one_credential_that_signs(client, open_petition):
-    _batch, codes = code_batch_create(petition=open_petition, level="in_person", size=3)
+    _batch, codes = code_batch_create(petition=open_petition, level="in_person", size=10)
     pending = start(client, open_petition, "in_person")
     response = ask(client, open_petition, "in_person", pending, code=codes[0].lower())
     assert response.status_code == 200, response.content
@@ -70,27 +77,59 @@ def test_a_code_yields_one_credential_that_signs(client, open_petition):
 
 
 def test_codes_are_stored_only_as_keyed_hashes(open_petition):
-    _batch, codes = code_batch_create(petition=open_petition, level="flyer", size=5)
+    _batch, codes = code_batch_create(petition=open_petition, level="flyer", size=10)
     stored = b"".join(bytes(c.code_hash) for c in SigningCode.objects.all())
     for code in codes:
         assert code.replace("-", "").encode() not in stored
 
 
 def test_a_code_works_only_for_its_level_and_petition(client, open_petition):
-    _batch, codes = code_batch_create(petition=open_petition, level="flyer", size=1)
+    _batch, codes = code_batch_create(petition=open_petition, level="flyer", size=10)
     pending = start(client, open_petition, "in_person")
     response = ask(client, open_petition, "in_person", pending, code=codes[0])
     assert (response.status_code, response.json()["error"]["code"]) == (403, "invalid_code")
-    assert SigningCode.objects.get().used is False
+    assert not SigningCode.objects.filter(used=True).exists()
 
 
 def test_a_revoked_batch_issues_nothing(client, open_petition):
-    batch, codes = code_batch_create(petition=open_petition, level="in_person", size=2)
-    assert code_batch_revoke(batch=batch) == 2
+    batch, codes = code_batch_create(petition=open_petition, level="in_person", size=10)
+    assert code_batch_revoke(batch=batch) == 10
     response = ask(
         client, open_petition, "in_person", start(client, open_petition, "in_person"), code=codes[1]
     )
     assert (response.status_code, response.json()["error"]["code"]) == (403, "invalid_code")
+
+
+def test_an_expired_batch_issues_nothing(client, open_petition):
+    batch, codes = code_batch_create(
+        petition=open_petition,
+        level="in_person",
+        size=10,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    CodeBatch.objects.filter(pk=batch.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    before = snapshot()
+    response = ask(
+        client, open_petition, "in_person", start(client, open_petition, "in_person"), code=codes[0]
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "invalid_code")
+    assert snapshot() == before
+
+
+def test_a_batch_waiting_for_approval_issues_nothing_until_approved(
+    client, open_petition, moderator, organizer
+):
+    open_petition.campaign.code_batches_need_approval = True
+    open_petition.campaign.save()
+    batch, codes = code_batch_create(
+        petition=open_petition, level="in_person", size=10, actor=moderator
+    )
+    pending = start(client, open_petition, "in_person")
+    response = ask(client, open_petition, "in_person", pending, code=codes[0])
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "invalid_code")
+    code_batch_approve(batch=batch, actor=organizer)
+    response = ask(client, open_petition, "in_person", pending, code=codes[0])
+    assert response.status_code == 200, response.content
 
 
 CODE_ERRORS = [
@@ -108,7 +147,7 @@ CODE_ERRORS = [
     ("label", "override", "status", "code"), CODE_ERRORS, ids=[e[0] for e in CODE_ERRORS]
 )
 def test_credential_errors_change_nothing(client, open_petition, label, override, status, code):
-    _batch, codes = code_batch_create(petition=open_petition, level="in_person", size=1)
+    _batch, codes = code_batch_create(petition=open_petition, level="in_person", size=10)
     pending = start(client, open_petition, "in_person")
     body = {"level": "in_person", "code": codes[0], "blinded_msg": b64(pending.blinded), **override}
     before = snapshot()
@@ -118,7 +157,7 @@ def test_credential_errors_change_nothing(client, open_petition, label, override
 
 
 def test_no_credential_once_the_petition_is_closed(client, open_petition):
-    _batch, codes = code_batch_create(petition=open_petition, level="in_person", size=1)
+    _batch, codes = code_batch_create(petition=open_petition, level="in_person", size=10)
     pending = start(client, open_petition, "in_person")
     petition_close(petition=open_petition)
     response = ask(client, open_petition, "in_person", pending, code=codes[0])
@@ -282,7 +321,7 @@ def _race(requests) -> list[int]:
 def test_fifty_concurrent_issuances_on_one_code_issue_once(draft_petition):
     assert connection.vendor == "postgresql"
     petition = petition_publish(petition=draft_petition)
-    _batch, codes = code_batch_create(petition=petition, level="in_person", size=1)
+    _batch, codes = code_batch_create(petition=petition, level="in_person", size=10)
     pendings = [start(Client(), petition, "in_person") for _ in range(50)]
     statuses = _race(
         [(lambda c, p=p: ask(c, petition, "in_person", p, code=codes[0])) for p in pendings]

@@ -1,0 +1,206 @@
+"""Single-use code batches: the rules, in one place, for every door.
+
+The moderators' page, `manage.py issue_codes`, the flyer cards and the demo all make batches
+through `code_batch_create`, so a batch is checked the same way whoever asks: at least
+CODE_BATCH_MIN_SIZE codes (a batch of one lets its maker watch one person's code), at most
+CODE_BATCH_MAX_SIZE (also a database constraint), a level the petition accepts, a petition
+open for signing, an expiry in the future. Redemption (credentials.py) refuses codes of a
+batch that is revoked, expired or still waiting for a second moderator's approval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizing.audit import audit_record
+from organizing.models import AuditAction, User
+
+from .keys import server_secret
+from .models import (
+    CODE_BATCH_MAX_SIZE,
+    CODE_BATCH_MIN_SIZE,
+    CODE_LEVELS,
+    CodeBatch,
+    Petition,
+    SigningCode,
+)
+
+# Crockford's base32 without I, L, O, U: nothing to misread on a printed tab.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 50 bits
+# Below this many used codes a batch's usage reads "fewer than 5", and above it only in steps
+# of 5: nobody can hand out one card and watch it being used (review finding S7).
+USAGE_STEP = 5
+
+
+class CodeBatchError(Exception):
+    """The batch cannot be approved or changed that way."""
+
+
+def normalize_code(code: str) -> str:
+    code = re.sub(r"[^0-9A-Za-z]", "", code or "").upper()
+    return code.translate(str.maketrans("OIL", "011"))
+
+
+def format_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+def code_hash(code: str) -> bytes:
+    return hmac.new(server_secret(b"code"), normalize_code(code).encode(), hashlib.sha256).digest()
+
+
+def code_batch_check(
+    *, petition: Petition, level: str, size: int, expires_at: datetime | None
+) -> None:
+    """Raise a ValidationError keyed by field when a batch may not be made."""
+    errors: dict[str, str] = {}
+    if petition.status != Petition.Status.PUBLISHED:
+        errors["__all__"] = _("Codes can be made only while the petition is open.")
+    if level not in CODE_LEVELS or level not in petition.levels:
+        errors["level"] = _("This petition does not take this kind of code.")
+    if not isinstance(size, int) or not CODE_BATCH_MIN_SIZE <= size <= CODE_BATCH_MAX_SIZE:
+        errors["size"] = _("Make between %(min)d and %(max)d codes at a time.") % {
+            "min": CODE_BATCH_MIN_SIZE,
+            "max": CODE_BATCH_MAX_SIZE,
+        }
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = _("Choose a date in the future.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def code_batch_create(
+    *,
+    petition: Petition,
+    level: str,
+    size: int,
+    actor: User | None = None,
+    label: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[CodeBatch, list[str]]:
+    """Make `size` fresh codes. They are returned once, for printing, and never again.
+
+    `actor=None` is the command line. When the campaign wants two people on every batch,
+    the codes work only after someone else approves it (`code_batch_approve`).
+    """
+    with transaction.atomic():
+        # Row lock: a batch cannot slip in while another request closes the petition.
+        current = (
+            Petition.objects.select_for_update(of=("self",))
+            .select_related("campaign")
+            .get(pk=petition.pk)
+        )
+        code_batch_check(petition=current, level=level, size=size, expires_at=expires_at)
+        now = timezone.now()
+        needs_approval = current.campaign.code_batches_need_approval
+        batch = CodeBatch.objects.create(
+            petition=current,
+            level=level,
+            size=size,
+            created_by=actor,
+            label=label,
+            expires_at=expires_at,
+            approved_at=None if needs_approval else now,
+        )
+        codes = [
+            "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(size)
+        ]
+        SigningCode.objects.bulk_create(
+            SigningCode(batch=batch, code_hash=code_hash(c)) for c in codes
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CODE_BATCH_CREATE,
+            campaign=current.campaign,
+            target=batch,
+            details={
+                "level": level,
+                "size": size,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+                "needs_approval": needs_approval,
+            },
+        )
+    return batch, [format_code(c) for c in codes]
+
+
+def code_batch_approve(*, batch: CodeBatch, actor: User) -> CodeBatch:
+    """A second staff member vouches for a batch; its codes work from now on."""
+    if batch.created_by_id is not None and batch.created_by_id == actor.pk:
+        raise CodeBatchError(_("Someone other than the batch's maker must approve it."))
+    with transaction.atomic():
+        approved = (
+            CodeBatch.objects.filter(pk=batch.pk, approved_at__isnull=True, revoked_at__isnull=True)
+            .exclude(created_by=actor)
+            .update(approved_at=timezone.now(), approved_by=actor)
+        )
+        if not approved:
+            raise CodeBatchError(_("This batch is not waiting for approval."))
+        audit_record(
+            actor=actor,
+            action=AuditAction.CODE_BATCH_APPROVE,
+            campaign=batch.petition.campaign,
+            target=batch,
+        )
+    batch.refresh_from_db()
+    return batch
+
+
+def code_batch_revoke(*, batch: CodeBatch, actor: User | None = None) -> int:
+    """Revoke the unused codes of a batch (a leaked stack of cards). Returns how many."""
+    with transaction.atomic():
+        revoked = CodeBatch.objects.filter(pk=batch.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            audit_record(
+                actor=actor,
+                action=AuditAction.CODE_BATCH_REVOKE,
+                campaign=batch.petition.campaign,
+                target=batch,
+            )
+        return batch.codes.filter(used=False).count()
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+def usage_floor(used: int) -> int:
+    """How many used codes a page may show: 0 below USAGE_STEP, else rounded down to it."""
+    return used - used % USAGE_STEP if used >= USAGE_STEP else 0
+
+
+def code_batches_for_petition(petition: Petition) -> list[CodeBatch]:
+    """The petition's batches with their usage in aggregate only (`usage_at_least`).
+
+    The exact count never leaves this function: a page cannot show it by mistake.
+    """
+    batches = list(
+        CodeBatch.objects.filter(petition=petition)
+        .select_related("created_by", "approved_by")
+        .annotate(_used=Count("codes", filter=Q(codes__used=True)))
+        .order_by("-created_at")
+    )
+    for batch in batches:
+        batch.usage_at_least = usage_floor(batch._used)
+        del batch._used
+    return batches
+
+
+def code_batches_waiting_approval(petitions: QuerySet[Petition]) -> QuerySet[CodeBatch]:
+    return CodeBatch.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        petition__in=petitions,
+        approved_at__isnull=True,
+        revoked_at__isnull=True,
+    ).select_related("petition", "created_by")
