@@ -303,6 +303,10 @@ class InvitationForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MODERATOR)
 
 
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
 def apply_validation_error(form: forms.BaseForm, exc: Exception) -> None:
     """Show a service's refusal on the form (a clear error, never a 500)."""
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):

@@ -258,6 +258,10 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return self.email
 
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
 
 class AuditAction(models.TextChoices):
     """What a staff member (or the system) did. Stored as text without `choices=` on the

@@ -33,7 +33,9 @@ def campaign_members(campaign: Campaign) -> QuerySet[Membership]:
 
 
 def campaign_pending_invitations(campaign: Campaign) -> QuerySet[Invitation]:
-    return campaign.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+    """Invitations not yet accepted, expired ones included (they can be renewed or
+    withdrawn); `is_expired` tells them apart."""
+    return campaign.invitations.filter(accepted_at__isnull=True).order_by("email")
 
 
 TREND_DAYS = 14

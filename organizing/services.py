@@ -19,17 +19,25 @@ from .tasks import invitation_send
 
 __all__ = [
     "InvitationError",
+    "TeamError",
     "campaign_create",
     "campaign_update",
     "invitation_accept",
     "invitation_create",
     "invitation_from_token",
     "invitation_token",
+    "invitation_revoke",
     "invitations_accept_for_email",
+    "membership_change_role",
+    "membership_remove",
 ]
 
 # What decides who may sign with a work address; fixed while such a petition is open.
 WORK_EMAIL_FIELDS = ("email_domains", "email_subaddress_separator")
+
+
+class TeamError(Exception):
+    """A team change that would break a rule (say, leave a campaign without an organizer)."""
 
 
 @transaction.atomic
@@ -156,9 +164,15 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership | Non
             User.objects.filter(pk=user.pk).update(is_site_organizer=True)
         if invitation.campaign_id is None:
             return None
-        membership, _ = Membership.objects.update_or_create(
+        _lock_team(invitation.campaign_id)
+        membership, created = Membership.objects.get_or_create(
             user=user, campaign_id=invitation.campaign_id, defaults={"role": invitation.role}
         )
+        # An invitation can raise a member to organizer but never demotes one: that would
+        # be a way around the last-organizer rule.
+        if not created and invitation.role == Role.ORGANIZER != membership.role:
+            membership.role = Role.ORGANIZER
+            membership.save(update_fields=["role"])
         audit_record(
             actor=user,
             action=AuditAction.MEMBER_JOIN,
@@ -187,3 +201,92 @@ def invitations_accept_for_email(*, user: User) -> int:
         except InvitationError:
             continue
     return accepted
+
+
+# --- team -----------------------------------------------------------------------------------
+
+
+def _lock_team(campaign_id: int) -> None:
+    """Serialise every change to one campaign's team on its campaign row.
+
+    Two organizers removing each other at the same moment would each see the other still
+    there; with the lock the second one waits, then counts again (READ COMMITTED gives each
+    statement a fresh snapshot) and is refused.
+    """
+    Campaign.objects.select_for_update().filter(pk=campaign_id).values_list("pk").get()
+
+
+def _organizers_left_without(membership: Membership) -> int:
+    return (
+        Membership.objects.filter(campaign_id=membership.campaign_id, role=Role.ORGANIZER)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+def membership_change_role(*, membership: Membership, role: str, actor: User | None) -> Membership:
+    if role not in Role.values:
+        raise TeamError(_("Unknown role."))
+    with transaction.atomic():
+        _lock_team(membership.campaign_id)
+        current = Membership.objects.select_related("user", "campaign").get(pk=membership.pk)
+        if current.role == role:
+            return current
+        if current.role == Role.ORGANIZER and not _organizers_left_without(current):
+            raise TeamError(
+                _("A campaign needs at least one organizer. Make someone else organizer first.")
+            )
+        previous = current.role
+        current.role = role
+        current.save(update_fields=["role"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.MEMBER_ROLE_CHANGE,
+            campaign=current.campaign,
+            target=current,
+            details={"from": previous, "to": role},
+        )
+    return current
+
+
+def membership_remove(*, membership: Membership, actor: User | None) -> None:
+    with transaction.atomic():
+        _lock_team(membership.campaign_id)
+        current = (
+            Membership.objects.select_related("user", "campaign").filter(pk=membership.pk).first()
+        )
+        if current is None:
+            raise TeamError(_("This person is no longer on the team."))
+        if current.role == Role.ORGANIZER and not _organizers_left_without(current):
+            raise TeamError(
+                _("A campaign needs at least one organizer. Make someone else organizer first.")
+            )
+        audit_record(
+            actor=actor,
+            action=AuditAction.MEMBER_REMOVE,
+            campaign=current.campaign,
+            target=current,
+            details={"role": current.role},
+        )
+        current.delete()
+
+
+def invitation_revoke(*, invitation: Invitation, actor: User | None) -> None:
+    """Withdraw a pending invitation: its link stops working at once."""
+    with transaction.atomic():
+        current = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("campaign")
+            .filter(pk=invitation.pk, accepted_at__isnull=True)
+            .first()
+        )
+        if current is None:
+            raise TeamError(_("This invitation was already accepted or withdrawn."))
+        audit_record(
+            actor=actor,
+            action=AuditAction.INVITATION_REVOKE,
+            campaign=current.campaign,
+            target=current,
+            details={"role": current.role},
+        )
+        current.delete()

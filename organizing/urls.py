@@ -14,6 +14,21 @@ staff_patterns = (
         path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
         path("c/<slug:slug>/edit/", views.campaign_edit, name="campaign_edit"),
         path("c/<slug:slug>/invitations/", views.invitation_create, name="invitation_create"),
+        path(
+            "c/<slug:slug>/invitations/<int:invitation_id>/revoke/",
+            views.invitation_revoke,
+            name="invitation_revoke",
+        ),
+        path(
+            "c/<slug:slug>/members/<int:membership_id>/role/",
+            views.member_role,
+            name="member_role",
+        ),
+        path(
+            "c/<slug:slug>/members/<int:membership_id>/remove/",
+            views.member_remove,
+            name="member_remove",
+        ),
         path("c/<slug:slug>/petitions/new/", views.petition_create, name="petition_create"),
         path("c/<slug:slug>/audit/", views.audit_log, name="audit_log"),
         path("c/<slug:slug>/audit.csv", views.audit_export, name="audit_export"),

@@ -33,6 +33,7 @@ from .forms import (
     CampaignForm,
     CodeBatchForm,
     InvitationForm,
+    MemberRoleForm,
     PetitionCreateForm,
     PetitionForm,
     apply_validation_error,
@@ -86,6 +87,7 @@ def _campaign_page(request, campaign, membership, invite_form=None, status=200) 
         "members": selectors.campaign_members(campaign),
         "invitations": selectors.campaign_pending_invitations(campaign),
         "invite_form": invite_form or InvitationForm(),
+        "roles": Role.choices,
     }
     return render(request, "organizing/campaign_detail.html", context, status=status)
 
@@ -139,6 +141,53 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
             )
         return redirect(submission.url)
     return _campaign_page(request, campaign, membership, invite_form=form, status=400)
+
+
+@require_POST
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    invitation = get_object_or_404(campaign.invitations, pk=invitation_id)
+    try:
+        services.invitation_revoke(invitation=invitation, actor=request.user)
+    except services.TeamError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Invitation withdrawn: its link no longer works."))
+    return redirect("staff:campaign", slug=campaign.slug)
+
+
+@require_POST
+def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    member = get_object_or_404(campaign.memberships, pk=membership_id)
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a role."))
+        return redirect("staff:campaign", slug=campaign.slug)
+    try:
+        services.membership_change_role(
+            membership=member, role=form.cleaned_data["role"], actor=request.user
+        )
+    except services.TeamError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Role changed."))
+    return redirect("staff:campaign", slug=campaign.slug)
+
+
+@require_POST
+def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    campaign, membership = campaign_for_member(request.user, slug, ORGANIZER)
+    member = get_object_or_404(campaign.memberships, pk=membership_id)
+    try:
+        services.membership_remove(membership=member, actor=request.user)
+    except services.TeamError as exc:
+        messages.error(request, str(exc))
+        return redirect("staff:campaign", slug=campaign.slug)
+    messages.success(request, _("Removed from the team."))
+    if member.pk == membership.pk:
+        return redirect("staff:dashboard")
+    return redirect("staff:campaign", slug=campaign.slug)
 
 
 def petition_create(request: HttpRequest, slug: str) -> HttpResponse:

@@ -4,8 +4,10 @@ fails when a staff URL is added without an entry here, so none escapes the acces
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,27 @@ class StaffUrl:
             return reverse(
                 f"staff:{self.name}", kwargs={"slug": campaign.slug, "webhook_id": webhook.pk}
             )
+        if self.kwarg == "invitation":
+            from organizing.models import Invitation
+
+            invitation = Invitation.objects.create(
+                email="invited@organizers.example",
+                campaign=campaign,
+                role="moderator",
+                expires_at=timezone.now() + timedelta(days=1),
+            )
+            return reverse(
+                f"staff:{self.name}", kwargs={"slug": campaign.slug, "invitation_id": invitation.pk}
+            )
+        if self.kwarg == "membership":
+            # A moderator of the campaign, so the call can succeed for an organizer.
+            from organizing.models import Role
+            from tests.factories import MembershipFactory
+
+            member = MembershipFactory(campaign=campaign, role=Role.MODERATOR, user__totp=False)
+            return reverse(
+                f"staff:{self.name}", kwargs={"slug": campaign.slug, "membership_id": member.pk}
+            )
         if self.kwarg == "campaign":
             return reverse(f"staff:{self.name}", kwargs={"slug": campaign.slug})
         if self.kwarg == "petition":
@@ -48,6 +71,9 @@ STAFF_URLS = [
     StaffUrl("campaign", "campaign"),
     StaffUrl("campaign_edit", "campaign", organizer_only=True),
     StaffUrl("invitation_create", "campaign", method="post", organizer_only=True),
+    StaffUrl("invitation_revoke", "invitation", method="post", organizer_only=True),
+    StaffUrl("member_role", "membership", method="post", organizer_only=True),
+    StaffUrl("member_remove", "membership", method="post", organizer_only=True),
     StaffUrl("petition_create", "campaign", organizer_only=True),
     StaffUrl("audit_log", "campaign", organizer_only=True),
     StaffUrl("audit_export", "campaign", organizer_only=True),
