@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import console, views
 from .milestones import views as milestone_views
 
 app_name = "organizing"
@@ -30,6 +30,17 @@ staff_patterns = (
             name="member_remove",
         ),
         path("c/<slug:slug>/petitions/new/", views.petition_create, name="petition_create"),
+        path("c/<slug:slug>/moderation/", console.console, name="console"),
+        path(
+            "c/<slug:slug>/entries/<uuid:signature_id>/approve/",
+            console.entry_approve,
+            name="entry_approve",
+        ),
+        path(
+            "c/<slug:slug>/entries/<uuid:signature_id>/hide/",
+            console.entry_hide,
+            name="entry_hide",
+        ),
         path("c/<slug:slug>/audit/", views.audit_log, name="audit_log"),
         path("c/<slug:slug>/audit.csv", views.audit_export, name="audit_export"),
         path("p/<slug:slug>/", views.petition_detail, name="petition"),

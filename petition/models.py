@@ -289,6 +289,18 @@ class PublicationBatch(models.Model):
         return self.total_added - self.total_withdrawn
 
 
+class EntryReview(models.TextChoices):
+    """Where a signature's public name and comment stand (moderation).
+
+    The count never depends on it: a hidden comment is still a counted signature.
+    """
+
+    WAITING = "waiting", _("Waiting for review")
+    APPROVED = "approved", _("Approved")
+    HIDDEN = "hidden", _("Hidden")
+    ERASED = "erased", _("Erased after delivery")
+
+
 class Signature(models.Model):
     """A published signature: the redeemed credential and nothing about the person.
 
@@ -310,6 +322,14 @@ class Signature(models.Model):
     comment = models.TextField(max_length=1000, blank=True)
     # Set by the publication batch that published the withdrawal, never before.
     withdrawn = models.BooleanField(default=False)
+    # Review of the name and comment only (petition/review.py); never who or when.
+    review = models.CharField(
+        max_length=16,
+        choices=EntryReview.choices,
+        default=EntryReview.WAITING,
+        db_default=EntryReview.WAITING,
+    )
+    hidden_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["nullifier"]
@@ -321,6 +341,15 @@ class Signature(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(level__in=Level.values), name="petition_signature_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(review__in=EntryReview.values), name="petition_signature_review_valid"
+            ),
+            # A hidden name or comment always says why; nothing else carries a reason.
+            models.CheckConstraint(
+                condition=(Q(review=EntryReview.HIDDEN) & ~Q(hidden_reason=""))
+                | (~Q(review=EntryReview.HIDDEN) & Q(hidden_reason="")),
+                name="petition_signature_hidden_with_reason",
             ),
         ]
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from organizing.models import Campaign
 
-from . import selectors
+from . import review, selectors
 from .models import Level
 from .network import on_employer_network
 
@@ -59,6 +59,8 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
         ],
         "remaining": max(petition.goal - counts["total"], 0),
         "keys": selectors.petition_public_keys(petition),
+        # Names and comments signers chose to show, once moderation allows (review.py).
+        "entries": review.public_entries(petition),
         # Computed per request in memory; the address is neither stored nor logged (P6).
         "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),
     }

@@ -58,6 +58,18 @@ class StaffUrl:
             return reverse(
                 f"staff:{self.name}", kwargs={"slug": campaign.slug, "membership_id": member.pk}
             )
+        if self.kwarg == "signature":
+            # A real signature with a comment, on another (open) petition of the campaign.
+            from petition.services import petition_publish
+            from tests.factories import PetitionFactory
+            from tests.organizing.test_moderation import sign
+
+            other = petition_publish(petition=PetitionFactory(campaign=campaign))
+            signature = sign(other, comment="A comment to review")
+            return reverse(
+                f"staff:{self.name}",
+                kwargs={"slug": campaign.slug, "signature_id": signature.pk},
+            )
         if self.kwarg == "campaign":
             return reverse(f"staff:{self.name}", kwargs={"slug": campaign.slug})
         if self.kwarg == "petition":
@@ -75,6 +87,9 @@ STAFF_URLS = [
     StaffUrl("member_role", "membership", method="post", organizer_only=True),
     StaffUrl("member_remove", "membership", method="post", organizer_only=True),
     StaffUrl("petition_create", "campaign", organizer_only=True),
+    StaffUrl("console", "campaign"),
+    StaffUrl("entry_approve", "signature", method="post"),
+    StaffUrl("entry_hide", "signature", method="post"),
     StaffUrl("audit_log", "campaign", organizer_only=True),
     StaffUrl("audit_export", "campaign", organizer_only=True),
     StaffUrl("petition", "petition"),

@@ -24,6 +24,7 @@ def test_creator_of_a_campaign_becomes_its_organizer(client, site_organizer):
             "employer_name": "Example Corp",
             "email_domains_text": "Example.com\n@corp.example.org",
             "employer_networks_text": "198.51.100.7/24\n2001:db8::/32",
+            "retention_days": "30",
         },
     )
     assert response.status_code == 302

@@ -1,0 +1,85 @@
+"""The moderator console: one page per campaign with what waits (names and comments to
+review, code batches to approve) and the code batches of its open petitions.
+
+Moderators and organizers of the campaign use it; access goes through organizing.access
+like every staff page, and the MFA middleware guards it (namespace `staff`).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from petition import codes, review
+from petition.models import Petition, Signature
+
+from .access import campaign_for_member
+from .models import Campaign, Role
+
+QUEUE_PAGE_SIZE = 50
+
+
+def _open_petitions(campaign: Campaign):
+    return campaign.petitions.filter(status=Petition.Status.PUBLISHED).order_by("title")
+
+
+def console(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign, membership = campaign_for_member(request.user, slug)
+    queue = Paginator(review.review_queue(campaign), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("queue")
+    )
+    shown = Paginator(review.entries_shown(campaign), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("shown")
+    )
+    petitions = list(_open_petitions(campaign))
+    batches_waiting = list(codes.code_batches_waiting_approval(campaign.petitions.all()))
+    context = {
+        "campaign": campaign,
+        "is_organizer": membership.role == Role.ORGANIZER,
+        "queue": queue,
+        "shown": shown,
+        "batches_waiting": batches_waiting,
+        "petition_batches": [(p, codes.code_batches_for_petition(p)) for p in petitions],
+        "hide_reason_max": review.HIDE_REASON_MAX,
+    }
+    return render(request, "organizing/console.html", context)
+
+
+def _entry(campaign: Campaign, signature_id) -> Signature:
+    return get_object_or_404(
+        Signature.objects.only("id", "petition_id"),
+        pk=signature_id,
+        petition__campaign=campaign,
+    )
+
+
+@require_POST
+def entry_approve(request: HttpRequest, slug: str, signature_id) -> HttpResponse:
+    campaign, _membership = campaign_for_member(request.user, slug)
+    try:
+        review.entry_approve(signature=_entry(campaign, signature_id), actor=request.user)
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Approved: it shows on the petition page."))
+    return redirect("staff:console", slug=campaign.slug)
+
+
+@require_POST
+def entry_hide(request: HttpRequest, slug: str, signature_id) -> HttpResponse:
+    campaign, _membership = campaign_for_member(request.user, slug)
+    try:
+        review.entry_hide(
+            signature=_entry(campaign, signature_id),
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Hidden. The signature still counts."))
+    return redirect("staff:console", slug=campaign.slug)

@@ -1,0 +1,121 @@
+"""Review of what signers chose to show: their public name and comment.
+
+Only published signatures are reviewed, in nullifier order, so a moderator never sees when
+one arrived; they see the name and the comment, nothing else about the signer. Approving
+or hiding changes what the public page shows, never the count, and nobody can delete a
+counted signature here. A campaign either holds names and comments until a moderator
+approves them, or shows them at once and lets moderators hide them afterwards
+(`Campaign.entries_need_review`).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from organizing.audit import audit_record
+from organizing.models import AuditAction, Campaign, User
+
+from .models import EntryReview, Petition, Signature
+
+HIDE_REASON_MAX = 200
+PUBLIC_ENTRIES_SHOWN = 100
+
+
+class ReviewError(Exception):
+    """The decision cannot be taken (already decided, no reason given)."""
+
+
+def _with_text(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
+    return signatures.filter(withdrawn=False).exclude(display_name="", comment="")
+
+
+def _campaign_entries(campaign: Campaign) -> QuerySet[Signature]:
+    return _with_text(
+        Signature.objects.filter(petition__campaign=campaign).exclude(
+            petition__status=Petition.Status.DRAFT
+        )
+    )
+
+
+def _shown_filter(campaign: Campaign) -> Q:
+    if campaign.entries_need_review:
+        return Q(review=EntryReview.APPROVED)
+    return Q(review__in=[EntryReview.APPROVED, EntryReview.WAITING])
+
+
+def review_queue(campaign: Campaign) -> QuerySet[Signature]:
+    """Names and comments waiting for a moderator (empty when the campaign shows them at
+    once). Ordered by petition and nullifier: never by arrival."""
+    if not campaign.entries_need_review:
+        return Signature.objects.none()
+    return (
+        _campaign_entries(campaign)
+        .filter(review=EntryReview.WAITING)
+        .select_related("petition")
+        .only("id", "petition__title", "petition__slug", "display_name", "comment", "review")
+        .order_by("petition__title", "nullifier")
+    )
+
+
+def entries_shown(campaign: Campaign) -> QuerySet[Signature]:
+    """Names and comments the public pages show now: moderators can still hide them."""
+    return (
+        _campaign_entries(campaign)
+        .filter(_shown_filter(campaign))
+        .select_related("petition")
+        .only("id", "petition__title", "petition__slug", "display_name", "comment", "review")
+        .order_by("petition__title", "nullifier")
+    )
+
+
+def public_entries(petition: Petition, limit: int = PUBLIC_ENTRIES_SHOWN) -> list[Signature]:
+    """What the petition's public page shows: approved (or, without review, not hidden)
+    names and comments, in nullifier order."""
+    rows = _with_text(petition.signatures.all()).filter(_shown_filter(petition.campaign))
+    return list(rows.only("display_name", "comment").order_by("nullifier")[:limit])
+
+
+def _decide(
+    *, signature: Signature, actor: User, source: list[str], target: str, reason: str = ""
+) -> None:
+    with transaction.atomic():
+        changed = (
+            _with_text(Signature.objects.filter(pk=signature.pk, review__in=source))
+            .exclude(petition__status=Petition.Status.DRAFT)
+            .update(review=target, hidden_reason=reason)
+        )
+        if not changed:
+            raise ReviewError(_("This name or comment was already dealt with."))
+        campaign = Campaign.objects.get(petitions__signatures=signature.pk)
+        # The record names the signature by its public nullifier prefix, never its text, and
+        # leaves out the reason (which may quote it): the audit log outlives retention.
+        action = AuditAction.ENTRY_APPROVE
+        if target == EntryReview.HIDDEN:
+            action = AuditAction.ENTRY_HIDE
+        audit_record(actor=actor, action=action, campaign=campaign, target=signature)
+
+
+def entry_approve(*, signature: Signature, actor: User) -> None:
+    _decide(
+        signature=signature,
+        actor=actor,
+        source=[EntryReview.WAITING],
+        target=EntryReview.APPROVED,
+    )
+
+
+def entry_hide(*, signature: Signature, actor: User, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError(_("Say why, for the rest of the team."))
+    if len(reason) > HIDE_REASON_MAX:
+        raise ReviewError(_("Keep the reason under %(max)d characters.") % {"max": HIDE_REASON_MAX})
+    _decide(
+        signature=signature,
+        actor=actor,
+        source=[EntryReview.WAITING, EntryReview.APPROVED],
+        target=EntryReview.HIDDEN,
+        reason=reason,
+    )

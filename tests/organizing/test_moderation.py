@@ -1,0 +1,166 @@
+"""Moderators review what signers chose to show; the public page shows what they approve;
+the count never changes; the console gathers what waits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from organizing.models import AuditEntry
+from petition.codes import code_batch_create
+from petition.models import EntryReview, Signature
+from petition.review import ReviewError, entry_approve, entry_hide
+from petition.selectors import petition_counts
+from tests.petition.signing_client import mint
+
+pytestmark = pytest.mark.django_db
+
+
+def sign(petition, **fields) -> Signature:
+    credential = mint(petition)
+    response = Client().post(
+        f"/api/v1/petitions/{petition.slug}/signatures",
+        json.dumps(credential.payload(**fields)),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return Signature.objects.get(petition=petition, nullifier=credential_nullifier(credential))
+
+
+def credential_nullifier(credential) -> bytes:
+    from petition import blindrsa
+
+    return blindrsa.nullifier(credential.token)
+
+
+def _console(campaign) -> str:
+    return reverse("staff:console", kwargs={"slug": campaign.slug})
+
+
+def _act(name, signature) -> str:
+    return reverse(
+        f"staff:{name}",
+        kwargs={"slug": signature.petition.campaign.slug, "signature_id": signature.pk},
+    )
+
+
+def test_a_comment_waits_for_review_then_shows_once_approved(client, moderator, open_petition):
+    signature = sign(open_petition, display_name="Ada", comment="Stop the tracking")
+    public = client.get(open_petition.get_absolute_url()).content.decode()
+    assert "Stop the tracking" not in public and "Ada" not in public
+    client.force_login(moderator)
+    console = client.get(_console(open_petition.campaign)).content.decode()
+    assert "Stop the tracking" in console and "1 name or comment to review" in console
+    client.post(_act("entry_approve", signature))
+    signature.refresh_from_db()
+    assert signature.review == EntryReview.APPROVED
+    client.logout()
+    public = client.get(open_petition.get_absolute_url()).content.decode()
+    assert "Stop the tracking" in public and "Ada" in public
+    approval = AuditEntry.objects.get(action="entry_approve")
+    assert approval.actor_id == moderator.pk
+    assert "Stop the tracking" not in json.dumps(approval.details) + approval.object_label
+
+
+def test_hiding_needs_a_reason_and_keeps_the_count(client, moderator, open_petition):
+    signature = sign(open_petition, comment="My manager Bob Smith on floor 3 agrees")
+    counts = petition_counts(open_petition)
+    client.force_login(moderator)
+    client.post(_act("entry_hide", signature), {"reason": ""})
+    signature.refresh_from_db()
+    assert signature.review == EntryReview.WAITING
+    client.post(_act("entry_hide", signature), {"reason": "names a coworker"})
+    signature.refresh_from_db()
+    assert (signature.review, signature.hidden_reason) == ("hidden", "names a coworker")
+    assert petition_counts(open_petition) == counts
+    client.logout()
+    assert "Bob Smith" not in client.get(open_petition.get_absolute_url()).content.decode()
+    hidden = AuditEntry.objects.get(action="entry_hide")
+    assert "coworker" not in json.dumps(hidden.details)
+
+
+def test_a_campaign_without_review_shows_at_once_and_can_still_hide(
+    client, moderator, open_petition
+):
+    campaign = open_petition.campaign
+    campaign.entries_need_review = False
+    campaign.save()
+    signature = sign(open_petition, comment="Shown at once")
+    assert "Shown at once" in client.get(open_petition.get_absolute_url()).content.decode()
+    client.force_login(moderator)
+    console = client.get(_console(campaign)).content.decode()
+    assert "appear at once" in console and "Shown at once" in console
+    client.post(_act("entry_hide", signature), {"reason": "spam"})
+    client.logout()
+    assert "Shown at once" not in client.get(open_petition.get_absolute_url()).content.decode()
+
+
+def test_a_decision_is_taken_once(open_petition, moderator, organizer):
+    signature = sign(open_petition, comment="Twice?")
+    entry_approve(signature=signature, actor=moderator)
+    with pytest.raises(ReviewError):
+        entry_approve(signature=signature, actor=organizer)
+    entry_hide(signature=signature, actor=organizer, reason="changed our mind")
+    with pytest.raises(ReviewError):
+        entry_approve(signature=signature, actor=moderator)
+    assert AuditEntry.objects.filter(action__startswith="entry_").count() == 2
+
+
+def test_signatures_without_text_are_not_in_the_queue(client, moderator, open_petition):
+    sign(open_petition)
+    client.force_login(moderator)
+    response = client.get(_console(open_petition.campaign))
+    assert response.context["queue"].paginator.count == 0
+
+
+def test_the_console_shows_no_signer_metadata(client, moderator, open_petition):
+    signature = sign(open_petition, display_name="Ada", comment="Hello")
+    client.force_login(moderator)
+    page = client.get(_console(open_petition.campaign)).content.decode()
+    assert bytes(signature.nullifier).hex()[:16] not in page
+    assert str(signature.signed_on) not in page
+    assert "in_person" not in page.split("Names and comments to review")[1].split("</section>")[0]
+
+
+def test_another_campaigns_staff_cannot_decide(client, outsider, open_petition):
+    signature = sign(open_petition, comment="Mine")
+    client.force_login(outsider)
+    for name in ("entry_approve", "entry_hide"):
+        assert client.post(_act(name, signature), {"reason": "x"}).status_code == 404
+    signature.refresh_from_db()
+    assert signature.review == EntryReview.WAITING
+
+
+def test_an_entry_of_another_campaign_is_not_found_under_mine(
+    client, outsider, organizer, open_petition
+):
+    signature = sign(open_petition, comment="Elsewhere")
+    own = outsider.memberships.get().campaign
+    client.force_login(outsider)
+    url = reverse("staff:entry_approve", kwargs={"slug": own.slug, "signature_id": signature.pk})
+    assert client.post(url).status_code == 404
+
+
+def test_the_console_lists_batches_and_what_waits(client, moderator, organizer, open_petition):
+    campaign = open_petition.campaign
+    campaign.code_batches_need_approval = True
+    campaign.save()
+    code_batch_create(
+        petition=open_petition, level="in_person", size=10, actor=moderator, label="lobby"
+    )
+    client.force_login(moderator)
+    page = client.get(_console(campaign)).content.decode()
+    assert "1 code batch waiting for approval" in page and "lobby" in page
+    assert "someone else approves it" in page
+    client.force_login(organizer)
+    page = client.get(_console(campaign)).content.decode()
+    assert (
+        reverse(
+            "staff:code_batch_approve",
+            kwargs={"slug": open_petition.slug, "batch_id": open_petition.code_batches.get().pk},
+        )
+        in page
+    )
