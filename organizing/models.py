@@ -263,6 +263,27 @@ class Invitation(models.Model):
         return self.expires_at <= timezone.now()
 
 
+class ModerationAlert(models.Model):
+    """At most one "items wait" mail a day per campaign: the unique row is the claim, so two
+    sweeps at once send it once. Holds counts only, never a signer's text."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+    entries = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "sent_on"], name="organizing_moderationalert_one_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.sent_on}"
+
+
 class AuditAction(models.TextChoices):
     """What a staff member (or the system) did. Stored as text without `choices=` on the
     column, so adding an action needs no migration (several apps add their own)."""

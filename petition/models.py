@@ -94,6 +94,8 @@ class Petition(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Starts the campaign's retention period for names and comments (petition/review.py).
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -149,6 +151,11 @@ class Petition(models.Model):
                     publish_max_wait__lte=MAX_PUBLISH_MAX_WAIT,
                 ),
                 name="petition_petition_publish_max_wait_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="delivered", delivered_at__isnull=False)
+                | (~Q(status="delivered") & Q(delivered_at__isnull=True)),
+                name="petition_petition_delivered_at_matches_status",
             ),
         ]
 

@@ -10,8 +10,11 @@ approves them, or shows them at once and lets moderators hide them afterwards
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizing.audit import audit_record
@@ -119,3 +122,44 @@ def entry_hide(*, signature: Signature, actor: User, reason: str) -> None:
         target=EntryReview.HIDDEN,
         reason=reason,
     )
+
+
+# --- retention after delivery ------------------------------------------------------------
+
+
+def petitions_due_for_purge() -> list[Petition]:
+    """Delivered petitions whose campaign's retention period is over and that still hold
+    names or comments (few rows: compared in Python, the same on every database)."""
+    now = timezone.now()
+    delivered = (
+        Petition.objects.filter(status=Petition.Status.DELIVERED, delivered_at__isnull=False)
+        .filter(signatures__in=Signature.objects.exclude(review=EntryReview.ERASED))
+        .select_related("campaign")
+        .distinct()
+    )
+    return [
+        petition
+        for petition in delivered
+        if petition.delivered_at + timedelta(days=petition.campaign.retention_days) <= now
+    ]
+
+
+def entries_purge(*, petition: Petition) -> int:
+    """Erase the names, comments and hiding reasons of a delivered petition. The
+    signatures, counts and public log stay. Idempotent: a second run finds nothing."""
+    with transaction.atomic():
+        erased = (
+            Signature.objects.filter(petition=petition)
+            .exclude(review=EntryReview.ERASED)
+            .exclude(display_name="", comment="", hidden_reason="")
+            .update(display_name="", comment="", hidden_reason="", review=EntryReview.ERASED)
+        )
+        if erased:
+            audit_record(
+                actor=None,
+                action=AuditAction.RETENTION_PURGE,
+                campaign=petition.campaign,
+                target=petition,
+                details={"entries": erased},
+            )
+    return erased

@@ -173,4 +173,5 @@ def petition_mark_delivered(*, petition: Petition, actor: User | None = None) ->
         target=Status.DELIVERED,
         actor=actor,
         action=AuditAction.PETITION_DELIVER,
+        delivered_at=timezone.now(),
     )

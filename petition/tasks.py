@@ -44,3 +44,15 @@ def publication_sweep() -> None:
         if time.monotonic() > deadline:
             break  # the next run continues
         petition_publish_pending(petition_id=petition_id)
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def retention_purge() -> int:
+    """Daily: erase names and comments of petitions delivered longer ago than their
+    campaign keeps them. Safe to run twice at once (conditional update per petition)."""
+    from .review import entries_purge, petitions_due_for_purge
+
+    erased = 0
+    for petition in petitions_due_for_purge():
+        erased += entries_purge(petition=petition)
+    return erased

@@ -1,0 +1,77 @@
+"""Mail moderators when something waits for them: counts only, never a signer's text.
+
+A beat task (`organizing.tasks.moderation_alerts_sweep`) looks at every campaign; for one
+with names or comments to review or code batches to approve it claims that day's alert with
+a unique row and sends one mail after commit. So a moderator hears about waiting work at
+most once a day per campaign, and a second sweep running at the same time sends nothing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from petition.codes import code_batches_waiting_approval
+from petition.review import review_queue
+
+from .models import Campaign, ModerationAlert, Role
+
+
+def waiting_counts(campaign: Campaign) -> dict[str, int]:
+    return {
+        "entries": review_queue(campaign).count(),
+        "batches": code_batches_waiting_approval(campaign.petitions.all()).count(),
+    }
+
+
+def _alerted_on(day) -> Exists:
+    return Exists(ModerationAlert.objects.filter(campaign=OuterRef("pk"), sent_on=day))
+
+
+def moderation_alerts_claim() -> list[int]:
+    """Claim today's alert for each campaign where something waits; returns alert ids."""
+    from .tasks import moderation_alert_send
+
+    today = timezone.localdate()
+    claimed = []
+    for campaign in Campaign.objects.exclude(_alerted_on(today)):
+        counts = waiting_counts(campaign)
+        if not any(counts.values()):
+            continue
+        try:
+            with transaction.atomic():
+                alert = ModerationAlert.objects.create(campaign=campaign, sent_on=today, **counts)
+                moderation_alert_send.delay_on_commit(alert.pk)
+        except IntegrityError:
+            continue  # another sweep claimed it
+        claimed.append(alert.pk)
+    return claimed
+
+
+def alert_recipients(campaign: Campaign) -> list[str]:
+    """The campaign's moderators; its organizers when it has none."""
+    members = campaign.memberships.select_related("user").filter(user__is_active=True)
+    moderators = [m.user.email for m in members if m.role == Role.MODERATOR]
+    return moderators or [m.user.email for m in members if m.role == Role.ORGANIZER]
+
+
+def moderation_alert_send(alert: ModerationAlert) -> bool:
+    """Send the mail (one message per recipient: nobody sees the others' addresses)."""
+    campaign = alert.campaign
+    path = reverse("staff:console", kwargs={"slug": campaign.slug})
+    context = {
+        "campaign": campaign,
+        "entries": alert.entries,
+        "batches": alert.batches,
+        "url": f"{settings.COUNTERSIGN_BASE_URL.rstrip('/')}{path}",
+    }
+    subject = render_to_string("emails/moderation_alert_subject.txt", context).strip()
+    body = render_to_string("emails/moderation_alert.txt", context)
+    recipients = alert_recipients(campaign)
+    send_mass_mail([(subject, body, None, [to]) for to in recipients])
+    return bool(recipients)

@@ -1,0 +1,126 @@
+"""Moderators hear when work waits (counts only); names and comments are erased after
+delivery while counts and the public log stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from organizing.models import AuditEntry, ModerationAlert
+from organizing.tasks import moderation_alerts_sweep
+from petition.codes import code_batch_create
+from petition.models import EntryReview, Petition, Signature
+from petition.review import entry_approve, entry_hide
+from petition.selectors import petition_counts
+from petition.services import petition_close, petition_mark_delivered
+from petition.tasks import retention_purge
+from tests.organizing.test_moderation import sign
+
+pytestmark = pytest.mark.django_db
+
+
+def test_moderators_get_one_mail_a_day_with_counts_only(
+    open_petition, moderator, organizer, django_capture_on_commit_callbacks
+):
+    campaign = open_petition.campaign
+    campaign.code_batches_need_approval = True
+    campaign.save()
+    sign(open_petition, display_name="Ada", comment="Secret words from a signer")
+    code_batch_create(petition=open_petition, level="in_person", size=10, actor=organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert moderation_alerts_sweep() == 1
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [moderator.email]
+    assert "1 name or comment to review" in message.body
+    assert "1 code batch to approve" in message.body
+    assert "Secret words" not in message.body and "Ada" not in message.body
+    assert ModerationAlert.objects.get().sent_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert moderation_alerts_sweep() == 0  # the same day: no second mail
+    assert len(mail.outbox) == 1
+
+
+def test_no_mail_when_nothing_waits(open_petition, moderator, django_capture_on_commit_callbacks):
+    signature = sign(open_petition, comment="Fine")
+    entry_approve(signature=signature, actor=moderator)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert moderation_alerts_sweep() == 0
+    assert mail.outbox == [] and not ModerationAlert.objects.exists()
+
+
+def test_a_campaign_without_moderators_alerts_its_organizers(
+    open_petition, organizer, django_capture_on_commit_callbacks
+):
+    sign(open_petition, comment="Waiting")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation_alerts_sweep()
+    assert [m.to for m in mail.outbox] == [[organizer.email]]
+
+
+def test_sending_an_alert_twice_mails_once(open_petition, moderator):
+    from organizing.tasks import moderation_alert_send
+
+    sign(open_petition, comment="Waiting")
+    alert = ModerationAlert.objects.create(
+        campaign=open_petition.campaign, sent_on=timezone.localdate(), entries=1
+    )
+    assert moderation_alert_send(alert.pk) is True
+    assert moderation_alert_send(alert.pk) is False
+    assert len(mail.outbox) == 1
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def delivered(open_petition, moderator):
+    shown = sign(open_petition, display_name="Ada", comment="Proud to sign")
+    hidden = sign(open_petition, comment="Names my boss")
+    sign(open_petition)
+    entry_approve(signature=shown, actor=moderator)
+    entry_hide(signature=hidden, actor=moderator, reason="names someone")
+    petition_close(petition=open_petition)
+    return petition_mark_delivered(petition=open_petition)
+
+
+def _age(petition: Petition, days: int) -> None:
+    Petition.objects.filter(pk=petition.pk).update(
+        delivered_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def test_names_and_comments_are_erased_after_the_retention_period(delivered, client):
+    counts = petition_counts(delivered)
+    log = client.get(f"/api/v1/petitions/{delivered.slug}/log").json()
+    _age(delivered, 31)
+    assert retention_purge() == 2
+    rows = Signature.objects.filter(petition=delivered)
+    assert rows.count() == 3
+    assert set(rows.values_list("display_name", "comment", "hidden_reason")) == {("", "", "")}
+    assert set(rows.values_list("review", flat=True)) <= {EntryReview.ERASED, EntryReview.WAITING}
+    assert petition_counts(delivered) == counts
+    after = client.get(f"/api/v1/petitions/{delivered.slug}/log").json()
+    assert [e["nullifier"] for e in after["entries"]] == [e["nullifier"] for e in log["entries"]]
+    purge = AuditEntry.objects.get(action="retention_purge")
+    assert purge.actor_id is None and purge.details == {"entries": 2}
+    assert retention_purge() == 0  # run twice: nothing left
+    assert AuditEntry.objects.filter(action="retention_purge").count() == 1
+
+
+def test_nothing_is_erased_before_the_period_ends(delivered):
+    delivered.campaign.retention_days = 60
+    delivered.campaign.save()
+    _age(delivered, 31)
+    assert retention_purge() == 0
+    assert Signature.objects.filter(petition=delivered, comment="Proud to sign").exists()
+
+
+def test_a_closed_but_undelivered_petition_keeps_its_comments(open_petition, moderator):
+    sign(open_petition, comment="Still here")
+    petition_close(petition=open_petition)
+    assert retention_purge() == 0
+    assert Signature.objects.filter(comment="Still here").exists()
