@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import console, views
+from . import console, delivery, views
 from .milestones import views as milestone_views
 
 app_name = "organizing"
@@ -49,6 +49,7 @@ staff_patterns = (
         path("p/<slug:slug>/publish/", views.petition_publish, name="petition_publish"),
         path("p/<slug:slug>/close/", views.petition_close, name="petition_close"),
         path("p/<slug:slug>/deliver/", views.petition_deliver, name="petition_deliver"),
+        path("p/<slug:slug>/delivery/", delivery.delivery_document, name="delivery"),
         path("p/<slug:slug>/codes/", views.code_batches, name="code_batches"),
         path(
             "p/<slug:slug>/codes/<int:batch_id>/revoke/",

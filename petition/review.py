@@ -73,11 +73,12 @@ def entries_shown(campaign: Campaign) -> QuerySet[Signature]:
     )
 
 
-def public_entries(petition: Petition, limit: int = PUBLIC_ENTRIES_SHOWN) -> list[Signature]:
+def public_entries(petition: Petition, limit: int | None = PUBLIC_ENTRIES_SHOWN) -> list[Signature]:
     """What the petition's public page shows: approved (or, without review, not hidden)
-    names and comments, in nullifier order."""
+    names and comments, in nullifier order. `limit=None`: all (the delivery document)."""
     rows = _with_text(petition.signatures.all()).filter(_shown_filter(petition.campaign))
-    return list(rows.only("display_name", "comment").order_by("nullifier")[:limit])
+    rows = rows.only("display_name", "comment").order_by("nullifier")
+    return list(rows if limit is None else rows[:limit])
 
 
 def _decide(

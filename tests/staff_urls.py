@@ -98,6 +98,7 @@ STAFF_URLS = [
     StaffUrl("petition_publish", "petition", method="post", organizer_only=True),
     StaffUrl("petition_close", "petition", method="post", organizer_only=True),
     StaffUrl("petition_deliver", "petition", method="post", organizer_only=True),
+    StaffUrl("delivery", "petition", organizer_only=True),
     StaffUrl("code_batches", "petition"),
     StaffUrl("code_batch_revoke", "batch", method="post"),
     StaffUrl("petition_milestones", "petition", organizer_only=True),
