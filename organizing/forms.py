@@ -121,11 +121,17 @@ class CampaignForm(StaffFormMixin, forms.ModelForm):
         if work_email_locked:
             for name in ("email_domains_text", "email_subaddress_separator"):
                 self.fields[name].help_text = work_email_locked_message()
+        # Empty means the default, so a form without the field still creates a campaign.
+        self.fields["retention_days"].required = False
         if self.instance.pk:
             self.fields["email_domains_text"].initial = "\n".join(self.instance.email_domains)
             self.fields["employer_networks_text"].initial = "\n".join(
                 self.instance.employer_networks
             )
+
+    def clean_retention_days(self) -> int:
+        value = self.cleaned_data.get("retention_days")
+        return Campaign._meta.get_field("retention_days").default if value is None else value
 
     def clean_slug(self) -> str:
         return clean_short_name(self.cleaned_data.get("slug"), self.cleaned_data.get("name", ""))

@@ -44,7 +44,7 @@ def _create_forms(campaign, petition):
         ),
         (
             reverse("staff:code_batches", kwargs={"slug": petition.slug}),
-            {"level": "in_person", "size": "3"},
+            {"level": "in_person", "size": "10"},
             CodeBatch.objects.all(),
         ),
     ]
@@ -73,7 +73,7 @@ def test_a_new_form_key_creates_again(client, moderator, open_petition):
     client.force_login(moderator)
     url = reverse("staff:code_batches", kwargs={"slug": open_petition.slug})
     for _ in range(2):
-        client.post(url, {"level": "in_person", "size": "2", "form_key": form_key()})
+        client.post(url, {"level": "in_person", "size": "10", "form_key": form_key()})
     assert CodeBatch.objects.count() == 2
 
 
@@ -103,7 +103,7 @@ def test_two_simultaneous_sends_of_one_form_make_one_batch():
     membership = MembershipFactory(role=Role.MODERATOR)
     petition = petition_publish(petition=PetitionFactory(campaign=membership.campaign))
     url = reverse("staff:code_batches", kwargs={"slug": petition.slug})
-    data = {"level": "in_person", "size": "2", "form_key": form_key()}
+    data = {"level": "in_person", "size": "10", "form_key": form_key()}
     barrier = threading.Barrier(2, timeout=10)
     statuses = []
 
