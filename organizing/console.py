@@ -14,10 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from petition import codes, review
-from petition.models import Petition, Signature
+from petition import codes, invalidation, review
+from petition.models import KeyInvalidation, Petition, PetitionKey, Signature
 
-from .access import campaign_for_member
+from .access import campaign_for_member, petition_for_member
 from .models import Campaign, Role
 
 QUEUE_PAGE_SIZE = 50
@@ -37,9 +37,14 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
     )
     petitions = list(_open_petitions(campaign))
     batches_waiting = list(codes.code_batches_waiting_approval(campaign.petitions.all()))
+    is_organizer = membership.role == Role.ORGANIZER
+    keys_waiting = (
+        invalidation.invalidations_waiting(campaign.petitions.all()) if is_organizer else []
+    )
     context = {
         "campaign": campaign,
-        "is_organizer": membership.role == Role.ORGANIZER,
+        "is_organizer": is_organizer,
+        "keys_waiting": keys_waiting,
         "queue": queue,
         "shown": shown,
         "batches_waiting": batches_waiting,
@@ -83,3 +88,48 @@ def entry_hide(request: HttpRequest, slug: str, signature_id) -> HttpResponse:
     else:
         messages.success(request, _("Hidden. The signature still counts."))
     return redirect("staff:console", slug=campaign.slug)
+
+
+ORGANIZER = (Role.ORGANIZER,)
+
+
+@require_POST
+def key_invalidation_request(request: HttpRequest, slug: str, key_id: int) -> HttpResponse:
+    """First organizer: a key is compromised. Nothing changes until a second one confirms."""
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    key = get_object_or_404(
+        PetitionKey.objects.select_related("petition__campaign"), pk=key_id, petition=petition
+    )
+    try:
+        invalidation.key_invalidation_request(
+            key=key, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except invalidation.InvalidationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Asked. Another organizer must confirm before the key is invalidated.")
+        )
+    return redirect("staff:petition", slug=petition.slug)
+
+
+@require_POST
+def key_invalidation_confirm(request: HttpRequest, slug: str, key_id: int) -> HttpResponse:
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    pending = (
+        KeyInvalidation.objects.select_related("key__petition__campaign")
+        .filter(key_id=key_id, key__petition=petition)
+        .first()
+    )
+    if pending is None:
+        messages.error(request, _("Nobody asked to invalidate this key."))
+        return redirect("staff:petition", slug=petition.slug)
+    try:
+        invalidation.key_invalidation_confirm(invalidation=pending, actor=request.user)
+    except invalidation.InvalidationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Key invalidated: what was signed with it no longer counts, publicly.")
+        )
+    return redirect("staff:petition", slug=petition.slug)

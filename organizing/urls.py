@@ -50,6 +50,16 @@ staff_patterns = (
         path("p/<slug:slug>/close/", views.petition_close, name="petition_close"),
         path("p/<slug:slug>/deliver/", views.petition_deliver, name="petition_deliver"),
         path("p/<slug:slug>/delivery/", delivery.delivery_document, name="delivery"),
+        path(
+            "p/<slug:slug>/keys/<int:key_id>/invalidate/",
+            console.key_invalidation_request,
+            name="key_invalidation_request",
+        ),
+        path(
+            "p/<slug:slug>/keys/<int:key_id>/invalidate/confirm/",
+            console.key_invalidation_confirm,
+            name="key_invalidation_confirm",
+        ),
         path("p/<slug:slug>/codes/", views.code_batches, name="code_batches"),
         path(
             "p/<slug:slug>/codes/<int:batch_id>/revoke/",

@@ -225,6 +225,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "counts": petition_counts(petition),
         "level_labels": [Level(level).label for level in petition.levels],
         **milestone_selectors.petition_dashboard(petition),
+        "keys": petition.keys.select_related("invalidation"),
     }
     return render(request, "organizing/petition_detail.html", context)
 

@@ -90,6 +90,14 @@ def petition_keys(petition: Petition) -> JsonResponse:
                     "key_id": blindrsa.b64url_encode(bytes(key.key_id)),
                     "spki": blindrsa.b64url_encode(bytes(key.spki)),
                     "modulus_bits": key.modulus_bits,
+                    # Additive (protocol v1): entries signed with an invalidated key do
+                    # not count.
+                    "invalidated_at": (
+                        key.invalidated_at.isoformat(timespec="seconds")
+                        if key.invalidated_at
+                        else None
+                    ),
+                    "invalidation_reason": key.invalidation_reason or None,
                 }
                 for key in selectors.petition_public_keys(petition)
             ],

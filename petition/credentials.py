@@ -122,6 +122,8 @@ def credential_issue(*, petition: Petition, payload: dict) -> dict:
         raise ProtocolError(400, "malformed", "level must be work_email, in_person or flyer.")
     _require_open(petition, level)
     key = petition.keys.get(level=level)
+    if key.invalidated_at is not None:
+        raise ProtocolError(403, "key_invalidated", "This way of signing was invalidated.")
     # Check the blinded message before spending anything on it.
     blinded = _blinded_input(key, payload.get("blinded_msg"))
     code = payload.get("code")

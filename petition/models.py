@@ -209,6 +209,10 @@ class PetitionKey(models.Model):
     # Staff-side record of when the key was made and destroyed; never about a signer.
     created_at = models.DateTimeField(auto_now_add=True)
     destroyed_at = models.DateTimeField(null=True, blank=True)
+    # Set when two organizers agree the key was compromised (petition/invalidation.py): the
+    # signatures made with it stop counting, and the public keys say so.
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidation_reason = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["level"]
@@ -306,6 +310,41 @@ class EntryReview(models.TextChoices):
     APPROVED = "approved", _("Approved")
     HIDDEN = "hidden", _("Hidden")
     ERASED = "erased", _("Erased after delivery")
+
+
+class KeyInvalidation(models.Model):
+    """One organizer asks to invalidate a compromised key; a second one confirms.
+
+    Until confirmed nothing changes. The database refuses a confirmation by the requester.
+    """
+
+    key = models.OneToOneField(PetitionKey, on_delete=models.CASCADE, related_name="invalidation")
+    reason = models.CharField(max_length=300)
+    requested_by = models.ForeignKey("organizing.User", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        "organizing.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=F("requested_by")),
+                name="petition_keyinvalidation_confirmed_by_someone_else",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True, confirmed_at__isnull=True)
+                | Q(confirmed_by__isnull=False, confirmed_at__isnull=False),
+                name="petition_keyinvalidation_confirmation_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="petition_keyinvalidation_reason_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.key)
 
 
 class Signature(models.Model):

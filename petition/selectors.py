@@ -56,6 +56,9 @@ def petition_counts(petition: Petition) -> dict[str, int]:
     }
     row = Petition.objects.filter(pk=petition.pk).annotate(**newest).values(*Level.values).get()
     counts = {level: row[level] or 0 for level in Level.values}
+    # Nothing signed with an invalidated key counts (petition/invalidation.py).
+    for level in petition.keys.filter(invalidated_at__isnull=False).values_list("level", flat=True):
+        counts[level] = 0
     counts["total"] = sum(counts.values())
     return counts
 
@@ -131,7 +134,15 @@ def public_log(
 
 def petition_public_keys(petition: Petition) -> QuerySet[PetitionKey]:
     """The public halves only: the private column is never loaded for a public page."""
-    return petition.keys.only("petition_id", "level", "key_id", "spki", "modulus_bits")
+    return petition.keys.only(
+        "petition_id",
+        "level",
+        "key_id",
+        "spki",
+        "modulus_bits",
+        "invalidated_at",
+        "invalidation_reason",
+    )
 
 
 def petitions_with_pending_entries() -> list:

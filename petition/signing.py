@@ -37,9 +37,11 @@ def signature_redeem(*, petition: Petition, payload: dict) -> PendingSignature:
     comment = _text(payload.get("comment"), "comment", 1000)
 
     # 2. The key belongs to this petition, and the petition is open.
-    key = petition.keys.filter(key_id=key_id).only("id", "level", "spki").first()
+    key = petition.keys.filter(key_id=key_id).only("id", "level", "spki", "invalidated_at").first()
     if key is None:
         raise ProtocolError(403, "wrong_key", "This key does not belong to this petition.")
+    if key.invalidated_at is not None:
+        raise ProtocolError(403, "key_invalidated", "This key was invalidated.")
     if not petition.is_open:
         raise ProtocolError(403, "petition_not_open", "This petition is not open for signing.")
 

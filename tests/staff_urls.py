@@ -58,6 +58,15 @@ class StaffUrl:
             return reverse(
                 f"staff:{self.name}", kwargs={"slug": campaign.slug, "membership_id": member.pk}
             )
+        if self.kwarg == "key":
+            # A key row of the draft is enough: access is decided before anything else.
+            from petition.keys import new_key_fields
+            from petition.models import PetitionKey
+
+            key = PetitionKey.objects.filter(petition=petition).first() or (
+                PetitionKey.objects.create(petition=petition, **new_key_fields("in_person"))
+            )
+            return reverse(f"staff:{self.name}", kwargs={"slug": petition.slug, "key_id": key.pk})
         if self.kwarg == "signature":
             # A real signature with a comment, on another (open) petition of the campaign.
             from petition.services import petition_publish
@@ -99,6 +108,8 @@ STAFF_URLS = [
     StaffUrl("petition_close", "petition", method="post", organizer_only=True),
     StaffUrl("petition_deliver", "petition", method="post", organizer_only=True),
     StaffUrl("delivery", "petition", organizer_only=True),
+    StaffUrl("key_invalidation_request", "key", method="post", organizer_only=True),
+    StaffUrl("key_invalidation_confirm", "key", method="post", organizer_only=True),
     StaffUrl("code_batches", "petition"),
     StaffUrl("code_batch_revoke", "batch", method="post"),
     StaffUrl("petition_milestones", "petition", organizer_only=True),
