@@ -14,7 +14,7 @@ def delivered_before(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizing', '0004_campaign_team_settings'),
+        ('organizing', '0004_milestones'),
         ('petition', '0007_signature_review'),
     ]
 
