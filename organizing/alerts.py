@@ -54,10 +54,19 @@ def moderation_alerts_claim() -> list[int]:
 
 
 def alert_recipients(campaign: Campaign) -> list[str]:
-    """The campaign's moderators; its organizers when it has none."""
+    """The campaign's moderators (its organizers when it has none), except those who get
+    the milestones daily digest: it already carries the waiting count for them."""
+    from .milestones.models import NoticeMode
+    from .milestones.services import email_recipients
+
+    with_digest = {
+        user.pk
+        for user in email_recipients(campaign, modes=[NoticeMode.INSTANT, NoticeMode.DIGEST])
+    }
     members = campaign.memberships.select_related("user").filter(user__is_active=True)
-    moderators = [m.user.email for m in members if m.role == Role.MODERATOR]
-    return moderators or [m.user.email for m in members if m.role == Role.ORGANIZER]
+    moderators = [m.user for m in members if m.role == Role.MODERATOR]
+    chosen = moderators or [m.user for m in members if m.role == Role.ORGANIZER]
+    return [user.email for user in chosen if user.pk not in with_digest]
 
 
 def moderation_alert_send(alert: ModerationAlert) -> bool:

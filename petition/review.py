@@ -62,6 +62,16 @@ def review_queue(campaign: Campaign) -> QuerySet[Signature]:
     )
 
 
+def items_waiting(petition: Petition) -> int:
+    """What waits for moderators on one petition: names and comments to review and code
+    batches to approve (the milestones digest shows this count)."""
+    from .codes import code_batches_waiting_approval
+
+    entries = review_queue(petition.campaign).filter(petition=petition).count()
+    batches = code_batches_waiting_approval(Petition.objects.filter(pk=petition.pk)).count()
+    return entries + batches
+
+
 def entries_shown(campaign: Campaign) -> QuerySet[Signature]:
     """Names and comments the public pages show now: moderators can still hide them."""
     return (

@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
 from petition.models import Level, Petition
+from petition.review import items_waiting
 from petition.selectors import petition_count_history, petition_counts
 
 from .models import DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
@@ -100,7 +101,7 @@ def moderation_items_waiting(petition: Petition) -> int | None:
 
     Hook for the moderation part: return the queue length here and the digest shows it.
     """
-    return None
+    return items_waiting(petition)
 
 
 # --- digest -----------------------------------------------------------------------------

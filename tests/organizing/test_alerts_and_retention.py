@@ -52,13 +52,18 @@ def test_no_mail_when_nothing_waits(open_petition, moderator, django_capture_on_
     assert mail.outbox == [] and not ModerationAlert.objects.exists()
 
 
-def test_a_campaign_without_moderators_alerts_its_organizers(
-    open_petition, organizer, django_capture_on_commit_callbacks
+def test_the_daily_digest_carries_the_count_and_its_readers_get_no_second_mail(
+    open_petition, moderator, organizer, django_capture_on_commit_callbacks
 ):
+    from organizing.milestones.services import digest_record
+
     sign(open_petition, comment="Waiting")
+    notice = digest_record(petition=open_petition, day=timezone.localdate())
+    assert notice.data["moderation_waiting"] == 1
     with django_capture_on_commit_callbacks(execute=True):
         moderation_alerts_sweep()
-    assert [m.to for m in mail.outbox] == [[organizer.email]]
+    alerted = [m.to for m in mail.outbox if "Waiting for moderation" in m.subject]
+    assert alerted == [[moderator.email]]  # the organizer reads it in the digest
 
 
 def test_sending_an_alert_twice_mails_once(open_petition, moderator):
