@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('organizing', '0004_milestones'),
-        ('petition', '0007_signature_review'),
+        ('petition', '0011_code_batch_expiry_approval'),
     ]
 
     operations = [

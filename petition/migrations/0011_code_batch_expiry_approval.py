@@ -18,7 +18,7 @@ def existing_batches(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("petition", "0005_constraint_messages"),
+        ("petition", "0010_random_email_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
