@@ -39,7 +39,8 @@ def audit_record(
     and must never carry a signer's name, comment, address or time.
     """
     action = AuditAction(action).value  # an unknown action is a programming error
-    details = details or {}
+    # Facts only: an empty value says nothing and would show as "None" in the log.
+    details = {key: value for key, value in (details or {}).items() if value is not None}
     encoded = json.dumps(details, sort_keys=True, default=str)
     if len(encoded.encode()) > DETAILS_MAX_BYTES:
         raise ValueError("audit details are limited to a few facts")

@@ -64,7 +64,7 @@ def test_a_batched_petition_accepts_at_once_and_says_by_when_it_is_public(live_s
 
     petition = PetitionFactory(publish_interval=3600, publish_min_batch=5)
     petition = petition_publish(petition=petition)
-    _batch, codes = code_batch_create(petition=petition, level="in_person", size=1)
+    _batch, codes = code_batch_create(petition=petition, level="in_person", size=10)
     page.goto(f"{live_server.url}/p/{petition.slug}/#code={codes[0]}")
     expect(page.locator("#publication")).to_contain_text("batches of at least 5")
     page.locator("#code-submit").click()
