@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from petition.blindrsa import b64url_encode
-from petition.credentials import code_batch_create
+from petition.codes import code_batch_create
 from petition.keys import code_fragment
 from petition.models import Signature
 from petition.services import petition_publish
@@ -33,7 +33,7 @@ def other_key():
 
 
 def _code(petition) -> str:
-    return code_batch_create(petition=petition, level="in_person", size=1)[1][0]
+    return code_batch_create(petition=petition, level="in_person", size=10)[1][0]
 
 
 def _record_posts(page) -> list[str]:
