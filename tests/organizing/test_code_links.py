@@ -23,12 +23,12 @@ def test_code_cards_link_to_the_code_with_its_key_prefix(client, moderator, draf
     client.force_login(moderator)
     response = client.post(
         reverse("staff:code_batches", kwargs={"slug": petition.slug}),
-        {"level": "in_person", "size": "3", "form_key": form_key()},
+        {"level": "in_person", "size": "10", "form_key": form_key()},
     )
     page = response.content.decode()
     codes = re.findall(r'<code class="code">([0-9A-Z-]{11})</code>', page)
     links = re.findall(r'href="([^"]*#code=[^"]*)"', page)
-    assert len(codes) == 3
+    assert len(codes) == 10
     assert links == [
         f"http://127.0.0.1:8000/p/{petition.slug}/#code={code}&amp;level=in_person&amp;k={prefix}"
         for code in codes
