@@ -38,7 +38,7 @@ def test_code_cards_link_to_the_code_with_its_key_prefix(client, moderator, draf
 def test_demo_code_links_carry_the_key_prefix_and_its_organizer_may_create_campaigns():
     petition, _accounts = seed_demo()
     prefix = key_id_prefix(bytes(petition.keys.get(level="in_person").key_id))
-    for code, fragment in demo_codes(petition, count=2):
+    for code, fragment in demo_codes(petition):
         assert fragment == f"#code={code}&level=in_person&k={prefix}"
     assert User.objects.get(email="organizer@acme.example").is_site_organizer
     assert not User.objects.get(email="moderator@acme.example").is_site_organizer
