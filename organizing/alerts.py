@@ -8,6 +8,7 @@ most once a day per campaign, and a second sweep running at the same time sends 
 
 from __future__ import annotations
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
@@ -19,6 +20,8 @@ from django.utils import timezone
 from petition.codes import code_batches_waiting_approval
 from petition.review import review_queue
 
+from .milestones.models import NoticeMode
+from .milestones.services import email_recipients
 from .models import Campaign, ModerationAlert, Role
 
 
@@ -35,8 +38,6 @@ def _alerted_on(day) -> Exists:
 
 def moderation_alerts_claim() -> list[int]:
     """Claim today's alert for each campaign where something waits; returns alert ids."""
-    from .tasks import moderation_alert_send
-
     today = timezone.localdate()
     claimed = []
     for campaign in Campaign.objects.exclude(_alerted_on(today)):
@@ -46,7 +47,7 @@ def moderation_alerts_claim() -> list[int]:
         try:
             with transaction.atomic():
                 alert = ModerationAlert.objects.create(campaign=campaign, sent_on=today, **counts)
-                moderation_alert_send.delay_on_commit(alert.pk)
+                moderation_alert_send.delay_on_commit(alert.pk)  # defined below
         except IntegrityError:
             continue  # another sweep claimed it
         claimed.append(alert.pk)
@@ -56,9 +57,6 @@ def moderation_alerts_claim() -> list[int]:
 def alert_recipients(campaign: Campaign) -> list[str]:
     """The campaign's moderators (its organizers when it has none), except those who get
     the milestones daily digest: it already carries the waiting count for them."""
-    from .milestones.models import NoticeMode
-    from .milestones.services import email_recipients
-
     with_digest = {
         user.pk
         for user in email_recipients(campaign, modes=[NoticeMode.INSTANT, NoticeMode.DIGEST])
@@ -69,7 +67,7 @@ def alert_recipients(campaign: Campaign) -> list[str]:
     return [user.email for user in chosen if user.pk not in with_digest]
 
 
-def moderation_alert_send(alert: ModerationAlert) -> bool:
+def _alert_mail(alert: ModerationAlert) -> bool:
     """Send the mail (one message per recipient: nobody sees the others' addresses)."""
     campaign = alert.campaign
     path = reverse("staff:console", kwargs={"slug": campaign.slug})
@@ -84,3 +82,35 @@ def moderation_alert_send(alert: ModerationAlert) -> bool:
     recipients = alert_recipients(campaign)
     send_mass_mail([(subject, body, None, [to]) for to in recipients])
     return bool(recipients)
+
+
+# --- tasks (registered with the worker through organizing.tasks) -------------------------
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def moderation_alerts_sweep() -> int:
+    """Beat, hourly: claim today's "items wait" alert for campaigns with waiting work."""
+    return len(moderation_alerts_claim())
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def moderation_alert_send(alert_id: int) -> bool:
+    """Mail one claimed alert. Skips an alert already marked sent (a duplicate delivery
+    of this task); a crash between mail and mark may send it twice, never zero times."""
+    alert = (
+        ModerationAlert.objects.select_related("campaign")
+        .filter(pk=alert_id, sent_at__isnull=True)
+        .first()
+    )
+    if alert is None:
+        return False
+    _alert_mail(alert)
+    ModerationAlert.objects.filter(pk=alert_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    return True

@@ -9,6 +9,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from .alerts import (  # noqa: F401  (registered with the worker from here)
+    moderation_alert_send,
+    moderation_alerts_sweep,
+)
 from .invitations import invitation_token
 from .milestones.tasks import (  # noqa: F401  (registered with the worker from here)
     deadlines_run,
@@ -17,7 +21,7 @@ from .milestones.tasks import (  # noqa: F401  (registered with the worker from 
     milestones_check,
     milestones_sweep,
 )
-from .models import Invitation, ModerationAlert
+from .models import Invitation
 
 
 @shared_task(
@@ -47,37 +51,4 @@ def invitation_send(invitation_id: int) -> bool:
         from_email=None,
         recipient_list=[invitation.email],
     )
-    return True
-
-
-@shared_task(soft_time_limit=120, time_limit=180)
-def moderation_alerts_sweep() -> int:
-    """Beat, hourly: claim today's "items wait" alert for campaigns with waiting work."""
-    from .alerts import moderation_alerts_claim
-
-    return len(moderation_alerts_claim())
-
-
-@shared_task(
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-    soft_time_limit=60,
-    time_limit=90,
-)
-def moderation_alert_send(alert_id: int) -> bool:
-    """Mail one claimed alert. Skips an alert already marked sent (a duplicate delivery
-    of this task); a crash between mail and mark may send it twice, never zero times."""
-    from .alerts import moderation_alert_send as send
-
-    alert = (
-        ModerationAlert.objects.select_related("campaign")
-        .filter(pk=alert_id, sent_at__isnull=True)
-        .first()
-    )
-    if alert is None:
-        return False
-    send(alert)
-    ModerationAlert.objects.filter(pk=alert_id, sent_at__isnull=True).update(sent_at=timezone.now())
     return True

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from organizing.audit import audit_record
 from organizing.models import AuditAction, Campaign, User
 
+from .codes import code_batches_waiting_approval
 from .models import EntryReview, Petition, Signature
 
 HIDE_REASON_MAX = 200
@@ -65,8 +66,6 @@ def review_queue(campaign: Campaign) -> QuerySet[Signature]:
 def items_waiting(petition: Petition) -> int:
     """What waits for moderators on one petition: names and comments to review and code
     batches to approve (the milestones digest shows this count)."""
-    from .codes import code_batches_waiting_approval
-
     entries = review_queue(petition.campaign).filter(petition=petition).count()
     batches = code_batches_waiting_approval(Petition.objects.filter(pk=petition.pk)).count()
     return entries + batches

@@ -10,6 +10,7 @@ from django.db import OperationalError
 from django.template.loader import render_to_string
 
 from .publication import petition_publish_pending
+from .review import entries_purge, petitions_due_for_purge
 from .selectors import petitions_with_pending_entries
 from .workemail import EMAIL_CODE_TTL, open_sealed_mail
 
@@ -50,8 +51,6 @@ def publication_sweep() -> None:
 def retention_purge() -> int:
     """Daily: erase names and comments of petitions delivered longer ago than their
     campaign keeps them. Safe to run twice at once (conditional update per petition)."""
-    from .review import entries_purge, petitions_due_for_purge
-
     erased = 0
     for petition in petitions_due_for_purge():
         erased += entries_purge(petition=petition)

@@ -151,7 +151,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
     },
     # Moderation: "items wait" mails (at most daily per campaign), retention purge.
-    "moderation-alerts": {"task": "organizing.tasks.moderation_alerts_sweep", "schedule": 3600.0},
+    "moderation-alerts": {"task": "organizing.alerts.moderation_alerts_sweep", "schedule": 3600.0},
     "retention-purge": {"task": "petition.tasks.retention_purge", "schedule": 6 * 3600.0},
 }
 # The worker logs through LOGGING below (no timestamps, config.logging.PrivacyFilter): no

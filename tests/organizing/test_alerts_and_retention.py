@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from organizing.alerts import moderation_alerts_sweep
 from organizing.models import AuditEntry, ModerationAlert
-from organizing.tasks import moderation_alerts_sweep
 from petition.codes import code_batch_create
 from petition.models import EntryReview, Petition, Signature
 from petition.review import entry_approve, entry_hide
@@ -67,7 +67,7 @@ def test_the_daily_digest_carries_the_count_and_its_readers_get_no_second_mail(
 
 
 def test_sending_an_alert_twice_mails_once(open_petition, moderator):
-    from organizing.tasks import moderation_alert_send
+    from organizing.alerts import moderation_alert_send
 
     sign(open_petition, comment="Waiting")
     alert = ModerationAlert.objects.create(
