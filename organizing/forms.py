@@ -351,6 +351,12 @@ class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         required=False,
         help_text=_("For your team only, e.g. where the cards will be handed out."),
     )
+    paper = forms.ChoiceField(
+        label=_("Paper"),
+        choices=[("letter", _("US Letter")), ("a4", _("A4"))],
+        initial="letter",
+        required=False,  # Letter unless chosen
+    )
 
     def __init__(self, *args, petition, **kwargs):
         super().__init__(*args, **kwargs)

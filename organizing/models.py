@@ -436,6 +436,8 @@ class FormSubmission(models.Model):
 
 # The milestone outbox lives in its own package (organizing/milestones/) but belongs to this
 # app; importing it here registers its models with Django.
+# Flyer models live in their own package; importing them here registers them with the app.
+from .flyers.models import FlyerBatch, FlyerScanDay, PrintRun  # noqa: E402, F401
 from .milestones.models import (  # noqa: E402, F401
     Delivery,
     MilestonePlan,

@@ -52,3 +52,7 @@ def invitation_send(invitation_id: int) -> bool:
         recipient_list=[invitation.email],
     )
     return True
+
+
+# The flyer package's tasks, registered with the worker through this module.
+from .flyers.tasks import print_run_render, print_runs_expire  # noqa: E402, F401

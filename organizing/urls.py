@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import console, delivery, views
+from .flyers import views as flyer_views
 from .milestones import views as milestone_views
 
 app_name = "organizing"
@@ -87,10 +88,34 @@ staff_patterns = (
             views.code_batch_approve,
             name="code_batch_approve",
         ),
+        path("p/<slug:slug>/flyers/", flyer_views.flyer_designer, name="flyers"),
+        path(
+            "p/<slug:slug>/flyers/<int:batch_id>/retire/",
+            flyer_views.flyer_batch_retire,
+            name="flyer_batch_retire",
+        ),
+        path("p/<slug:slug>/prints/<uuid:run_id>/", flyer_views.print_run_detail, name="print_run"),
+        path(
+            "p/<slug:slug>/prints/<uuid:run_id>/status",
+            flyer_views.print_run_status,
+            name="print_run_status",
+        ),
+        path(
+            "p/<slug:slug>/prints/<uuid:run_id>/download",
+            flyer_views.print_run_download,
+            name="print_run_download",
+        ),
+        path(
+            "p/<slug:slug>/prints/<uuid:run_id>/retry",
+            flyer_views.print_run_retry,
+            name="print_run_retry",
+        ),
     ],
     "staff",
 )
 
 urlpatterns = [
+    # Printed QR codes lead here: short, and counted per batch and day only.
+    path("f/<str:code>", flyer_views.flyer_redirect, name="flyer_redirect"),
     path("invitations/<str:token>/", views.invitation_open, name="invitation"),
 ]

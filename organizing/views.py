@@ -4,7 +4,6 @@ middleware guards it; access to a campaign goes through organizing.access."""
 from __future__ import annotations
 
 from allauth.account.adapter import get_adapter
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
@@ -21,13 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from petition import codes as codes_service
 from petition import services as petition_services
 from petition import views as public_views
-from petition.keys import code_fragment
 from petition.models import Level, Petition
 from petition.selectors import petition_counts
 
 from . import audit, selectors, services
 from .access import campaign_for_member, petition_for_member, require_site_organizer
 from .adapters import INVITED_EMAIL_SESSION_KEY
+from .flyers.rendering import default_text
+from .flyers.services import print_run_create
 from .forms import (
     CampaignCreateForm,
     CampaignForm,
@@ -391,46 +391,46 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
 
 
 CODES_ALREADY_MADE = _lazy(
-    "These codes were already made and shown once; no new codes were made. If the cards "
-    "were not printed, revoke that batch and make new ones."
+    "These code cards were already made; no new codes were made. If they were not "
+    "printed, revoke that batch and make new ones."
 )
 
 
 def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
-    """Moderators and organizers make single-use code cards. The codes appear once, on the
-    page that answers the POST, for printing; only keyed hashes are kept."""
+    """Moderators and organizers make single-use code cards: the POST makes the codes and
+    their PDF in one process, then redirects (a reload makes nothing twice) to the page that
+    offers the download. Only keyed hashes of the codes are kept."""
     petition, _membership = petition_for_member(request.user, slug)
     if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
         messages.info(request, CODES_ALREADY_MADE)
         return redirect(url)
     form = CodeBatchForm(request.POST or None, petition=petition)
     if request.method == "POST" and form.is_valid():
-        made = {}
 
-        def make_codes() -> str:
-            made["batch"], made["codes"] = codes_service.code_batch_create(
-                petition=petition, actor=request.user, **form.service_fields()
+        def make_cards() -> str:
+            run = print_run_create(
+                petition=petition,
+                design="cards",
+                paper=form.cleaned_data["paper"] or "letter",
+                copies=form.cleaned_data["size"],
+                text=default_text(petition),
+                code_level=form.cleaned_data["level"],
+                code_label=form.cleaned_data["label"],
+                code_expires_at=form.service_fields()["expires_at"],
+                created_by=request.user,
             )
-            return reverse("staff:code_batches", kwargs={"slug": petition.slug})
+            return reverse("staff:print_run", kwargs={"slug": petition.slug, "run_id": run.pk})
 
         try:
             submission = submit_once(
-                user=request.user, key=form.cleaned_data["form_key"], action=make_codes
+                user=request.user, key=form.cleaned_data["form_key"], action=make_cards
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
             if not submission.created:
-                # A reload of the page that showed the codes: nothing new is made.
                 messages.info(request, CODES_ALREADY_MADE)
-                return redirect(submission.url)
-            base = settings.COUNTERSIGN_BASE_URL.rstrip("/") + petition.get_absolute_url()
-            key = petition.keys.get(level=made["batch"].level)
-            made["cards"] = [(code, base + code_fragment(key, code)) for code in made["codes"]]
-            context = {"petition": petition, "base_url": base, **made}
-            response = render(request, "organizing/code_cards.html", context)
-            add_never_cache_headers(response)
-            return response
+            return redirect(submission.url)
     context = {
         "petition": petition,
         "campaign": petition.campaign,

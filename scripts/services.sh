@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure what the tests talk to is up: PostgreSQL and Redis on 127.0.0.1, Debian's
-# Chromium for the browser tests, Node for the JS tests. Starts a stopped local server,
+# Chromium for the browser tests, Node for the JS tests, Pango/HarfBuzz for WeasyPrint's PDFs,
+# poppler (pdftoppm) and zbar (zbarimg) to read the printed QR codes back. Starts a stopped local server,
 # installs Chromium as root; otherwise stops with one line saying what to install.
 set -euo pipefail
 
@@ -49,3 +50,18 @@ apt_install() {
 
 apt_install chromium chromium "the browser tests"
 apt_install node nodejs "the JavaScript tests"
+apt_install pdftoppm poppler-utils "reading printed QR codes in the tests"
+apt_install zbarimg zbar-tools "decoding printed QR codes in the tests"
+
+# WeasyPrint (flyer and code-card PDFs) loads Pango and HarfBuzz at run time.
+if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Debian's Pango and HarfBuzz for the PDFs..."
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null
+  else
+    echo "Pango/HarfBuzz are missing for the PDFs: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+    exit 1
+  fi
+fi

@@ -13,7 +13,7 @@ from django.utils import timezone
 @dataclass(frozen=True)
 class StaffUrl:
     name: str
-    kwarg: str | None  # "campaign", "petition", "batch" or "webhook": what the URL takes
+    kwarg: str | None  # "campaign", "petition", "batch", "webhook", "flyer_batch", "print_run"
     method: str = "get"
     organizer_only: bool = False
     # Not tied to a campaign: only site organizers (User.is_site_organizer) get through.
@@ -79,11 +79,48 @@ class StaffUrl:
                 f"staff:{self.name}",
                 kwargs={"slug": campaign.slug, "signature_id": signature.pk},
             )
+        if self.kwarg == "flyer_batch":
+            from organizing.flyers.services import flyer_batch_create
+
+            batch = flyer_batch_create(
+                petition=petition, label="lobby", design="poster", paper="a4", copies=1
+            )
+            return reverse(
+                f"staff:{self.name}", kwargs={"slug": petition.slug, "batch_id": batch.pk}
+            )
+        if self.kwarg == "print_run":
+            return reverse(
+                f"staff:{self.name}", kwargs={"slug": petition.slug, "run_id": _print_run(petition)}
+            )
         if self.kwarg == "campaign":
             return reverse(f"staff:{self.name}", kwargs={"slug": campaign.slug})
         if self.kwarg == "petition":
             return reverse(f"staff:{self.name}", kwargs={"slug": petition.slug})
         return reverse(f"staff:{self.name}")
+
+
+def _print_run(petition):
+    """A finished print run with a small file, as a download would find it."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from organizing.models import PrintRun
+
+    run = PrintRun(
+        petition=petition,
+        design="poster",
+        paper="a4",
+        copies=1,
+        pages_total=1,
+        pages_done=1,
+        status=PrintRun.Status.DONE,
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    run.file.save("access.pdf", ContentFile(b"%PDF-1.7 test"), save=False)
+    run.save()
+    return run.pk
 
 
 STAFF_URLS = [
@@ -117,6 +154,12 @@ STAFF_URLS = [
     StaffUrl("webhook_delete", "webhook", organizer_only=True),
     StaffUrl("notification_settings", "campaign"),
     StaffUrl("code_batch_approve", "batch", method="post"),
+    StaffUrl("flyers", "petition", organizer_only=True),
+    StaffUrl("flyer_batch_retire", "flyer_batch", method="post", organizer_only=True),
+    StaffUrl("print_run", "print_run"),
+    StaffUrl("print_run_status", "print_run"),
+    StaffUrl("print_run_download", "print_run"),
+    StaffUrl("print_run_retry", "print_run", method="post"),
 ]
 
 

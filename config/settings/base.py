@@ -153,6 +153,8 @@ CELERY_BEAT_SCHEDULE = {
     # Moderation: "items wait" mails (at most daily per campaign), retention purge.
     "moderation-alerts": {"task": "organizing.alerts.moderation_alerts_sweep", "schedule": 3600.0},
     "retention-purge": {"task": "petition.tasks.retention_purge", "schedule": 6 * 3600.0},
+    # Generated PDFs hold single-use codes: delete them when they expire.
+    "print-runs-expire": {"task": "organizing.flyers.tasks.print_runs_expire", "schedule": 600.0},
 }
 # The worker logs through LOGGING below (no timestamps, config.logging.PrivacyFilter): no
 # line per mail, no task arguments, no exception text that could quote an address.
@@ -288,6 +290,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # WeasyPrint logs every layout step at INFO; only its warnings matter.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -295,6 +300,10 @@ LOGGING = {
 COUNTERSIGN_PRODUCTION = False
 # Invitations to staff accounts expire after this many days.
 COUNTERSIGN_INVITATION_DAYS = env.int("COUNTERSIGN_INVITATION_DAYS", default=7)
+# Generated PDFs (flyers, code cards: they hold single-use codes) are deleted this many
+# hours after they are made. They live under MEDIA_ROOT, which web and worker share.
+COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=24)
+MEDIA_ROOT = Path(env.str("COUNTERSIGN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 # Absolute address of the site, for links in mail sent from the worker (no request there).
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL", default="http://127.0.0.1:8000")
 # RSA modulus for petition keys (protocol v1: 3072 by default, never below 2048).

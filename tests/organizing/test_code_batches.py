@@ -20,7 +20,6 @@ from petition.codes import (
     code_batch_approve,
     code_batch_create,
     code_batches_for_petition,
-    code_hash,
 )
 from petition.models import CODE_BATCH_MAX_SIZE, CODE_BATCH_MIN_SIZE, CodeBatch, SigningCode
 from petition.services import petition_publish
@@ -39,20 +38,7 @@ def _codes_url(petition) -> str:
     return reverse("staff:code_batches", kwargs={"slug": petition.slug})
 
 
-def test_moderator_makes_codes_shown_once_and_stored_hashed(client, moderator, open_petition):
-    client.force_login(moderator)
-    url = _codes_url(open_petition)
-    response = client.post(
-        url, {"level": "in_person", "size": "12", "label": "floor 3", "form_key": form_key()}
-    )
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    codes = re.findall(r'<code class="code">([0-9A-Z-]{11})</code>', response.content.decode())
-    assert len(codes) == 12
-    assert {bytes(c.code_hash) for c in SigningCode.objects.all()} == {code_hash(c) for c in codes}
-    listing = client.get(url).content.decode()
-    assert "floor 3" in listing and "fewer than 5" in listing
-    assert not any(code in listing for code in codes)
+# Making code cards (POST, redirect, PDF download) is tested in test_flyer_designer.py.
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,12 @@ import pytest
 from django.urls import reverse
 
 from organizing.demo import demo_codes, seed_demo
-from organizing.models import User
+from organizing.models import PrintRun, User
 from petition.keys import key_id_prefix
 from petition.services import petition_publish
 from tests.factories import form_key
+
+from .flyer_helpers import decode_qr_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +27,13 @@ def test_code_cards_link_to_the_code_with_its_key_prefix(client, moderator, draf
         reverse("staff:code_batches", kwargs={"slug": petition.slug}),
         {"level": "in_person", "size": "10", "form_key": form_key()},
     )
-    page = response.content.decode()
-    codes = re.findall(r'<code class="code">([0-9A-Z-]{11})</code>', page)
-    links = re.findall(r'href="([^"]*#code=[^"]*)"', page)
-    assert len(codes) == 10
-    assert links == [
-        f"http://127.0.0.1:8000/p/{petition.slug}/#code={code}&amp;level=in_person&amp;k={prefix}"
-        for code in codes
-    ]
+    run = PrintRun.objects.get()
+    assert response["Location"].endswith(f"/prints/{run.pk}/")
+    links = decode_qr_codes(run.file.read())  # the cards' QR codes, read from pixels
+    base = re.escape(f"http://127.0.0.1:8000/p/{petition.slug}/")
+    pattern = base + r"#code=[0-9A-Z]{10}&level=in_person&k=" + re.escape(prefix)
+    assert len(links) == 10
+    assert all(re.fullmatch(pattern, link) for link in links)
 
 
 def test_demo_code_links_carry_the_key_prefix_and_its_organizer_may_create_campaigns():

@@ -30,6 +30,11 @@ class Command(BaseCommand):
         self.stdout.write(
             "Work email: any address @acme.example; the code appears in this console."
         )
+        staff = f"{base}/staff/p/{petition.slug}"
+        self.stdout.write(
+            "Flyers (poster, halves, tear-off tabs, stickers; Letter or A4): "
+            f"{staff}/flyers/  Code cards (PDF): {staff}/codes/"
+        )
         for account in accounts:
             if not account.created:
                 self.stdout.write(

@@ -1,0 +1,156 @@
+"""Flyer batches, their per-day scan counters, and print runs (generated PDFs that expire).
+
+Imported by organizing/models.py so that Django registers them in the `organizing` app.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .designs import DESIGNS, PAPERS
+
+DESIGN_CHOICES = [(name, design.label) for name, design in DESIGNS.items()]
+PAPER_CHOICES = [(name, paper.label) for name, paper in PAPERS.items()]
+BATCH_CODE_REGEX = r"^[0-9a-z]{6,12}$"
+
+
+class FlyerBatch(models.Model):
+    """Flyers printed for one place ("Building 20, 2nd floor"). Their QR codes lead through
+    /f/<code>, which counts scans per day and nothing else."""
+
+    petition = models.ForeignKey(
+        "petition.Petition", on_delete=models.CASCADE, related_name="flyer_batches"
+    )
+    code = models.CharField(max_length=12, unique=True)
+    label = models.CharField(_("where the flyers go"), max_length=120)
+    design = models.CharField(max_length=16, choices=DESIGN_CHOICES)
+    paper = models.CharField(max_length=8, choices=PAPER_CHOICES)
+    copies = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=BATCH_CODE_REGEX), name="organizing_flyerbatch_code_format"
+            ),
+            models.CheckConstraint(
+                condition=~Q(label=""), name="organizing_flyerbatch_label_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(copies__gte=1, copies__lte=5000),
+                name="organizing_flyerbatch_copies_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def get_absolute_url(self) -> str:
+        return reverse("organizing:flyer_redirect", kwargs={"code": self.code})
+
+
+class FlyerScanDay(models.Model):
+    """How many times a batch's QR code was opened on one day: the only record of a scan.
+    No row per scan, no address, no time finer than the day (threat model, scan counts)."""
+
+    batch = models.ForeignKey(FlyerBatch, on_delete=models.CASCADE, related_name="scan_days")
+    day = models.DateField()
+    scans = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "day"], name="organizing_flyerscanday_one_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {self.day}"
+
+
+class PrintRun(models.Model):
+    """One PDF being made, or made. The codes it prints exist in clear only inside the
+    process that renders it; the file is deleted when it expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Being made")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    petition = models.ForeignKey(
+        "petition.Petition", on_delete=models.CASCADE, related_name="print_runs"
+    )
+    flyer_batch = models.ForeignKey(
+        FlyerBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="print_runs"
+    )
+    code_batch = models.ForeignKey(
+        "petition.CodeBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="print_runs",
+    )
+    design = models.CharField(max_length=16, choices=DESIGN_CHOICES)
+    paper = models.CharField(max_length=8, choices=PAPER_CHOICES)
+    copies = models.PositiveIntegerField()
+    code_level = models.CharField(max_length=16, blank=True)
+    code_label = models.CharField(max_length=120, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    text = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    pages_done = models.PositiveIntegerField(default=0)
+    pages_total = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    file = models.FileField(upload_to="prints/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "done", "failed"]),
+                name="organizing_printrun_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(copies__gte=1, copies__lte=5000),
+                name="organizing_printrun_copies_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(pages_done__lte=models.F("pages_total")),
+                name="organizing_printrun_progress_bounded",
+            ),
+            # A finished run has its file; an unfinished one has none yet.
+            models.CheckConstraint(
+                condition=Q(status="done") & ~Q(file="") | ~Q(status="done") & Q(file=""),
+                name="organizing_printrun_file_when_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.design} x{self.copies}"

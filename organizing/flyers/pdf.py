@@ -1,0 +1,166 @@
+"""Print-exact PDFs from HTML templates (WeasyPrint), reusable by any printed document.
+
+- Fonts ship with the project (`static/fonts/`, declared in `static/css/print.css`); the
+  URL fetcher refuses everything that is not one of our own static files, so no font, image
+  or stylesheet is ever fetched from elsewhere, whatever text a user typed.
+- Long documents are laid out in chunks of pages and concatenated with pypdf, so WeasyPrint
+  never holds the layout of more than one chunk: its memory does not grow with the page count.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+from django.contrib.staticfiles import finders
+
+PRINT_CSS = "css/print.css"
+
+
+class PDFLibrariesMissing(RuntimeError):
+    """WeasyPrint's system libraries (Pango, HarfBuzz) are not installed."""
+
+
+def weasyprint():
+    """Import WeasyPrint lazily: it loads Pango through ctypes, which only the pages that
+    print need; a machine without it still serves petitions, and says what to install."""
+    try:
+        import weasyprint as module
+    except OSError as exc:
+        raise PDFLibrariesMissing(
+            "WeasyPrint cannot load Pango/HarfBuzz. Install them: "
+            "apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+        ) from exc
+    return module
+
+
+def static_path(name: str) -> Path:
+    found = finders.find(name)
+    if not found:
+        raise FileNotFoundError(f"static file {name} is missing")
+    return Path(found)
+
+
+@cache
+def _allowed_roots() -> tuple[str, ...]:
+    return tuple(os.path.realpath(static_path(name)) + os.sep for name in ("css", "fonts"))
+
+
+@cache
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher
+
+    class LocalOnlyFetcher(URLFetcher):
+        """Serve our own static files; refuse every other URL, loudly (fail_on_errors):
+        user text is escaped, so a refused URL is a bug, never something to print around."""
+
+        def __init__(self):
+            super().__init__(allowed_protocols={"file"}, fail_on_errors=True)
+
+        def fetch(self, url, headers=None):
+            path = os.path.realpath(unquote(urlsplit(url).path))
+            if not path.startswith(_allowed_roots()):
+                raise ValueError("Only the project's own static files may go into a PDF.")
+            return super().fetch(url, headers)
+
+    return LocalOnlyFetcher
+
+
+def _render(html: str, stylesheets: Sequence[str]):
+    """Lay out `html` (a WeasyPrint Document, not yet written)."""
+    module = weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    fetcher = _fetcher_class()()
+    sheets = [
+        module.CSS(filename=str(static_path(name)), font_config=font_config, url_fetcher=fetcher)
+        for name in (PRINT_CSS, *stylesheets)
+    ]
+    document = module.HTML(
+        string=html,
+        base_url=str(static_path(PRINT_CSS).parent) + os.sep,
+        url_fetcher=fetcher,
+    )
+    return document.render(font_config=font_config, stylesheets=sheets)
+
+
+# Draws in the page's CSS pixels, y downwards, whatever state the page's own content left.
+PageOverlay = Callable[[object], str]
+
+
+def _add_overlay(writer, page, ops: str) -> None:
+    """Append drawing operators to a page, after its own content (wrapped in q … Q so the
+    page's graphics state cannot leak into ours)."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
+
+    def stream(data: str):
+        obj = DecodedStreamObject()
+        obj.set_data(data.encode("ascii"))
+        return writer._add_object(obj.flate_encode())
+
+    height = float(page.mediabox.height)
+    # CSS px (1/96 in) to PDF points (1/72 in), origin at the top left, y downwards.
+    ours = f"q 1 0 0 -1 0 {height:.3f} cm 0.75 0 0 0.75 0 0 cm {ops} Q"
+    contents = page.raw_get("/Contents")
+    existing = contents.get_object()
+    parts = list(existing) if isinstance(existing, ArrayObject) else [contents]
+    page[NameObject("/Contents")] = ArrayObject([stream("q"), *parts, stream("Q"), stream(ours)])
+
+
+def render_pdf(
+    html: str,
+    *,
+    stylesheets: Sequence[str] = (),
+    target: BinaryIO | None = None,
+    page_overlay: PageOverlay | None = None,
+) -> bytes | None:
+    """One HTML document to PDF. `stylesheets` are static file names, loaded after
+    print.css (fonts, page basics). `page_overlay(page)` may return PDF drawing operators
+    to add on top of a laid-out page (see render_pdf_chunked)."""
+    out = target or io.BytesIO()
+    render_pdf_chunked([html], out, stylesheets=stylesheets, page_overlay=page_overlay)
+    return None if target is not None else out.getvalue()
+
+
+def render_pdf_chunked(
+    chunks: Iterable[str],
+    out: BinaryIO,
+    *,
+    stylesheets: Sequence[str] = (),
+    on_chunk: Callable[[int], None] | None = None,
+    page_overlay: PageOverlay | None = None,
+) -> int:
+    """Lay out each HTML chunk on its own and append its pages to `out`. Returns the page
+    count. `on_chunk(pages_so_far)` runs after each chunk (progress bars).
+
+    `page_overlay(page)` gets each laid-out WeasyPrint page (its `links` give the boxes of
+    `<a href>` elements, as x1, y1, x2, y2) and returns PDF operators to draw on it, in CSS
+    pixels with y downwards: vector shapes written straight into the page are much cheaper
+    than SVG that WeasyPrint must parse (QR codes, see organizing/flyers/rendering.py)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    pages = 0
+    for html in chunks:
+        document = _render(html, stylesheets)
+        overlays = [page_overlay(page) if page_overlay else "" for page in document.pages]
+        buffer = io.BytesIO()
+        document.write_pdf(target=buffer)
+        del document  # the layout of this chunk is no longer needed
+        buffer.seek(0)
+        reader = PdfReader(buffer)
+        writer.append(reader)
+        for index, ops in enumerate(overlays):
+            if ops:
+                _add_overlay(writer, writer.pages[pages + index], ops)
+        pages += len(reader.pages)
+        if on_chunk is not None:
+            on_chunk(pages)
+    writer.write(out)
+    return pages

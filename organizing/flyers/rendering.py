@@ -1,0 +1,176 @@
+"""From a flyer's text, design and codes to HTML sheets and a PDF.
+
+The same templates render the browser preview and the PDF (`templates/organizing/flyers/`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
+
+from .designs import DESIGNS, PAPERS, build_sheets, short_url
+from .pdf import render_pdf_chunked
+from .qr import QRCode, qr_svg
+
+FLYER_CSS = "css/flyers.css"
+# Sheets per WeasyPrint document. Small enough that layout memory stays flat, large enough
+# that the fixed cost per document (fonts, stylesheets) is spread over many pages.
+CHUNK_SHEETS = 25
+
+DEFAULT_ACCENT = "#1f5f8b"
+
+
+@dataclass(frozen=True)
+class FlyerText:
+    headline: str = ""
+    subheadline: str = ""
+    body: str = ""
+    call_to_action: str = ""
+    privacy_line: str = ""
+    language: str = "en"
+    accent: str = DEFAULT_ACCENT
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_text(petition) -> FlyerText:
+    return FlyerText(
+        headline=petition.title,
+        subheadline=petition.summary,
+        body="",
+        call_to_action=str(_("Scan to read the petition and sign it anonymously.")),
+        privacy_line=str(_("Scan with your personal phone, not a work device.")),
+    )
+
+
+def petition_target_url(petition, batch=None) -> str:
+    """Where the QR codes lead: the batch's counting redirect, or the petition itself."""
+    base = settings.COUNTERSIGN_BASE_URL.rstrip("/")
+    if batch is not None:
+        return f"{base}{batch.get_absolute_url()}"
+    return f"{base}{petition.get_absolute_url()}"
+
+
+def level_in_url(petition, level: str | None) -> str:
+    """The `&level=` of a printed code. Always there (review S2): the browser client checks
+    the key-id prefix against the key of the level it names before it sends anything."""
+    return level or ""
+
+
+def _direction(language: str) -> str:
+    try:
+        return "rtl" if get_language_info(language)["bidi"] else "ltr"
+    except KeyError:
+        return "ltr"
+
+
+def sheet_context(
+    *, petition, design: str, paper: str, text: FlyerText, target_url: str, key_prefix: str
+) -> dict:
+    chosen = DESIGNS[design]
+    return {
+        "petition": petition,
+        "design": chosen,
+        "paper": PAPERS[paper],
+        "text": text,
+        "direction": _direction(text.language),
+        "target_url": target_url,
+        "short_url": short_url(target_url),
+        "main_qr": qr_svg(target_url, chosen.main_ec),
+        "key_prefix": key_prefix,
+    }
+
+
+def render_sheets_html(context: dict, sheets) -> str:
+    """One HTML document holding `sheets`, for WeasyPrint. QR codes are empty links there;
+    `qr_overlay` draws the symbols into the PDF where the links were laid out."""
+    with translation.override(context["text"].language):
+        return render_to_string(
+            "organizing/flyers/document.html",
+            {**context, "sheets": list(sheets), "for_print": True},
+        )
+
+
+def qr_overlay(symbols: dict[str, QRCode]):
+    """A page overlay (pdf.render_pdf_chunked) that draws each QR code link's symbol."""
+
+    def overlay(page) -> str:
+        ops = []
+        # WeasyPrint gives each link's box as (x1, y1, x2, y2) in CSS pixels.
+        for link_type, target, (x1, y1, x2, _y2), _box in page.links:
+            symbol = symbols.get(target) if link_type == "external" else None
+            if symbol is not None:
+                ops.append(symbol.pdf_ops(x1, y1, x2 - x1))
+        return " ".join(ops)
+
+    return overlay
+
+
+def flyer_pdf(
+    *,
+    petition,
+    design: str,
+    paper: str,
+    copies: int,
+    text: FlyerText,
+    out: BinaryIO,
+    target_url: str,
+    codes: list[str] | None = None,
+    key_prefix: str = "",
+    code_level: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write the PDF of a run to `out`; returns its page count. `on_progress(done, total)`
+    is called after each chunk of pages."""
+    chosen = DESIGNS[design]
+    context = sheet_context(
+        petition=petition,
+        design=design,
+        paper=paper,
+        text=text,
+        target_url=target_url,
+        key_prefix=key_prefix,
+    )
+    total = chosen.sheets_for(copies)
+    main_qr = context["main_qr"]
+    symbols: dict[str, QRCode] = {}
+
+    def chunks() -> Iterator[str]:
+        for first in range(0, total, CHUNK_SHEETS):
+            sheets = list(
+                build_sheets(
+                    chosen,
+                    copies=copies,
+                    target_url=target_url,
+                    codes=codes,
+                    key_prefix=key_prefix,
+                    level_in_url=level_in_url(petition, code_level),
+                    first_sheet=first,
+                    sheet_count=CHUNK_SHEETS,
+                )
+            )
+            # The symbols of this chunk only: the overlay runs before the next chunk.
+            symbols.clear()
+            symbols[main_qr.data] = main_qr
+            symbols.update((item.url, item.qr) for sheet in sheets for item in sheet.codes)
+            yield render_sheets_html(context, sheets)
+
+    def progress(done: int) -> None:
+        if on_progress is not None:
+            on_progress(done, total)
+
+    return render_pdf_chunked(
+        chunks(),
+        out,
+        stylesheets=[FLYER_CSS],
+        on_chunk=progress,
+        page_overlay=qr_overlay(symbols),
+    )

@@ -1,0 +1,48 @@
+"""Reads for flyers. Scan counts leave here only per batch and only from 5 up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import FlyerBatch, PrintRun
+
+# Below this, a count could single out the one or two people who scanned a batch posted in
+# a small room; it is shown as "fewer than 5".
+SCAN_COUNT_FLOOR = 5
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    batch: FlyerBatch
+    scans: int | None  # None: fewer than SCAN_COUNT_FLOOR
+
+
+def shown_scans(total: int) -> int | None:
+    return total if total >= SCAN_COUNT_FLOOR else None
+
+
+def flyer_batches(petition) -> list[BatchRow]:
+    batches = FlyerBatch.objects.filter(petition=petition).annotate(
+        scans_total=Coalesce(Sum("scan_days__scans"), 0)
+    )
+    return [BatchRow(batch=b, scans=shown_scans(b.scans_total)) for b in batches]
+
+
+def print_runs(petition) -> QuerySet[PrintRun]:
+    return PrintRun.objects.filter(petition=petition, expires_at__gt=timezone.now()).order_by(
+        "-created_at"
+    )
+
+
+def print_run_status(run: PrintRun) -> dict:
+    """What the progress bar polls: no codes, no names."""
+    return {
+        "status": run.status,
+        "pages_done": run.pages_done,
+        "pages_total": run.pages_total,
+        "error": run.error,
+    }

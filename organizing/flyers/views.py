@@ -1,0 +1,188 @@
+"""Flyer pages: the designer (staff), print runs with progress and download (staff), and the
+public /f/<code> redirect that counts scans per batch and day."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from organizing.access import petition_for_member
+from organizing.forms import apply_validation_error
+from organizing.idempotency import earlier_result, submit_once
+from organizing.models import Role
+
+from . import selectors, services
+from .designs import DESIGNS, PAPERS, build_sheets
+from .forms import FlyerForm
+from .models import FlyerBatch, PrintRun
+from .rendering import default_text, level_in_url, petition_target_url, sheet_context
+
+ORGANIZER = (Role.ORGANIZER,)
+# Shown on preview tabs and cards; a scan of a preview leads to the petition with a code
+# the server does not know.
+PREVIEW_CODES = [f"PREVW-{n:05d}" for n in range(1, 11)]
+
+
+def _previews(petition, text, paper: str) -> list[dict]:
+    """One sheet of every design, rendered by the same templates as the PDF."""
+    target = petition_target_url(petition)
+    previews = []
+    for name, design in DESIGNS.items():
+        if name == "cards":
+            continue
+        context = sheet_context(
+            petition=petition,
+            design=name,
+            paper=paper,
+            text=text,
+            target_url=target,
+            key_prefix="preview0",
+        )
+        context["sheet"] = next(
+            build_sheets(
+                design,
+                copies=design.items_per_sheet,
+                target_url=target,
+                codes=PREVIEW_CODES,
+                key_prefix="preview0",
+                level_in_url=level_in_url(petition, design.code_level),
+            )
+        )
+        previews.append(context)
+    return previews
+
+
+def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
+        return redirect(url)  # a reload or double click: the first run, not a second one
+    initial = {**default_text(petition).as_dict(), "design": "poster", "paper": "letter"}
+    form = FlyerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+
+        def make_run() -> str:
+            run = services.print_run_create(
+                petition=petition,
+                design=form.cleaned_data["design"],
+                paper=form.cleaned_data["paper"],
+                copies=form.cleaned_data["copies"],
+                text=form.text(),
+                batch_label=form.cleaned_data["batch_label"],
+                created_by=request.user,
+            )
+            return reverse("staff:print_run", kwargs={"slug": petition.slug, "run_id": run.pk})
+
+        try:
+            submission = submit_once(
+                user=request.user, key=form.cleaned_data["form_key"], action=make_run
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            return redirect(submission.url)
+    text = form.text() if form.is_bound and form.is_valid() else default_text(petition)
+    paper = form.data.get("paper") if form.data.get("paper") in PAPERS else "letter"
+    context = {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "form": form,
+        "previews": _previews(petition, text, paper),
+        "paper": paper,
+        "batches": selectors.flyer_batches(petition),
+        "runs": selectors.print_runs(petition),
+        "scan_floor": selectors.SCAN_COUNT_FLOOR,
+    }
+    status = 400 if form.is_bound else 200
+    return render(request, "organizing/flyers/designer.html", context, status=status)
+
+
+@require_POST
+def flyer_batch_retire(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    batch = get_object_or_404(FlyerBatch, petition=petition, pk=batch_id)
+    if services.flyer_batch_retire(batch=batch, actor=request.user):
+        messages.success(
+            request, _("Batch retired: its QR codes still lead to the petition, uncounted.")
+        )
+    return redirect("staff:flyers", slug=petition.slug)
+
+
+def _run_for_member(request: HttpRequest, slug: str, run_id) -> tuple:
+    petition, _membership = petition_for_member(request.user, slug)
+    run = PrintRun.objects.filter(petition=petition, pk=run_id).first()
+    if run is None:
+        raise Http404
+    return petition, run
+
+
+def print_run_detail(request: HttpRequest, slug: str, run_id) -> HttpResponse:
+    petition, run = _run_for_member(request, slug, run_id)
+    context = {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "run": run,
+        "design": DESIGNS[run.design],
+        "paper": PAPERS[run.paper],
+    }
+    response = render(request, "organizing/flyers/print_run.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_safe
+def print_run_status(request: HttpRequest, slug: str, run_id) -> JsonResponse:
+    _petition, run = _run_for_member(request, slug, run_id)
+    response = JsonResponse(selectors.print_run_status(run))
+    add_never_cache_headers(response)
+    return response
+
+
+@require_safe
+def print_run_download(request: HttpRequest, slug: str, run_id) -> HttpResponse:
+    _petition, run = _run_for_member(request, slug, run_id)
+    if run.status != PrintRun.Status.DONE:
+        raise Http404
+    response = FileResponse(
+        run.file.open("rb"),
+        as_attachment=True,
+        filename=f"{run.petition.slug}-{run.design}-{run.paper}.pdf",
+        content_type="application/pdf",
+    )
+    add_never_cache_headers(response)  # it holds single-use codes: no cache keeps a copy
+    return response
+
+
+@require_POST
+def print_run_retry(request: HttpRequest, slug: str, run_id) -> HttpResponse:
+    petition, run = _run_for_member(request, slug, run_id)
+    if not services.print_run_retry(run=run):
+        messages.error(request, _("Only a failed run can be tried again."))
+    return redirect("staff:print_run", slug=petition.slug, run_id=run.pk)
+
+
+@require_safe
+def flyer_redirect(request: HttpRequest, code: str) -> HttpResponse:
+    """Where a flyer's QR code leads. Counts one scan for the batch and today (nothing
+    else: no row per scan, no address, no time) and sends the reader to the petition; the
+    `#code=…` fragment of a tab stays in the browser across the redirect. A retired batch
+    still redirects, without counting (docs/threat-model.md)."""
+    batch = (
+        FlyerBatch.objects.select_related("petition")
+        .filter(code=code.lower(), petition__status__in=["published", "closed", "delivered"])
+        .first()
+    )
+    if batch is None:
+        response = render(request, "petition/not_found.html", status=404)
+    else:
+        if batch.retired_at is None and request.method == "GET":
+            services.flyer_scan_record(batch_id=batch.pk)
+        response = redirect(batch.petition.get_absolute_url())
+    response["Referrer-Policy"] = "no-referrer"
+    add_never_cache_headers(response)  # each scan must reach us to be counted, once
+    return response
