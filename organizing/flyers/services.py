@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from organizing.audit import audit_record
 from organizing.models import AuditAction
-from petition.codes import code_batch_create, code_batch_revoke
+from petition.codes import code_batch_check, code_batch_create, code_batch_revoke
 from petition.keys import key_id_prefix
 from petition.models import CodeBatch, Petition
 
@@ -129,6 +129,16 @@ def print_run_create(
     worker (after commit). The codes are made by whoever renders, never sent anywhere."""
     print_run_check(petition=petition, design=design, code_level=code_level)
     chosen = DESIGNS[design]
+    needed = codes_needed(chosen, copies)
+    if needed:
+        # The code-batch rules (size, level, expiry), checked before anything is made so
+        # that the form shows them next to their fields.
+        code_batch_check(
+            petition=petition,
+            level=code_level or chosen.code_level,
+            size=needed,
+            expires_at=code_expires_at,
+        )
     with transaction.atomic():
         batch = None
         if batch_label:

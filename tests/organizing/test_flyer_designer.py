@@ -184,7 +184,7 @@ def test_code_cards_are_refused_while_the_petition_is_not_open(client, moderator
     client.force_login(moderator)
     url = reverse("staff:code_batches", kwargs={"slug": draft_petition.slug})
     response = post(client, url, {"level": "in_person", "size": "12", "paper": "a4"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "only while the petition is open" in response.content.decode()
     assert not PrintRun.objects.exists() and not CodeBatch.objects.exists()
 
