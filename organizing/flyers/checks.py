@@ -3,11 +3,11 @@ libraries are missing, instead of a failure on the first print."""
 
 from django.core import checks
 
+from .pdf import PDFLibrariesMissing, weasyprint
+
 
 @checks.register()
 def pdf_libraries(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    from .pdf import PDFLibrariesMissing, weasyprint
-
     try:
         weasyprint()
     except PDFLibrariesMissing as exc:

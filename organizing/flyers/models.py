@@ -13,10 +13,16 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .designs import DESIGNS, PAPERS
-
-DESIGN_CHOICES = [(name, design.label) for name, design in DESIGNS.items()]
-PAPER_CHOICES = [(name, paper.label) for name, paper in PAPERS.items()]
+# The names of organizing/flyers/designs.py (not imported: that module imports petition,
+# which imports this app's models).
+DESIGN_CHOICES = [
+    ("poster", _("Poster")),
+    ("halves", _("Half-page flyers")),
+    ("tearoff", _("Poster with tear-off tabs")),
+    ("stickers", _("Sticker sheet")),
+    ("cards", _("Code cards")),
+]
+PAPER_CHOICES = [("letter", _("US Letter")), ("a4", _("A4"))]
 BATCH_CODE_REGEX = r"^[0-9a-z]{6,12}$"
 
 

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import logging
 import secrets
-import tempfile
 from datetime import timedelta
-from uuid import UUID
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from organizing.audit import audit_record
 from organizing.models import AuditAction
-from petition.codes import code_batch_check, code_batch_create, code_batch_revoke
-from petition.keys import key_id_prefix
-from petition.models import CodeBatch, Petition
+from petition.codes import code_batch_check
+from petition.models import Petition
 
 from .designs import DESIGNS, codes_needed
 from .models import FlyerBatch, FlyerScanDay, PrintRun
-from .pdf import PDFLibrariesMissing
-from .rendering import FlyerText, flyer_pdf, petition_target_url
+from .rendering import FlyerText
+from .runs import print_run_check, print_run_execute, print_runs_expire  # noqa: F401
+from .tasks import print_run_render
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +30,6 @@ BATCH_CODE_LENGTH = 6
 # Runs up to this many sheets are made in the request that asks for them; longer ones go to
 # the worker with a progress bar.
 INLINE_SHEETS = 10
-# A run still "running" after this long lost its worker (acks_late redelivers it).
-STALE_RUN = timedelta(minutes=35)
 
 
 def _new_batch_code() -> str:
@@ -99,17 +92,6 @@ def flyer_scan_record(*, batch_id: int) -> None:
             FlyerScanDay.objects.create(batch_id=batch_id, day=today, scans=1)
     except IntegrityError:
         counter.update(scans=F("scans") + 1)
-
-
-def print_run_check(*, petition: Petition, design: str, code_level: str | None = None) -> None:
-    """Raise ValidationError if this petition cannot have this print run now."""
-    if petition.status != Petition.Status.PUBLISHED:
-        raise ValidationError(_("Flyers and codes can be made only while the petition is open."))
-    level = code_level or DESIGNS[design].code_level
-    if level and level not in petition.levels:
-        raise ValidationError(
-            _("This petition does not take the codes this design prints."), code="level"
-        )
 
 
 def print_run_create(
@@ -187,8 +169,6 @@ def _run_create(
 
 
 def _start(run: PrintRun) -> None:
-    from .tasks import print_run_render
-
     if run.pages_total <= INLINE_SHEETS:
         # Short runs: made right here, so the page that follows can offer the download.
         print_run_execute(run_id=run.pk)
@@ -208,99 +188,3 @@ def print_run_retry(*, run: PrintRun) -> bool:
         if retried:
             _start(run)
     return bool(retried)
-
-
-def _failure_message(exc: BaseException) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)[:300]
-    if isinstance(exc, PDFLibrariesMissing):
-        return _("The server cannot make PDFs: its PDF libraries are missing. Tell the admin.")
-    if type(exc).__name__ == "SoftTimeLimitExceeded":
-        return _("Making the PDF took too long. Try fewer copies, or try again.")
-    return _("Something went wrong while making the PDF. Try again.")
-
-
-def print_run_execute(*, run_id: UUID | str) -> bool:
-    """Make the codes (if the design carries any) and the PDF of one run. Idempotent: only
-    the caller that claims the run (pending, or running but abandoned) does the work."""
-    now = timezone.now()
-    claimed = PrintRun.objects.filter(
-        Q(status=PrintRun.Status.PENDING)
-        | Q(status=PrintRun.Status.RUNNING, started_at__lt=now - STALE_RUN),
-        pk=run_id,
-    ).update(status=PrintRun.Status.RUNNING, started_at=now, pages_done=0)
-    if not claimed:
-        return False
-    run = PrintRun.objects.select_related("petition", "flyer_batch", "code_batch").get(pk=run_id)
-    _revoke_codes_of(run)  # an abandoned attempt's codes were never printed
-    try:
-        _render(run)
-    except Exception as exc:
-        _revoke_codes_of(run)
-        PrintRun.objects.filter(pk=run.pk).update(
-            status=PrintRun.Status.FAILED, error=_failure_message(exc)
-        )
-        if not isinstance(exc, ValidationError):
-            logger.exception("print run %s failed", run.pk)
-        # Not re-raised: the run now says why it failed, and its page offers a retry.
-        return False
-    return True
-
-
-def _revoke_codes_of(run: PrintRun) -> None:
-    if run.code_batch_id is not None:
-        code_batch_revoke(batch=CodeBatch.objects.get(pk=run.code_batch_id))
-
-
-def _render(run: PrintRun) -> None:
-    petition = run.petition
-    design = DESIGNS[run.design]
-    codes: list[str] = []
-    key_prefix = ""
-    needed = codes_needed(design, run.copies)
-    if needed:
-        print_run_check(petition=petition, design=run.design, code_level=run.code_level)
-        batch, codes = code_batch_create(
-            petition=petition,
-            level=run.code_level,
-            size=needed,
-            actor=run.created_by,
-            label=run.code_label or str(design.label),
-            expires_at=run.code_expires_at,
-        )
-        run.code_batch = batch
-        PrintRun.objects.filter(pk=run.pk).update(code_batch=batch)
-        key_prefix = key_id_prefix(bytes(petition.keys.get(level=run.code_level).key_id))
-
-    def progress(done: int, total: int) -> None:
-        PrintRun.objects.filter(pk=run.pk).update(pages_done=min(done, run.pages_total))
-
-    with tempfile.TemporaryFile() as out:
-        flyer_pdf(
-            petition=petition,
-            design=run.design,
-            paper=run.paper,
-            copies=run.copies,
-            text=FlyerText(**run.text),
-            out=out,
-            target_url=petition_target_url(petition, run.flyer_batch),
-            codes=codes,
-            key_prefix=key_prefix,
-            code_level=run.code_level,
-            on_progress=progress,
-        )
-        out.seek(0)
-        run.file.save(f"{run.design}-{run.paper}-{run.pk.hex[:8]}.pdf", File(out), save=False)
-    PrintRun.objects.filter(pk=run.pk).update(
-        file=run.file.name, status=PrintRun.Status.DONE, pages_done=run.pages_total
-    )
-
-
-def print_runs_expire() -> int:
-    """Delete the expired PDFs and their runs. Returns how many."""
-    expired = list(PrintRun.objects.filter(expires_at__lt=timezone.now()))
-    for run in expired:
-        if run.file:
-            run.file.delete(save=False)
-        run.delete()
-    return len(expired)

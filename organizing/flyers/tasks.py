@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
+from . import runs
 
 
 @shared_task(
@@ -19,9 +19,9 @@ from . import services
     time_limit=1900,
 )
 def print_run_render(run_id: str) -> bool:
-    return services.print_run_execute(run_id=run_id)
+    return runs.print_run_execute(run_id=run_id)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def print_runs_expire() -> int:
-    return services.print_runs_expire()
+    return runs.print_runs_expire()

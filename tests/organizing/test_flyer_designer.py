@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from organizing.flyers import services
+from organizing.flyers import runs, services
 from organizing.flyers.tasks import print_runs_expire
 from organizing.models import FlyerBatch, PrintRun
 from petition.codes import code_hash
@@ -225,7 +225,7 @@ def test_a_failed_run_says_why_revokes_its_codes_and_can_be_retried(
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "flyer_pdf", broken)
+    monkeypatch.setattr(runs, "flyer_pdf", broken)
     client.force_login(organizer)
     post(client, designer(open_petition), {**FORM, "design": "tearoff", "copies": "1"})
     run = PrintRun.objects.get()

@@ -11,7 +11,7 @@ from django.db import transaction
 from organizing.flyers import services
 from organizing.flyers.designs import DESIGNS, PAPERS, codes_needed
 from organizing.flyers.forms import HEX_COLOUR, MIN_CONTRAST, contrast_with_white
-from organizing.flyers.rendering import flyer_pdf, petition_target_url
+from organizing.flyers.rendering import default_text, flyer_pdf, petition_target_url
 from petition.codes import code_batch_create, code_batch_revoke
 from petition.keys import key_id_prefix
 from petition.models import Petition
@@ -49,8 +49,6 @@ class Command(BaseCommand):
         parser.add_argument("--accent")
 
     def handle(self, *args, **opts):
-        from organizing.flyers.rendering import default_text
-
         petition = Petition.objects.filter(slug=opts["petition"]).first()
         if petition is None:
             raise CommandError(f"No petition with the short name {opts['petition']!r}.")
