@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from petition.credentials import code_batch_create
+from petition.codes import code_batch_create
 from petition.services import petition_publish
 from tests.browser.axe import assert_accessible
 from tests.factories import PetitionFactory
@@ -63,7 +63,7 @@ def test_the_sign_action_is_on_the_first_phone_screen(live_server, page):
 
 def test_a_code_link_opens_on_the_sign_step_with_the_code_filled_in(live_server, page):
     petition = _open_petition()
-    _batch, (code,) = code_batch_create(petition=petition, level="in_person", size=1)
+    code = code_batch_create(petition=petition, level="in_person", size=10)[1][0]
     page.goto(f"{live_server.url}/p/{petition.slug}/#code={code}")
     expect(page.locator("#code-input")).to_have_value(code)
     assert _within_first_screen(page.locator("#code-input"))
@@ -73,7 +73,7 @@ def test_a_code_link_opens_on_the_sign_step_with_the_code_filled_in(live_server,
 
 def test_after_signing_every_number_is_right_at_once(live_server, page):
     petition = _open_petition(accepts_flyer=True)
-    _batch, (code,) = code_batch_create(petition=petition, level="in_person", size=1)
+    code = code_batch_create(petition=petition, level="in_person", size=10)[1][0]
     _sign_with_code(page, live_server, petition, code)
     count = page.locator("#count")
     expect(count.locator("[data-count]")).to_have_text("1")
@@ -88,7 +88,7 @@ def test_after_signing_every_number_is_right_at_once(live_server, page):
 
 def test_a_withdrawn_receipt_on_another_device_says_it_was_withdrawn(live_server, browser, page):
     petition = _open_petition()
-    _batch, (code,) = code_batch_create(petition=petition, level="in_person", size=1)
+    code = code_batch_create(petition=petition, level="in_person", size=10)[1][0]
     _sign_with_code(page, live_server, petition, code)
     receipt = page.evaluate(f"localStorage.getItem('countersign:v1:{petition.slug}')")
     page.locator("#withdraw").click()
@@ -113,7 +113,7 @@ def test_a_withdrawn_receipt_on_another_device_says_it_was_withdrawn(live_server
 
 def test_the_audit_page_finds_a_receipt_on_the_device(live_server, page):
     petition = _open_petition()
-    _batch, (code,) = code_batch_create(petition=petition, level="in_person", size=1)
+    code = code_batch_create(petition=petition, level="in_person", size=10)[1][0]
     _sign_with_code(page, live_server, petition, code)
     token = page.input_value("#receipt-token")
     requests = []
