@@ -2,11 +2,11 @@
 // Find a receipt's entry in the public log, on this device (docs/protocol.md, the log).
 //
 // The receipt never leaves the device: the nullifier is computed here from the receipt's
-// token, and the log is read page by page from its start, in nullifier order, exactly as
-// anyone auditing the count reads it. Asking the server for one entry would tie the
-// asker's address to that signature. Reading stops after the page that would hold the
-// entry, so the server learns at most that the entry is somewhere in the pages read (each
-// holds up to 1,000 entries), never which one.
+// token, and the whole log is read page by page from its start, in nullifier order, exactly
+// as anyone auditing the count reads it. Asking the server for one entry would tie the
+// asker's address to that signature; so would stopping early, because the last page read
+// would then tell the server in which 1,000-entry range the entry lies. Reading every page
+// tells it only that this address audited the log.
 import { b64urlDecode, b64urlEncode, nullifier } from './blindrsa.js';
 
 export const MAX_PAGES = 2000; // a bound for the loop: 2,000,000 entries
@@ -30,21 +30,19 @@ export async function receiptNullifier(token) {
  */
 export async function findInLog(token, { firstUrl, fetchPage, maxPages = MAX_PAGES }) {
   const wanted = await receiptNullifier(token);
-  const wantedBytes = b64urlDecode(wanted);
   let url = firstUrl;
   let pages = 0;
   let seen = 0;
+  let found = null;
+  // Every page, even after a match: see the comment at the top.
   while (url && pages < maxPages) {
     const page = await fetchPage(url);
     pages += 1;
     const entries = page.entries ?? [];
     seen += entries.length;
-    const entry = entries.find((e) => e.nullifier === wanted);
-    if (entry) return { state: entry.withdrawn ? 'withdrawn' : 'published', entry, pages, entries: seen };
-    const last = entries.at(-1);
-    // Sorted by nullifier: once a page ends past ours, no later page can hold it.
-    if (!last || compareBytes(b64urlDecode(last.nullifier), wantedBytes) > 0) break;
+    found = found ?? entries.find((e) => e.nullifier === wanted) ?? null;
     url = page.next;
   }
+  if (found) return { state: found.withdrawn ? 'withdrawn' : 'published', entry: found, pages, entries: seen };
   return { state: 'absent', entry: null, pages, entries: seen };
 }
