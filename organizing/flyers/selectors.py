@@ -32,6 +32,15 @@ def flyer_batches(petition) -> list[BatchRow]:
     return [BatchRow(batch=b, scans=shown_scans(b.scans_total)) for b in batches]
 
 
+def petition_scans(petition) -> int | None:
+    """All scans of the petition's flyer batches, for the dashboard and the digest; None
+    while there are fewer than SCAN_COUNT_FLOOR (or no batches), like a batch's own count."""
+    total = FlyerBatch.objects.filter(petition=petition).aggregate(
+        total=Coalesce(Sum("scan_days__scans"), 0)
+    )["total"]
+    return shown_scans(total)
+
+
 def print_runs(petition) -> QuerySet[PrintRun]:
     return PrintRun.objects.filter(petition=petition, expires_at__gt=timezone.now()).order_by(
         "-created_at"

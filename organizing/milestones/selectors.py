@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
+from organizing.flyers.selectors import petition_scans
 from petition.models import Level, Petition
 from petition.review import items_waiting
 from petition.selectors import petition_count_history, petition_counts
@@ -88,12 +89,9 @@ def campaign_webhooks(campaign) -> QuerySet[Webhook]:
 
 
 def flyer_scans(petition: Petition) -> int | None:
-    """Total flyer scans of the petition, or None where flyer batches do not exist.
-
-    Hook for the flyers part (organizing/flyers): return the aggregate scan count here and
-    the digest and dashboard show it; they hide the line while this is None.
-    """
-    return None
+    """Total flyer scans of the petition; None (the line is hidden) below the floor that
+    flyer scan counts keep everywhere."""
+    return petition_scans(petition)
 
 
 def moderation_items_waiting(petition: Petition) -> int | None:

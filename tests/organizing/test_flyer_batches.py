@@ -136,3 +136,20 @@ def test_organizer_retires_a_batch_from_the_flyer_page(client, organizer, batch)
     assert response.status_code == 302
     batch.refresh_from_db()
     assert batch.retired_at is not None
+
+
+def test_the_digest_and_dashboard_see_petition_scans_only_from_five_up(
+    client, batch, open_petition
+):
+    from organizing.milestones.selectors import flyer_scans
+
+    other = flyer_batch_create(
+        petition=open_petition, label="Canteen", design="halves", paper="a4", copies=10
+    )
+    for _ in range(2):
+        client.get(f"/f/{batch.code}")
+    client.get(f"/f/{other.code}")
+    assert flyer_scans(open_petition) is None  # 3 scans: below the floor
+    for _ in range(3):
+        client.get(f"/f/{other.code}")
+    assert flyer_scans(open_petition) == 6
