@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
 from petition import review
@@ -18,6 +19,7 @@ from petition.selectors import petition_counts, petition_public_keys
 
 from .access import petition_for_member
 from .audit import audit_record
+from .flyers.pdf import render_pdf
 from .models import AuditAction, Role, User
 
 DELIVERABLE = (Petition.Status.CLOSED, Petition.Status.DELIVERED)
@@ -56,6 +58,16 @@ def delivery_document(request: HttpRequest, slug: str) -> HttpResponse:
         context = {"petition": petition, "campaign": petition.campaign}
         return render(request, "organizing/delivery_not_yet.html", context)
     delivery_record(petition=petition, actor=request.user)
-    response = render(request, "organizing/delivery.html", delivery_context(petition))
+    context = delivery_context(petition)
+    if request.GET.get("format") == "pdf":
+        # The same template through the flyers' PDF machinery (shipped fonts, exact pages).
+        context["as_pdf"] = True
+        html = render_to_string("organizing/delivery.html", context, request=request)
+        response = HttpResponse(
+            render_pdf(html, stylesheets=["css/delivery.css"]), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{petition.slug}-delivery.pdf"'
+    else:
+        response = render(request, "organizing/delivery.html", context)
     add_never_cache_headers(response)
     return response

@@ -51,3 +51,27 @@ def test_moderators_cannot_download_it(client, moderator, open_petition):
     petition_close(petition=open_petition)
     client.force_login(moderator)
     assert client.get(_url(open_petition)).status_code == 403
+
+
+def test_the_document_downloads_as_a_pdf_with_the_same_content(
+    client, organizer, moderator, open_petition
+):
+    import io
+
+    from pypdf import PdfReader
+
+    shown = sign(open_petition, display_name="Ada", comment="Proud to sign")
+    entry_approve(signature=shown, actor=moderator)
+    petition_close(petition=open_petition)
+    client.force_login(organizer)
+    response = client.get(_url(open_petition) + "?format=pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert open_petition.title in text
+    assert "1 verified signature" in text
+    assert "Proud to sign" in text
+    assert "Download as PDF" not in text
+    assert AuditEntry.objects.filter(action="delivery_download").count() == 1
