@@ -9,6 +9,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from config.secrets import GENERATE_KEY_ENCRYPTION_KEY, key_encryption_key_problem
+from petition.blindrsa import MIN_BITS
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -81,10 +82,10 @@ def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]
 
 @checks.register(checks.Tags.security)
 def key_size(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    if settings.COUNTERSIGN_KEY_BITS < 2048:
+    if settings.COUNTERSIGN_KEY_BITS < MIN_BITS:
         return [
             checks.Error(
-                "COUNTERSIGN_KEY_BITS must be at least 2048 (protocol v1).",
+                f"COUNTERSIGN_KEY_BITS must be at least {MIN_BITS} (protocol v1).",
                 id="countersign.E006",
             )
         ]

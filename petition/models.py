@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from organizing.models import SLUG_MESSAGE, SLUG_REGEX, Campaign
 
+from .blindrsa import MIN_BITS
+
 MAX_GOAL = 10_000_000
 # Publication policy bounds (seconds, entries). Interval 0 with a batch of 1 publishes each
 # signature at once: for tests and demos only (the staff page warns).
@@ -224,7 +226,7 @@ class PetitionKey(models.Model):
                 condition=Q(level__in=Level.values), name="petition_petitionkey_level_valid"
             ),
             models.CheckConstraint(
-                condition=Q(modulus_bits__gte=2048), name="petition_petitionkey_min_bits"
+                condition=Q(modulus_bits__gte=MIN_BITS), name="petition_petitionkey_min_bits"
             ),
             models.CheckConstraint(
                 condition=Q(private_key_encrypted__isnull=True, destroyed_at__isnull=False)

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("config", "organizing", "petition")
 # Landed with its function-local imports while this rule was being introduced; to be moved
 # to the top like the rest (the cycle test below covers it already).
-NOT_YET = ("organizing.milestones",)
+NOT_YET: tuple[str, ...] = ()
 
 
 def _modules() -> dict[str, Path]:

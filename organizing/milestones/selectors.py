@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from organizing.flyers.selectors import petition_scans
 from petition.models import Level, Petition
 from petition.review import items_waiting
 from petition.selectors import petition_count_history, petition_counts
 
+from ..charts import growth_chart
 from .models import DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
 from .thresholds import crossed
 
@@ -149,10 +151,6 @@ def level_rows(counts: dict[str, int], levels=None) -> list[tuple[str, int]]:
 
 def petition_dashboard(petition: Petition) -> dict:
     """What the staff petition page shows about growth and notices."""
-    from django.utils import timezone
-
-    from ..charts import growth_chart
-
     counts = petition_counts(petition)
     history = petition_count_history(petition)
     return {

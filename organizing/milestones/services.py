@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from petition.models import MAX_GOAL, Petition
 from petition.selectors import petition_counts
+from petition.services import TransitionError, petition_close
 
-from ..models import Campaign, Membership, Role, User
-from . import thresholds
+from ..audit import audit_record
+from ..models import AuditAction, Campaign, Membership, Role, User
+from . import selectors, thresholds
 from .models import (
     Channel,
     Delivery,
@@ -29,6 +31,7 @@ from .models import (
     NotificationPreference,
     Webhook,
 )
+from .signals import deliveries_created
 
 logger = logging.getLogger(__name__)
 
@@ -87,15 +90,8 @@ def _deliveries_create(
         for hook in webhooks
     ]
     ids = [row.pk for row in Delivery.objects.bulk_create(rows)]
-    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    transaction.on_commit(lambda: deliveries_created.send(sender=Delivery, ids=ids))
     return ids
-
-
-def enqueue_deliveries(ids: Iterable[int]) -> None:
-    from .tasks import delivery_send, enqueue
-
-    for delivery_id in ids:
-        enqueue(delivery_send, delivery_id)
 
 
 def _lock_plan(petition_id) -> MilestonePlan:
@@ -140,9 +136,6 @@ def milestones_check(*, petition_id) -> list[Notice]:
     if total > plan.high_water:
         MilestonePlan.objects.filter(pk=plan.pk).update(high_water=total)
     if plan.raise_goal_when_reached and total >= petition.goal and petition.goal < MAX_GOAL:
-        from ..audit import audit_record
-        from ..models import AuditAction
-
         new_goal = thresholds.next_goal(total, MAX_GOAL)
         # Conditional on the goal we read: an organizer's edit in between wins.
         if Petition.objects.filter(pk=petition.pk, goal=petition.goal).update(
@@ -162,8 +155,6 @@ def milestones_check(*, petition_id) -> list[Notice]:
 def digest_record(*, petition: Petition, day: date) -> Notice | None:
     """The daily digest of `day` for one petition: counts by level now and the change since
     the previous digest, milestones reached since, items waiting. Nothing to say, no mail."""
-    from . import selectors
-
     _lock_plan(petition.pk)
     previous = (
         Notice.objects.filter(petition=petition, kind=NoticeKind.DIGEST, day__lt=day)
@@ -274,8 +265,6 @@ def deliveries_due(limit: int = 500) -> list[int]:
 def petitions_close_past_deadline(*, today: date) -> list[Petition]:
     """Close every open petition whose last day has passed (which destroys its private
     keys). Two runs at once: the status transition is conditional, one of them wins."""
-    from petition.services import TransitionError, petition_close
-
     closed = []
     for petition in Petition.objects.filter(status=Petition.Status.PUBLISHED, deadline__lt=today):
         try:
@@ -301,9 +290,6 @@ def deadline_reminders_record(*, today: date, days_before: int = 3) -> list[Noti
 
 @transaction.atomic
 def milestone_plan_update(*, petition: Petition, actor: User | None, **fields) -> MilestonePlan:
-    from ..audit import audit_record
-    from ..models import AuditAction
-
     plan = _lock_plan(petition.pk)
     changed = sorted(name for name, value in fields.items() if getattr(plan, name) != value)
     for name, value in fields.items():
@@ -323,9 +309,6 @@ def milestone_plan_update(*, petition: Petition, actor: User | None, **fields) -
 
 @transaction.atomic
 def webhook_create(*, campaign: Campaign, actor: User | None, url: str, label: str = "") -> Webhook:
-    from ..audit import audit_record
-    from ..models import AuditAction
-
     webhook = Webhook(campaign=campaign, url=url, label=label, created_by=actor)
     webhook.full_clean()
     webhook.save()
@@ -341,9 +324,6 @@ def webhook_create(*, campaign: Campaign, actor: User | None, url: str, label: s
 
 @transaction.atomic
 def webhook_delete(*, webhook: Webhook, actor: User | None) -> None:
-    from ..audit import audit_record
-    from ..models import AuditAction
-
     audit_record(
         actor=actor,
         action=AuditAction.WEBHOOK_UPDATE,
