@@ -14,30 +14,14 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _stack import gunicorn, scratch_database
+
 DB = "countersign_bench_counts"
-PG = "postgres://postgres@127.0.0.1:5432"
 BATCH = 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(cmd: list[str], env: dict) -> None:
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
 
 
 def load_published(cursor, petition, size: int) -> None:
@@ -108,26 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     started_all = time.monotonic()
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": f"{PG}/{DB}",
-        "COUNTERSIGN_KEY_BITS": "2048",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-    }
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
-    port = free_port()
-    server = None
-    try:
-        run([sys.executable, "manage.py", "migrate", "-v0"], env)
-        os.environ.update(env)
-        import django
-
-        django.setup()
+    with scratch_database(DB, {"COUNTERSIGN_KEY_BITS": "2048"}) as env:
         from django.db import connection
 
         from organizing.models import Campaign
@@ -171,62 +136,8 @@ def main() -> None:
             )
         connection.close()
 
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "config/gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "config.wsgi",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-
-        def phase(path: str) -> float:
-            """Mean seconds per request over --requests requests."""
-
-            def get(_i: int) -> int:
-                with urllib.request.urlopen(f"{base}{path}", timeout=30) as response:
-                    response.read()
-                    return response.status
-
-            started = time.perf_counter()
-            with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
-                statuses = list(pool.map(get, range(args.requests), timeout=args.timeout))
-            assert set(statuses) == {200}, set(statuses)
-            return (time.perf_counter() - started) / args.requests
-
-        targets = {
-            "petition page": "/p/{slug}/",
-            "GET /api/v1/petitions/<slug>": "/api/v1/petitions/{slug}",
-        }
-        for template in targets.values():  # warm-up: connections, imports, caches
-            for name in petitions:
-                phase(template.format(slug=name))
-        results: dict[str, dict[str, list[float]]] = {t: {"small": [], "big": []} for t in targets}
-        for _round in range(args.rounds):  # interleaved, so that drift hits both alike
-            if time.monotonic() - started_all > args.timeout:
-                break
-            for label, template in targets.items():
-                for name in ("small", "big"):
-                    results[label][name].append(phase(template.format(slug=name)))
-
+        with gunicorn(env, workers=args.workers) as base:
+            results = _measure(base, list(petitions), args, started_all)
         print(
             f"published signatures: small {args.small:,}, big {args.big:,} "
             f"({rows:,} rows, table with indexes {size}, loaded in {load_seconds:.0f} s)"
@@ -247,18 +158,40 @@ def main() -> None:
                 f"{label:32s} small {small:6.2f} ms/req  big {big:6.2f} ms/req  "
                 f"ratio big/small {big / small:5.2f}"
             )
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=20)
-        from django.conf import settings
 
-        if settings.configured:
-            from django.db import connections
 
-            connections.close_all()
-        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {DB}")
+def _measure(base: str, names: list[str], args, started_all: float) -> dict:
+    """Seconds per request for each page and petition, in interleaved rounds."""
+
+    def phase(path: str) -> float:
+        """Mean seconds per request over --requests requests."""
+
+        def get(_i: int) -> int:
+            with urllib.request.urlopen(f"{base}{path}", timeout=30) as response:
+                response.read()
+                return response.status
+
+        started = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
+            statuses = list(pool.map(get, range(args.requests), timeout=args.timeout))
+        assert set(statuses) == {200}, set(statuses)
+        return (time.perf_counter() - started) / args.requests
+
+    targets = {
+        "petition page": "/p/{slug}/",
+        "GET /api/v1/petitions/<slug>": "/api/v1/petitions/{slug}",
+    }
+    for template in targets.values():  # warm-up: connections, imports, caches
+        for name in names:
+            phase(template.format(slug=name))
+    results: dict[str, dict[str, list[float]]] = {t: {n: [] for n in names} for t in targets}
+    for _round in range(args.rounds):  # interleaved, so that drift hits both alike
+        if time.monotonic() - started_all > args.timeout:
+            break
+        for label, template in targets.items():
+            for name in names:
+                results[label][name].append(phase(template.format(slug=name)))
+    return results
 
 
 if __name__ == "__main__":
