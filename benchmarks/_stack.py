@@ -35,7 +35,7 @@ def free_port() -> int:
 
 def _recreate(db: str, *, drop_only: bool = False) -> None:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {db}")
+        conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         if not drop_only:
             conn.execute(f"CREATE DATABASE {db}")
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,12 +23,13 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _stack import ROOT, free_port, scratch_database
+
 DB = "countersign_bench_milestones"
-PG = "postgres://postgres@127.0.0.1:5432"
 BROKER = "redis://127.0.0.1:6379/12"
 
 
@@ -70,176 +70,159 @@ def main() -> None:
     from aiosmtpd.controller import Controller
 
     arrivals = Arrivals()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        smtp_port = probe.getsockname()[1]
+    smtp_port = free_port()
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     smtp = Controller(arrivals, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     queue = f"countersign-bench-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": f"{PG}/{DB}",
+    settings = {
         "REDIS_URL": BROKER,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "COUNTERSIGN_KEY_BITS": "2048",
     }
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
-    worker = None
-    log = Path(tempfile.gettempdir()) / f"{queue}.log"
     try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"],
+        with scratch_database(DB, settings) as env, celery_worker(env, queue):
+            _run(args, arrivals)
+    finally:
+        smtp.stop()
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], queue: str) -> Iterator[None]:
+    """One real worker process (solo pool) on a private queue; its log in a temp file."""
+    log = Path(tempfile.gettempdir()) / f"{queue}.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "WARNING",
+            ],
             cwd=ROOT,
             env=env,
-            check=True,
-            timeout=300,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
-        os.environ.update(env)
-        import django
-
-        django.setup()
-        from django.db import transaction
-        from django.utils import timezone
-
-        from organizing.models import Campaign, Membership, MilestonePlan, Role, User
-        from organizing.services import invitation_create
-        from petition.models import PendingSignature
-        from petition.publication import petition_publish_pending
-        from petition.services import petition_create, petition_publish
-
-        with log.open("w") as out:
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool=solo",
-                    "-Q",
-                    queue,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-l",
-                    "WARNING",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
-        user = User.objects.create_user(email="organizer@bench.example")
-        Membership.objects.create(user=user, campaign=campaign, role=Role.ORGANIZER)
-        petition = petition_publish(
-            petition=petition_create(
-                campaign=campaign,
-                slug="bench",
-                title="Bench",
-                demands="x",
-                addressed_to="y",
-                goal=10_000_000,
-                # Each signature its own batch: one milestone per batch to measure.
-                publish_interval=0,
-                publish_min_batch=1,
-            )
-        )
-        MilestonePlan.objects.create(
-            petition=petition,
-            use_default_ladder=False,
-            use_goal_percentages=False,
-            extra_thresholds=list(range(1, args.milestones + 1)),
-        )
-        key = petition.keys.get()
-
-        def batch_commit() -> float:
-            """One signature waits, then a publication batch moves it into the published
-            counts (petition.publication); returns the time that batch committed."""
-            PendingSignature.objects.create(
-                petition=petition,
-                key=key,
-                level=key.level,
-                nullifier=os.urandom(32),
-                msg=b"m",
-                sig=b"s",
-                received_on=timezone.localdate(),
-            )
-            stamp = []
-            with transaction.atomic():
-                # Registered before the batch's own on_commit (which sends counts_published),
-                # so it stamps the commit itself.
-                transaction.on_commit(lambda: stamp.append(time.perf_counter()))
-                batches = petition_publish_pending(petition_id=petition.pk)
-            assert len(batches) == 1
-            return stamp[0]
-
-        def invitation_commit(i: int) -> float:
-            stamp = []
-            with transaction.atomic():
-                # Registered first, so it runs right after the commit, before the enqueue.
-                transaction.on_commit(lambda: stamp.append(time.perf_counter()))
-                invitation_create(
-                    email=f"n{i}@bench.example",
-                    role=Role.MODERATOR,
-                    campaign=campaign,
-                    invited_by=None,
-                )
-            return stamp[0]
-
-        # Warm-up: the worker's first task pays for imports and connections.
-        received = 0
-        invitation_commit(-1)
-        received += 1
-        arrivals.wait_next(received, 60)
-
-        baseline, milestone = [], []
-        for i in range(args.milestones):
-            started = invitation_commit(i)
-            received += 1
-            baseline.append(arrivals.wait_next(received, args.timeout) - started)
-            started = batch_commit()
-            received += 1
-            milestone.append(arrivals.wait_next(received, args.timeout) - started)
-        time.sleep(2)
-        assert len(arrivals.times) == received, "a mail arrived twice"
-
-        def line(name: str, values: list[float]) -> str:
-            return (
-                f"{name:<34} median {statistics.median(values) * 1000:7.1f} ms   "
-                f"p95 {percentile(values, 0.95) * 1000:7.1f} ms   "
-                f"max {max(values) * 1000:7.1f} ms"
-            )
-
-        print(
-            f"{args.milestones} milestones, one worker (solo pool), Redis broker, SMTP on loopback"
-        )
-        print(line("plain mail task (baseline)", baseline))
-        print(line("milestone (commit -> mail)", milestone))
-        print(
-            "ratio milestone/baseline: median "
-            f"{statistics.median(milestone) / statistics.median(baseline):.2f}, p95 "
-            f"{percentile(milestone, 0.95) / percentile(baseline, 0.95):.2f}"
-        )
+    try:
+        yield
     finally:
-        if worker:
-            worker.terminate()
-            worker.wait(timeout=20)
-        smtp.stop()
-        from django.db import connections
+        worker.terminate()
+        worker.wait(timeout=20)
 
-        connections.close_all()
-        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+def _run(args, arrivals: Arrivals) -> None:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from organizing.models import Campaign, Membership, MilestonePlan, Role, User
+    from organizing.services import invitation_create
+    from petition.models import PendingSignature
+    from petition.publication import petition_publish_pending
+    from petition.services import petition_create, petition_publish
+
+    campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
+    user = User.objects.create_user(email="organizer@bench.example")
+    Membership.objects.create(user=user, campaign=campaign, role=Role.ORGANIZER)
+    petition = petition_publish(
+        petition=petition_create(
+            campaign=campaign,
+            slug="bench",
+            title="Bench",
+            demands="x",
+            addressed_to="y",
+            goal=10_000_000,
+            # Each signature its own batch: one milestone per batch to measure.
+            publish_interval=0,
+            publish_min_batch=1,
+        )
+    )
+    MilestonePlan.objects.create(
+        petition=petition,
+        use_default_ladder=False,
+        use_goal_percentages=False,
+        extra_thresholds=list(range(1, args.milestones + 1)),
+    )
+    key = petition.keys.get()
+
+    def batch_commit() -> float:
+        """One signature waits, then a publication batch moves it into the published
+        counts (petition.publication); returns the time that batch committed."""
+        PendingSignature.objects.create(
+            petition=petition,
+            key=key,
+            level=key.level,
+            nullifier=os.urandom(32),
+            msg=b"m",
+            sig=b"s",
+            received_on=timezone.localdate(),
+        )
+        stamp = []
+        with transaction.atomic():
+            # Registered before the batch's own on_commit (which sends counts_published),
+            # so it stamps the commit itself.
+            transaction.on_commit(lambda: stamp.append(time.perf_counter()))
+            batches = petition_publish_pending(petition_id=petition.pk)
+        assert len(batches) == 1
+        return stamp[0]
+
+    def invitation_commit(i: int) -> float:
+        stamp = []
+        with transaction.atomic():
+            # Registered first, so it runs right after the commit, before the enqueue.
+            transaction.on_commit(lambda: stamp.append(time.perf_counter()))
+            invitation_create(
+                email=f"n{i}@bench.example",
+                role=Role.MODERATOR,
+                campaign=campaign,
+                invited_by=None,
+            )
+        return stamp[0]
+
+    # Warm-up: the worker's first task pays for imports and connections.
+    received = 0
+    invitation_commit(-1)
+    received += 1
+    arrivals.wait_next(received, 60)
+
+    baseline, milestone = [], []
+    for i in range(args.milestones):
+        started = invitation_commit(i)
+        received += 1
+        baseline.append(arrivals.wait_next(received, args.timeout) - started)
+        started = batch_commit()
+        received += 1
+        milestone.append(arrivals.wait_next(received, args.timeout) - started)
+    time.sleep(2)
+    assert len(arrivals.times) == received, "a mail arrived twice"
+
+    def line(name: str, values: list[float]) -> str:
+        return (
+            f"{name:<34} median {statistics.median(values) * 1000:7.1f} ms   "
+            f"p95 {percentile(values, 0.95) * 1000:7.1f} ms   "
+            f"max {max(values) * 1000:7.1f} ms"
+        )
+
+    print(f"{args.milestones} milestones, one worker (solo pool), Redis broker, SMTP on loopback")
+    print(line("plain mail task (baseline)", baseline))
+    print(line("milestone (commit -> mail)", milestone))
+    print(
+        "ratio milestone/baseline: median "
+        f"{statistics.median(milestone) / statistics.median(baseline):.2f}, p95 "
+        f"{percentile(milestone, 0.95) / percentile(baseline, 0.95):.2f}"
+    )
 
 
 if __name__ == "__main__":
