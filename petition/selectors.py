@@ -56,18 +56,25 @@ def petition_counts(petition: Petition) -> dict[str, int]:
     }
     row = Petition.objects.filter(pk=petition.pk).annotate(**newest).values(*Level.values).get()
     counts = {level: row[level] or 0 for level in Level.values}
-    # Nothing signed with an invalidated key counts (petition/invalidation.py).
-    for level in petition.keys.filter(invalidated_at__isnull=False).values_list("level", flat=True):
+    for level in _invalidated_levels(petition):
         counts[level] = 0
     counts["total"] = sum(counts.values())
     return counts
 
 
+def _invalidated_levels(petition: Petition) -> list[str]:
+    """Nothing signed with an invalidated key counts (petition/invalidation.py), in the
+    totals or in their history."""
+    return list(petition.keys.filter(invalidated_at__isnull=False).values_list("level", flat=True))
+
+
 def petition_count_history(petition: Petition) -> list[tuple[datetime.date, int]]:
-    """The published total (all levels, withdrawals excluded) at the end of each day on which
-    a batch went out, oldest first: what growth charts draw."""
+    """The counted total (withdrawals and invalidated levels excluded) at the end of each
+    day on which a batch went out, oldest first: what growth charts draw, so that the
+    chart's last point is the count the page shows."""
     days = (
         PublicationBatch.objects.filter(petition=petition)
+        .exclude(level__in=_invalidated_levels(petition))
         .values("published_on")
         .annotate(added=Sum("added"), withdrawn=Sum("withdrawn"))
         .order_by("published_on")
