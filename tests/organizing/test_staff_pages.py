@@ -72,6 +72,18 @@ def test_petition_page_shows_labels_not_internal_names(client, organizer, open_p
     assert "in_person" not in text and "work_email" not in text
 
 
+def test_the_petition_page_leads_organizers_to_the_flyers(
+    client, organizer, moderator, open_petition
+):
+    flyers = reverse("staff:flyers", kwargs={"slug": open_petition.slug})
+    page = reverse("staff:petition", kwargs={"slug": open_petition.slug})
+    client.force_login(organizer)
+    assert f'href="{flyers}"' in client.get(page).content.decode()
+    client.force_login(moderator)  # flyers are the organizers' (the designer refuses others)
+    assert f'href="{flyers}"' not in client.get(page).content.decode()
+    assert client.get(flyers).status_code == 403
+
+
 def test_publish_asks_first_and_changes_nothing_until_confirmed(client, organizer, draft_petition):
     client.force_login(organizer)
     url = reverse("staff:petition_publish", kwargs={"slug": draft_petition.slug})
