@@ -13,13 +13,17 @@ from organizing.forms import StaffFormMixin
 from organizing.idempotency import IdempotentFormMixin
 
 from .designs import DESIGNS, PAPERS
+from .glyphs import unprintable
 from .rendering import DEFAULT_ACCENT, FlyerText
 
-# Languages a flyer can be printed in (its `lang` and writing direction; the text is yours).
+# Languages a flyer can be printed in (its `lang` and writing direction; the text is yours):
+# those whose script the shipped fonts cover (organizing/flyers/glyphs.py). Hindi, Bengali,
+# Chinese, Japanese and Korean need a font of their own first.
 FLYER_LANGUAGES = [
     "en", "es", "fr", "de", "it", "pt", "nl", "pl", "ro", "tr", "ru", "uk", "el",
-    "ar", "fa", "he", "ur", "hi", "bn", "vi", "id", "zh-hans", "ja", "ko",
+    "ar", "fa", "he", "ur", "vi", "id",
 ]  # fmt: skip
+MAX_UNPRINTABLE_SHOWN = 10
 MAX_SHEETS = 500
 MIN_CONTRAST = 4.5  # WCAG AA for normal text: white on the colour, the colour on white
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -57,6 +61,20 @@ def clean_print_text(value: str, *, multiline: bool = False) -> str:
         )
     if multiline:
         value = re.sub(r"\n{3,}", "\n\n", value.replace("\r", ""))
+    return value
+
+
+def clean_printed_text(value: str, *, multiline: bool = False) -> str:
+    """Text that goes on paper: clean, and every character in the shipped fonts."""
+    value = clean_print_text(value, multiline=multiline)
+    if missing := unprintable(value):
+        raise forms.ValidationError(
+            _("These characters cannot be printed with the fonts Countersign has, they would "
+              "come out as empty boxes: %(characters)s. Remove them or write the text without "
+              "them (emoji and some scripts, such as Chinese or Hindi, are not covered)."),
+            params={"characters": " ".join(missing[:MAX_UNPRINTABLE_SHOWN])},
+            code="unprintable",
+        )  # fmt: skip
     return value
 
 
@@ -103,19 +121,19 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         self.fields["language"].choices = _language_choices()
 
     def clean_headline(self):
-        return clean_print_text(self.cleaned_data["headline"])
+        return clean_printed_text(self.cleaned_data["headline"])
 
     def clean_subheadline(self):
-        return clean_print_text(self.cleaned_data["subheadline"])
+        return clean_printed_text(self.cleaned_data["subheadline"])
 
     def clean_body(self):
-        return clean_print_text(self.cleaned_data["body"], multiline=True)
+        return clean_printed_text(self.cleaned_data["body"], multiline=True)
 
     def clean_call_to_action(self):
-        return clean_print_text(self.cleaned_data["call_to_action"])
+        return clean_printed_text(self.cleaned_data["call_to_action"])
 
     def clean_privacy_line(self):
-        return clean_print_text(self.cleaned_data["privacy_line"])
+        return clean_printed_text(self.cleaned_data["privacy_line"])
 
     def clean_batch_label(self):
         return clean_print_text(self.cleaned_data["batch_label"])

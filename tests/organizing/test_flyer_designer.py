@@ -92,7 +92,7 @@ HOSTILE = {
     "long word": "Datenextraktionsfabrik" * 4,
     "right to left": "لا نريد العمل في مصنع استخراج البيانات",
     "hebrew": "לא רוצים לעבוד במפעל לחילוץ נתונים?",
-    "emoji": "No tracking 🙅‍♀️📉✊🏽",
+    "accents and cyrillic": "Żądamy końca śledzenia. Хватит слежки. Tiếng Việt.",
 }
 
 
@@ -116,6 +116,10 @@ def test_hostile_text_renders_as_text_on_one_page(client, organizer, open_petiti
     [
         ("headline", "Hidden \u202etext reversed", "invisible control characters"),
         ("headline", "x" * 91, "at most 90 characters"),
+        # No shipped font has them: they would print as empty boxes, so the form says so.
+        ("headline", "No tracking 🙅‍♀️📉✊🏽", "cannot be printed with the fonts"),
+        ("body", "監視をやめろ", "監 視"),
+        ("call_to_action", "निगरानी बंद करो", "cannot be printed"),
         ("accent", "#ffff00", "too light"),
         ("accent", "red; background:url(x)", "Pick a colour"),
         ("copies", "501", None),
