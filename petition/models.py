@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from organizing.models import SLUG_MESSAGE, SLUG_REGEX, Campaign
 
 from .blindrsa import MIN_BITS
+from .text import COMMENT_MAX, DISPLAY_NAME_MAX
 
 MAX_GOAL = 10_000_000
 # Publication policy bounds (seconds, entries). Interval 0 with a batch of 1 publishes each
@@ -366,8 +367,8 @@ class Signature(models.Model):
     nullifier = models.BinaryField(max_length=32)
     msg = models.BinaryField(max_length=127)
     sig = models.BinaryField(max_length=1024)
-    display_name = models.CharField(max_length=80, blank=True)
-    comment = models.TextField(max_length=1000, blank=True)
+    display_name = models.CharField(max_length=DISPLAY_NAME_MAX, blank=True)
+    comment = models.TextField(max_length=COMMENT_MAX, blank=True)
     # Set by the publication batch that published the withdrawal, never before.
     withdrawn = models.BooleanField(default=False)
     # Review of the name and comment only (petition/review.py); never who or when.
@@ -435,8 +436,8 @@ class PendingSignature(models.Model):
     nullifier = models.BinaryField(max_length=32)
     msg = models.BinaryField(max_length=127)
     sig = models.BinaryField(max_length=1024)
-    display_name = models.CharField(max_length=80, blank=True)
-    comment = models.TextField(max_length=1000, blank=True)
+    display_name = models.CharField(max_length=DISPLAY_NAME_MAX, blank=True)
+    comment = models.TextField(max_length=COMMENT_MAX, blank=True)
     received_on = models.DateField()
 
     class Meta:

@@ -11,15 +11,23 @@ from .keys import public_key
 from .models import PendingSignature, PendingWithdrawal, Petition, Signature
 from .protocol import ProtocolError, decode_b64
 from .publication import petition_publish_pending
+from .text import COMMENT_MAX, DISPLAY_NAME_MAX, hidden_controls
 
 PREPARED_LEN = blindrsa.PREFIX_LEN + blindrsa.MESSAGE_LEN
 
 
-def _text(value, name: str, max_length: int) -> str:
+def _text(value, name: str, max_length: int, *, newlines: bool = False) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or len(value) > max_length:
         raise ProtocolError(400, "malformed", f"{name} must be text of at most {max_length}.")
+    if hidden_controls(value, newlines=newlines):
+        raise ProtocolError(
+            400,
+            "text_not_allowed",
+            f"{name} contains invisible control characters (such as text-direction "
+            "overrides) that could hide or reorder what others read.",
+        )
     return value.strip()
 
 
@@ -33,8 +41,8 @@ def signature_redeem(*, petition: Petition, payload: dict) -> PendingSignature:
     key_id = decode_b64(payload.get("key_id"), "key_id", length=32)
     prepared = decode_b64(payload.get("msg"), "msg", length=PREPARED_LEN)
     sig = decode_b64(payload.get("sig"), "sig", max_length=1024)
-    display_name = _text(payload.get("display_name"), "display_name", 80)
-    comment = _text(payload.get("comment"), "comment", 1000)
+    display_name = _text(payload.get("display_name"), "display_name", DISPLAY_NAME_MAX)
+    comment = _text(payload.get("comment"), "comment", COMMENT_MAX, newlines=True)
 
     # 2. The key belongs to this petition, and the petition is open.
     key = petition.keys.filter(key_id=key_id).only("id", "level", "spki", "invalidated_at").first()

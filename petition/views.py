@@ -16,6 +16,7 @@ from organizing.models import Campaign
 from . import review, selectors
 from .models import Level
 from .network import on_employer_network
+from .text import COMMENT_MAX, DISPLAY_NAME_MAX
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -63,6 +64,8 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
         "entries": review.public_entries(petition),
         # Computed per request in memory; the address is neither stored nor logged (P6).
         "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),
+        "display_name_max": DISPLAY_NAME_MAX,
+        "comment_max": COMMENT_MAX,
     }
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from organizing.forms import StaffFormMixin
 from organizing.idempotency import IdempotentFormMixin
+from petition.text import hidden_controls
 
 from .designs import DESIGNS, PAPERS
 from .glyphs import unprintable
@@ -49,13 +50,7 @@ def clean_print_text(value: str, *, multiline: bool = False) -> str:
     """Refuse control and formatting characters that could hide or reorder printed text
     (bidi overrides, zero-width joiners abused as spacing); keep letters of every script."""
     value = unicodedata.normalize("NFC", value.strip())
-    allowed = {"\n"} if multiline else set()
-    bad = [
-        ch
-        for ch in value
-        if ch not in allowed and ch != "\u200d" and unicodedata.category(ch) in ("Cc", "Cf")
-    ]
-    if bad:
+    if hidden_controls(value, newlines=multiline):
         raise forms.ValidationError(
             _("Remove the invisible control characters from this text."), code="control"
         )

@@ -166,3 +166,20 @@ def test_a_long_word_in_a_title_does_not_scroll_the_page_sideways(live_server, p
     assert page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
+
+
+def test_a_comment_reversed_by_a_hidden_character_is_refused_with_a_reason(live_server, page):
+    petition = _open_petition()
+    code = code_batch_create(petition=petition, level="in_person", size=10)[1][0]
+    page.goto(f"{live_server.url}/p/{petition.slug}/#code={code}&level=in_person")
+    page.locator("#code-submit").click()
+    expect(page.locator("#step-credential")).to_be_visible()
+    # U+202E makes the rest of the comment read backwards to a moderator.
+    page.locator("#comment").fill("I agree \u202egnorw si siht")
+    page.locator("#sign-now").click()
+    expect(page.locator("#sign-error")).to_contain_text("invisible characters")
+    expect(page.locator("#step-credential")).to_be_visible()  # the credential is still there
+    assert_accessible(page, "comment refused")
+    page.locator("#comment").fill("I agree")
+    page.locator("#sign-now").click()
+    expect(page.locator("#step-done")).to_be_visible()

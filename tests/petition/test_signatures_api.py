@@ -30,6 +30,24 @@ def post(client, petition, path, body):
     )
 
 
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "First line\nsecond line",
+        "می\u200cخواهیم",  # noqa: RUF001  (Persian needs the zero-width non-joiner)
+        "Solidarity 👩\u200d🔧",  # an emoji sequence joined with ZWJ
+        "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # a flag
+        "\u200fلا نريد\u200f",  # noqa: RUF001  (Arabic between right-to-left marks)
+    ],
+)
+def test_comments_in_every_script_are_accepted(client, open_petition, comment):
+    response = post(
+        client, open_petition, "signatures", mint(open_petition).payload(comment=comment)
+    )
+    assert response.status_code == 201, response.json()
+    assert Signature.objects.get().comment == comment
+
+
 def test_a_valid_signature_is_accepted_counted_and_logged(client, open_petition):
     credential = mint(open_petition)
     response = post(
@@ -123,6 +141,18 @@ ERROR_ROWS = [
     ("short msg", lambda c, p: _tamper(c.payload(), "msg", b64(c.prepared[:-1])), 400, "malformed"),
     ("number as sig", lambda c, p: _tamper(c.payload(), "sig", 12), 400, "malformed"),
     ("long display name", lambda c, p: c.payload(display_name="x" * 81), 400, "malformed"),
+    (
+        "comment reversed by a bidi override",
+        lambda c, p: c.payload(comment="I agree \u202egnorw si siht"),
+        400,
+        "text_not_allowed",
+    ),
+    (
+        "name with an isolate and a null byte",
+        lambda c, p: c.payload(display_name="Ada\u2066\x00"),
+        400,
+        "text_not_allowed",
+    ),
     ("unknown key", lambda c, p: _tamper(c.payload(), "key_id", b64(b"\0" * 32)), 403, "wrong_key"),
     (
         "flipped signature bit",
