@@ -360,7 +360,8 @@ class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
 
     def __init__(self, *args, petition, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(Level.IN_PERSON, _("Handed out in person")), (Level.FLYER, _("Flyer tabs"))]
+        # The same names as the batches table and the petition page use.
+        choices = [(level, Level(level).label) for level in (Level.IN_PERSON, Level.FLYER)]
         self.fields["level"].choices = [c for c in choices if c[0] in petition.levels]
         self.fields["expires_at"].initial = timezone.localdate() + timedelta(days=30)
 
