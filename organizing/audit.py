@@ -6,23 +6,228 @@ the model and its queryset refuse, and on PostgreSQL (and SQLite) a trigger refu
 and DELETE for raw SQL too (migration organizing 0002).
 
 Nothing here is about a signer: callers pass staff-side facts only.
+
+Rows store facts in the code's own words (`level: in_person`); how a person reads them is
+decided here, once, for the page and the CSV alike (`audit_rows`): every detail key, every
+kind of object and every stored value has a translatable label. `audit_record` refuses a
+detail key or an object kind without one, so nothing raw can reach the page.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
+from django.utils import formats, timezone, translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from .models import AuditAction, AuditEntry, Campaign, User
+from petition.models import Level, Petition
+
+from .flyers.models import DESIGN_CHOICES, PAPER_CHOICES
+from .milestones.models import MilestonePlan
+from .models import AuditAction, AuditEntry, Campaign, Role, User
 
 DETAILS_MAX_BYTES = 2000
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- how a person reads an entry ---------------------------------------------------------
+
+
+def _humanize(value: Any) -> str:
+    """Last resort for a value recorded by an older version (a choice since removed): at
+    least no code name with underscores."""
+    return str(value).replace("_", " ")
+
+
+def _text(value: Any, action: str) -> str:
+    return str(value)
+
+
+def _number(value: Any, action: str) -> str:
+    return formats.number_format(value, force_grouping=True)
+
+
+def _numbers(value: Any, action: str) -> str:
+    return ", ".join(_number(item, action) for item in value) if value else gettext("none")
+
+
+def _yes_no(value: Any, action: str) -> str:
+    return gettext("yes") if value else gettext("no")
+
+
+def _day(value: Any, action: str) -> str:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return formats.date_format(moment, "DATE_FORMAT")
+
+
+def _choice(choices) -> Callable[[Any, str], str]:
+    labels = dict(choices)
+
+    def label(value: Any, action: str) -> str:
+        return str(labels[value]) if value in labels else _humanize(value)
+
+    return label
+
+
+# Which model's fields a "fields" detail names, by action.
+_FIELDS_OF: dict[str, type[models.Model]] = {
+    AuditAction.CAMPAIGN_UPDATE: Campaign,
+    AuditAction.PETITION_UPDATE: Petition,
+    AuditAction.MILESTONE_UPDATE: MilestonePlan,
+}
+
+
+def _field_names(value: Any, action: str) -> str:
+    model = _FIELDS_OF.get(action)
+    names = []
+    for name in value:
+        try:
+            names.append(str(model._meta.get_field(name).verbose_name))
+        except (AttributeError, LookupError):  # no model, or a field since removed
+            names.append(_humanize(name))
+    return ", ".join(names)
+
+
+# Every key a service may put in `details`, in reading order: its label and how its value
+# reads. The one place; audit_record refuses any other key.
+DETAIL_LABELS: dict[str, tuple[Any, Callable[[Any, str], str]]] = {
+    "role": (_("Role"), _choice(Role.choices)),
+    "from": (_("Role before"), _choice(Role.choices)),
+    "to": (_("New role"), _choice(Role.choices)),
+    "level": (_("Way to verify"), _choice(Level.choices)),
+    "size": (_("Codes"), _number),
+    "label": (_("Note"), _text),
+    "expires_at": (_("Codes work until"), _day),
+    "needs_approval": (_("Needs a second person's approval"), _yes_no),
+    "design": (_("Design"), _choice(DESIGN_CHOICES)),
+    "paper": (_("Paper"), _choice(PAPER_CHOICES)),
+    "copies": (_("Copies"), _number),
+    "fields": (_("Changed"), _field_names),
+    "goal": (_("New goal"), _number),
+    "reason": (_("Why"), _choice([("goal reached", _("the goal was reached"))])),
+    "extra_thresholds": (_("Other thresholds"), _numbers),
+    "change": (_("Change"), _choice([("added", _("added")), ("removed", _("removed"))])),
+    "url": (_("Address"), _text),
+    "fingerprint": (_("Fingerprint"), _text),
+    "entries": (_("Names and comments erased"), _number),
+}
+
+# Every kind of object an entry can be about (`object_type`, the model's name).
+OBJECT_KINDS: dict[str, Any] = {
+    "campaign": _("Campaign"),
+    "petition": _("Petition"),
+    "petitionkey": _("Signing key"),
+    "codebatch": _("Code batch"),
+    "flyerbatch": _("Flyer batch"),
+    "membership": _("Team member"),
+    "invitation": _("Invitation"),
+    "signature": _("Name or comment"),
+    "webhook": _("Webhook"),
+}
+
+
+def _object_label(target: models.Model) -> str:
+    """What the entry is about, in the words of the thing itself. Keys and batches are
+    named by their petition (their level is a detail, labelled when read), a membership
+    by its person (the role is a detail too)."""
+    if target._meta.model_name in ("petitionkey", "codebatch"):
+        return str(target.petition)
+    if target._meta.model_name == "membership":
+        return target.user.email
+    return str(target)
+
+
+# Labels as entries recorded them before _object_label: "<slug>/<level>[/<size>]" for keys
+# and batches, "<email> - <campaign> (<role>)" for memberships. The log is append-only, so
+# they are read, not rewritten.
+_OLD_KEY_OR_BATCH = re.compile(r"^(?P<slug>[a-z0-9-]+)/(?P<level>[a-z_]+)(?:/(?P<size>\d+))?$")
+_OLD_MEMBERSHIP = re.compile(r"^(?P<email>\S+@\S+) - .* \((?P<role>[a-z_]+)\)$")
+
+
+def _readable_object_label(entry: AuditEntry) -> str:
+    label = entry.object_label
+    if entry.object_type in ("petitionkey", "codebatch") and (
+        old := _OLD_KEY_OR_BATCH.match(label)
+    ):
+        return old["slug"]
+    if entry.object_type == "membership" and (old := _OLD_MEMBERSHIP.match(label)):
+        return old["email"]
+    return label
+
+
+@dataclass(frozen=True)
+class AuditDetail:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One entry as people read it, on the page and in the CSV."""
+
+    created_at: datetime
+    who: str
+    what: str
+    object_kind: str
+    object_id: str
+    object_label: str
+    details: tuple[AuditDetail, ...]
+
+    @property
+    def details_text(self) -> str:
+        return "; ".join(f"{d.label}: {d.value}" for d in self.details)
+
+
+def action_label(action: str) -> str:
+    try:
+        return str(AuditAction(action).label)
+    except ValueError:
+        return capfirst(_humanize(action))
+
+
+def audit_row(entry: AuditEntry) -> AuditRow:
+    details = []
+    order = list(DETAIL_LABELS)
+    for key in sorted(entry.details, key=lambda k: order.index(k) if k in order else len(order)):
+        value = entry.details[key]
+        if key in DETAIL_LABELS:
+            label, reads = DETAIL_LABELS[key]
+            details.append(AuditDetail(str(label), reads(value, entry.action)))
+        else:  # recorded before the key had a label, if ever
+            details.append(AuditDetail(capfirst(_humanize(key)), _humanize(value)))
+    kind = OBJECT_KINDS.get(entry.object_type)
+    return AuditRow(
+        created_at=entry.created_at,
+        who=str(entry.actor_display),
+        what=action_label(entry.action),
+        object_kind=str(kind) if kind else capfirst(_humanize(entry.object_type)),
+        object_id=entry.object_id,
+        object_label=_readable_object_label(entry),
+        details=tuple(details),
+    )
+
+
+def audit_rows(entries: Iterable[AuditEntry]) -> list[AuditRow]:
+    return [audit_row(entry) for entry in entries]
+
+
+# --- writing -----------------------------------------------------------------------------
 
 
 def audit_record(
@@ -36,11 +241,17 @@ def audit_record(
     """Record one staff action. `actor=None` is the system (command line, scheduled task).
 
     Call it inside the service's transaction. `details` must be small and JSON-serialisable,
-    and must never carry a signer's name, comment, address or time.
+    and must never carry a signer's name, comment, address or time. Its keys, and the kind
+    of `target`, must have a label above: a new one is added there first.
     """
     action = AuditAction(action).value  # an unknown action is a programming error
     # Facts only: an empty value says nothing and would show as "None" in the log.
     details = {key: value for key, value in (details or {}).items() if value is not None}
+    unlabelled = sorted(set(details) - set(DETAIL_LABELS))
+    if unlabelled:
+        raise ValueError(f"audit detail keys without a label in DETAIL_LABELS: {unlabelled}")
+    if target is not None and target._meta.model_name not in OBJECT_KINDS:
+        raise ValueError(f"no label in OBJECT_KINDS for {target._meta.model_name}")
     encoded = json.dumps(details, sort_keys=True, default=str)
     if len(encoded.encode()) > DETAILS_MAX_BYTES:
         raise ValueError("audit details are limited to a few facts")
@@ -51,9 +262,12 @@ def audit_record(
         action=action,
         object_type=target._meta.model_name if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
-        object_label=str(target)[:200] if target is not None else "",
+        object_label=_object_label(target)[:200] if target is not None else "",
         details=json.loads(encoded),
     )
+
+
+# --- reading -----------------------------------------------------------------------------
 
 
 def audit_entries_for_campaign(campaign: Campaign) -> QuerySet[AuditEntry]:
@@ -68,22 +282,33 @@ def _safe_cell(value: Any) -> str:
     return text
 
 
-CSV_HEADER = ("date_time_utc", "actor", "action", "object_type", "object_id", "object", "details")
+def csv_header() -> list[str]:
+    return [
+        gettext("When (UTC)"),
+        gettext("Who"),
+        gettext("What"),
+        gettext("Kind"),
+        gettext("Record number"),
+        gettext("On"),
+        gettext("Details"),
+    ]
 
 
 def audit_csv_rows(entries: Iterable[AuditEntry]) -> Iterator[list[str]]:
-    yield list(CSV_HEADER)
+    """The same words as the page; the time in ISO 8601 so spreadsheets sort it."""
+    yield [_safe_cell(title) for title in csv_header()]
     for entry in entries:
+        row = audit_row(entry)
         yield [
             _safe_cell(value)
             for value in (
-                entry.created_at.isoformat(timespec="seconds"),
-                entry.actor_email or "system",
-                entry.action,
-                entry.object_type,
-                entry.object_id,
-                entry.object_label,
-                json.dumps(entry.details, sort_keys=True) if entry.details else "",
+                row.created_at.astimezone(UTC).isoformat(timespec="seconds"),
+                row.who,
+                row.what,
+                row.object_kind,
+                row.object_id,
+                row.object_label,
+                row.details_text,
             )
         ]
 
@@ -93,8 +318,10 @@ class _Echo:
         return value
 
 
-def audit_csv_lines(entries: Iterable[AuditEntry]) -> Iterator[str]:
-    """CSV text line by line, for a streaming response."""
+def audit_csv_lines(entries: Iterable[AuditEntry], language: str | None = None) -> Iterator[str]:
+    """CSV text line by line, for a streaming response. The response is read after the view
+    returns, so the request's language is passed in and held while the lines are made."""
     writer = csv.writer(_Echo())
-    for row in audit_csv_rows(entries):
-        yield writer.writerow(row)
+    with translation.override(language or translation.get_language()):
+        for row in audit_csv_rows(entries):
+            yield writer.writerow(row)

@@ -316,7 +316,6 @@ class AuditAction(models.TextChoices):
     DELIVERY_DOWNLOAD = "delivery_download", _("Delivery document downloaded")
     RETENTION_PURGE = "retention_purge", _("Names and comments purged after delivery")
     AUDIT_EXPORT = "audit_export", _("Audit log exported")
-    EXPORT = "export", _("Data exported")
 
 
 class AuditEntryQuerySet(models.QuerySet):

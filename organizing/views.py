@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -495,7 +496,11 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
     paginator = Paginator(audit.audit_entries_for_campaign(campaign), AUDIT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "organizing/audit_log.html", {"campaign": campaign, "page": page})
+    return render(
+        request,
+        "organizing/audit_log.html",
+        {"campaign": campaign, "page": page, "rows": audit.audit_rows(page)},
+    )
 
 
 def audit_export(request: HttpRequest, slug: str) -> HttpResponse:
@@ -507,7 +512,7 @@ def audit_export(request: HttpRequest, slug: str) -> HttpResponse:
     )
     entries = audit.audit_entries_for_campaign(campaign).order_by("created_at", "id")
     response = StreamingHttpResponse(
-        audit.audit_csv_lines(entries.iterator(chunk_size=500)),
+        audit.audit_csv_lines(entries.iterator(chunk_size=500), get_language()),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="audit-{campaign.slug}.csv"'

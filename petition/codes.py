@@ -127,6 +127,7 @@ def code_batch_create(
             details={
                 "level": level,
                 "size": size,
+                "label": label or None,
                 "expires_at": expires_at.isoformat() if expires_at else None,
                 "needs_approval": needs_approval,
             },

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from html import unescape
 from io import StringIO
 
 import pytest
@@ -11,11 +13,12 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from organizing.audit import audit_record
+from organizing.audit import DETAIL_LABELS, OBJECT_KINDS, audit_record
 from organizing.models import AuditAction, AuditEntry, AuditLogIsAppendOnly, Invitation
 from petition.models import CodeBatch
 from petition.services import petition_publish
 from tests.factories import form_key
+from tests.organizing.audit_helpers import record_every_action
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +99,7 @@ def test_unknown_actions_and_big_details_are_refused(campaign):
     with pytest.raises(ValueError):
         audit_record(
             actor=None,
-            action=AuditAction.EXPORT,
+            action=AuditAction.AUDIT_EXPORT,
             campaign=campaign,
             details={"x": "y" * 5000},
         )
@@ -234,11 +237,145 @@ def test_csv_export_neutralises_formulas_and_records_itself(client, organizer, c
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][0] == "date_time_utc"
+    assert rows[0][0] == "When (UTC)"
     body = rows[1:]
-    assert [r[2] for r in body] == ["code_batch_create", "campaign_update", "audit_export"]
-    assert body[1][5] == "'@SUM(A1)" and body[1][1] == "system"
+    assert [r[2] for r in body] == [
+        "Code batch made",
+        "Campaign settings changed",
+        "Audit log exported",
+    ]
+    assert body[0][6] == 'Note: =HYPERLINK("http://evil")'
+    assert body[1][5] == "'@SUM(A1)" and body[1][1] == "System"
     for row in body:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@"))
     assert body[2][1] == organizer.email
+
+
+# --- in plain words -----------------------------------------------------------------------
+
+SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# Stored values that are single words: the raw design and paper, and model names (a raw
+# role is checked by "(moderator)" and the "Role: Organizer" lines).
+RAW_WORDS = re.compile(r"\b(?:tearoff|a4|petitionkey|codebatch|flyerbatch)\b")
+
+
+def _readable_text(html: str) -> str:
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    return unescape(re.sub(r"<[^>]+>", " ", main.split(">", 1)[1]))
+
+
+def test_every_kind_of_action_reads_in_plain_words_on_the_page(client):
+    story = record_every_action()
+    recorded = set(
+        AuditEntry.objects.filter(campaign=story.campaign).values_list("action", flat=True)
+    )
+    # Enumerated from the code: a new kind of action needs a step in record_every_action.
+    assert recorded == set(AuditAction.values)
+
+    client.force_login(story.organizer)
+    response = client.get(reverse("staff:audit_log", kwargs={"slug": story.campaign.slug}))
+    assert response.status_code == 200
+    text = " ".join(_readable_text(response.content.decode()).split())
+    assert SNAKE_CASE.findall(text) == []
+    assert RAW_WORDS.findall(text) == []
+    for action in AuditAction:
+        assert str(action.label) in text
+    for words in (
+        "Role: Organizer",
+        "Role before: Moderator",
+        "New role: Organizer",
+        "Way to verify: Code from a moderator",
+        "Way to verify: Code from a flyer tab",
+        "Way to verify: Work email code",
+        "Codes: 10",
+        "Note: canteen, floor 2",
+        "Needs a second person's approval: yes",
+        "Design: Poster with tear-off tabs",
+        "Paper: A4",
+        "Copies: 20",
+        "Changed: code batches need a second person's approval, accepted work email domains, "
+        "days to keep names and comments after delivery",
+        "Changed: accept codes from flyer tabs, accept work email codes",
+        "Changed: other thresholds, raise the goal automatically when it is reached",
+        "Changed: signature goal",
+        "New goal: 25",
+        "Why: the goal was reached",
+        "Other thresholds: 5, 15",
+        "Change: added",
+        "Address: https://chat.example.org/hooks/countersign",
+        "Names and comments erased: 2",
+        "Signing key Restore the night breaks",
+        "Code batch Restore the night breaks",
+        f"Team member {story.second_organizer.email}",
+    ):
+        assert words in text
+
+
+def test_every_detail_key_and_object_kind_the_services_record_has_a_label():
+    record_every_action()
+    recorded = AuditEntry.objects.values_list("details", flat=True)
+    keys = {key for details in recorded for key in details}
+    kinds = set(AuditEntry.objects.values_list("object_type", flat=True)) - {""}
+    # Each label in the mapping is used: none is there for a key nothing records.
+    assert keys == set(DETAIL_LABELS)
+    assert kinds == set(OBJECT_KINDS)
+
+
+def test_the_csv_uses_the_same_plain_words(client):
+    story = record_every_action()
+    client.force_login(story.organizer)
+    response = client.get(reverse("staff:audit_export", kwargs={"slug": story.campaign.slug}))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["When (UTC)", "Who", "What", "Kind", "Record number", "On", "Details"]
+    text = "\n".join(",".join(row) for row in rows)
+    assert SNAKE_CASE.findall(text) == []
+    assert RAW_WORDS.findall(text) == []
+    key_row = next(row for row in rows if row[2] == "Signing key created")
+    assert key_row[3] == "Signing key" and key_row[5] == "Restore the night breaks"
+    assert key_row[6].startswith("Way to verify: ") and "; Fingerprint: " in key_row[6]
+
+
+def test_a_detail_or_object_without_a_label_is_refused(campaign, organizer):
+    with pytest.raises(ValueError, match="DETAIL_LABELS"):
+        audit_record(
+            actor=None,
+            action=AuditAction.CAMPAIGN_UPDATE,
+            campaign=campaign,
+            details={"new_thing": 1},
+        )
+    with pytest.raises(ValueError, match="OBJECT_KINDS"):
+        audit_record(
+            actor=None, action=AuditAction.CAMPAIGN_UPDATE, campaign=campaign, target=organizer
+        )
+    assert not AuditEntry.objects.exists()
+
+
+def test_entries_recorded_in_the_old_words_read_plainly(client, organizer, campaign):
+    # As earlier versions stored them; the log is append-only, so they stay as they are.
+    AuditEntry.objects.create(
+        campaign=campaign,
+        action="code_batch_create",
+        object_type="codebatch",
+        object_id="7",
+        object_label="night-shift-breaks/in_person/10",
+        details={"level": "in_person", "old_key": "old_value", "role": "gone_role"},
+    )
+    AuditEntry.objects.create(
+        campaign=campaign,
+        action="member_join",
+        object_type="membership",
+        object_id="3",
+        object_label=f"ada@organizers.example - {campaign.name} (moderator)",
+        details={"role": "moderator"},
+    )
+    AuditEntry.objects.create(campaign=campaign, action="made_up_action")
+    client.force_login(organizer)
+    response = client.get(reverse("staff:audit_log", kwargs={"slug": campaign.slug}))
+    text = " ".join(_readable_text(response.content.decode()).split())
+    assert SNAKE_CASE.findall(text) == []
+    assert RAW_WORDS.findall(text) == []
+    assert "Code batch night-shift-breaks" in text
+    assert "Team member ada@organizers.example" in text and "(moderator)" not in text
+    assert "Old key: old value" in text and "Role: gone role" in text
+    assert "Made up action" in text
