@@ -94,13 +94,16 @@ _FIELDS_OF: dict[str, type[models.Model]] = {
 
 
 def _field_names(value: Any, action: str) -> str:
+    """The fields' labels as the forms show them, quoted: some contain commas themselves
+    ("notify at 10, 25, 50, …")."""
     model = _FIELDS_OF.get(action)
     names = []
     for name in value:
         try:
-            names.append(str(model._meta.get_field(name).verbose_name))
+            label = str(model._meta.get_field(name).verbose_name)
         except (AttributeError, LookupError):  # no model, or a field since removed
-            names.append(_humanize(name))
+            label = _humanize(name)
+        names.append(gettext("“%(field)s”") % {"field": capfirst(label)})
     return ", ".join(names)
 
 

@@ -294,11 +294,12 @@ def test_every_kind_of_action_reads_in_plain_words_on_the_page(client):
         "Design: Poster with tear-off tabs",
         "Paper: A4",
         "Copies: 20",
-        "Changed: code batches need a second person's approval, accepted work email domains, "
-        "days to keep names and comments after delivery",
-        "Changed: accept codes from flyer tabs, accept work email codes",
-        "Changed: other thresholds, raise the goal automatically when it is reached",
-        "Changed: signature goal",
+        "Changed: “Code batches need a second person's approval”, “Accepted work email "
+        "domains”, “Days to keep names and comments after delivery”",
+        "Changed: “Accept codes from flyer tabs”, “Accept work email codes”",
+        "Changed: “Other thresholds”, “Raise the goal automatically when it is reached”, "
+        "“Notify at 10, 25, 50, 100, 250, 500, 1,000, then every 1,000”",
+        "Changed: “Signature goal”",
         "New goal: 25",
         "Why: the goal was reached",
         "Other thresholds: 5, 15",
