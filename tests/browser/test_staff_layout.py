@@ -34,8 +34,10 @@ LAYOUT_PROBLEMS = """() => {
   if (root.scrollWidth > root.clientWidth) {
     problems.push(`page scrolls sideways: ${root.scrollWidth} > ${root.clientWidth}`);
   }
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
-  for (const el of document.querySelectorAll('main button, main .button, main input[type=submit]')) {
+  const visible = (el) =>
+    el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const buttons = 'main button, main .button, main input[type=submit]';
+  for (const el of document.querySelectorAll(buttons)) {
     if (!visible(el)) continue;
     const style = getComputedStyle(el);
     const line = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
@@ -49,7 +51,8 @@ LAYOUT_PROBLEMS = """() => {
   for (const box of document.querySelectorAll('main .table-scroll, main table')) {
     if (!visible(box)) continue;
     if (box.scrollWidth > box.clientWidth + 1) {
-      problems.push(`${box.className || box.tagName} scrolls sideways: ${box.scrollWidth} > ${box.clientWidth}`);
+      const name = box.className || box.tagName;
+      problems.push(`${name} scrolls sideways: ${box.scrollWidth} > ${box.clientWidth}`);
     }
   }
   return problems;
