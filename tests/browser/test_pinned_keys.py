@@ -1,7 +1,8 @@
 """Review S2: an operator who serves one signer a key or petition id of their own could
 recognise that signer's signature later. The browser client pins both on first sight and
 refuses, sending nothing, when `…/keys` changes, or when the key differs from the one
-printed with the code (`&k=`). In Chromium, with the altered answers served by Playwright."""
+printed with the code (`&k=`). In Chromium, with the altered answers served by Playwright;
+axe-core checks every state the page passes through (refusals included), CSP enforced."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from petition.codes import code_batch_create
 from petition.keys import code_fragment
 from petition.models import Signature
 from petition.services import petition_publish
+from tests.browser.axe import assert_accessible
 from tests.factories import PetitionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,6 +74,7 @@ def _swap_key(other_key):
 def _expect_refusal(page, words: str) -> None:
     expect(page.locator("#sign-error")).to_contain_text(words)
     expect(page.locator("#sign-error")).to_contain_text("Nothing was sent")
+    assert_accessible(page, f"refusal: {words}")
 
 
 def test_a_swapped_key_is_refused_before_asking_for_a_credential(
@@ -79,6 +82,7 @@ def test_a_swapped_key_is_refused_before_asking_for_a_credential(
 ):
     posts = _record_posts(page)
     _open_and_pin(page, live_server, petition, f"#code={_code(petition)}")
+    assert_accessible(page, "code step, key pinned")
     _serve_altered_keys(page, petition, _swap_key(other_key))
     page.locator("#code-submit").click()
     _expect_refusal(page, "signing key is not the one this device saw before")
@@ -105,6 +109,7 @@ def test_a_key_swapped_after_issuance_is_refused_before_signing(
     _open_and_pin(page, live_server, petition, f"#code={_code(petition)}")
     page.locator("#code-submit").click()
     expect(page.locator("#step-credential")).to_be_visible()
+    assert_accessible(page, "credential step")
     assert [p.rsplit("/", 1)[1] for p in posts] == ["credentials"]
 
     _serve_altered_keys(page, petition, _swap_key(other_key))
@@ -117,6 +122,7 @@ def test_a_key_swapped_after_issuance_is_refused_before_signing(
     page.unroute(f"**/api/v1/petitions/{petition.slug}/keys")
     page.locator("#sign-now").click()
     expect(page.locator("#step-done")).to_be_visible()
+    assert_accessible(page, "signed after the refusal")
     assert Signature.objects.count() == 1
 
 
@@ -140,8 +146,11 @@ def test_the_printed_link_with_the_right_key_prefix_signs(live_server, page, pet
     page.goto(f"{live_server.url}/p/{petition.slug}/{fragment}")
     expect(page.locator("#code-input")).to_have_value(code)
     assert "&k=" not in page.url and code not in page.url
+    assert_accessible(page, "code step from a printed link")
     page.locator("#code-submit").click()
     expect(page.locator("#step-credential")).to_be_visible()
+    assert_accessible(page, "credential step from a printed link")
     page.locator("#sign-now").click()
     expect(page.locator("#step-done")).to_be_visible()
+    assert_accessible(page, "signed from a printed link")
     assert page.problems == []
