@@ -57,6 +57,7 @@ def test_organizer_designs_a_flyer_sees_the_preview_and_downloads_the_pdf(
     page.locator("#id_copies").fill("2")
     page.get_by_role("button", name="Make the PDF").click()
     page.get_by_role("link", name="Download the PDF").wait_for()
+    assert_accessible(page, "print run ready")
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the PDF").click()
     target = tmp_path / "flyer.pdf"

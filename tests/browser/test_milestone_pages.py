@@ -59,6 +59,7 @@ def test_the_petition_page_draws_growth_and_milestones(live_server, desktop, pag
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
     _shot(page, "petition-dashboard-phone")
+    assert_accessible(page, "staff petition page with chart, on a phone")
     assert _problems(page) == []
 
 
@@ -67,6 +68,7 @@ def test_an_organizer_registers_a_webhook_and_sees_the_secret_once(live_server, 
     sign_in(desktop, live_server, membership.user)
     desktop.goto(f"{live_server.url}/staff/c/{membership.campaign.slug}/")
     desktop.get_by_role("link", name="Webhooks").click()
+    assert_accessible(desktop, "webhooks page")
 
     desktop.get_by_label("Address").fill("https://10.0.0.7/hook")
     desktop.get_by_role("button", name="Add").click()
@@ -81,6 +83,7 @@ def test_an_organizer_registers_a_webhook_and_sees_the_secret_once(live_server, 
     assert_accessible(desktop, "webhook secret shown once")
     desktop.goto(desktop.url)
     expect(desktop.locator("code.secret")).to_have_count(0)
+    assert_accessible(desktop, "webhook listed")
     assert Webhook.objects.get().label == "Team chat"
     assert _problems(desktop) == []
 
@@ -91,6 +94,7 @@ def test_thresholds_form_refuses_words_plainly(live_server, desktop):
     sign_in(desktop, live_server, membership.user)
     desktop.goto(f"{live_server.url}/staff/p/{petition.slug}/")
     desktop.get_by_role("link", name="Milestone settings").click()
+    assert_accessible(desktop, "milestone settings")
     desktop.get_by_label("Other thresholds").fill("75, lots")
     desktop.get_by_role("button", name="Save").click()
     expect(desktop.get_by_text("“lots” is not a whole number")).to_be_visible()
@@ -99,4 +103,5 @@ def test_thresholds_form_refuses_words_plainly(live_server, desktop):
     desktop.get_by_label("Other thresholds").fill("75, 150")
     desktop.get_by_role("button", name="Save").click()
     expect(desktop.get_by_text("Milestone settings saved.")).to_be_visible()
+    assert_accessible(desktop, "milestone settings saved")
     assert _problems(desktop) == []

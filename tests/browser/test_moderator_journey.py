@@ -34,6 +34,7 @@ def test_moderator_makes_cards_a_signer_uses_one_and_the_comment_goes_public(
     desktop.get_by_label("Password").fill(PASSWORD)
     desktop.get_by_role("button", name="Sign In", exact=True).click()
     desktop.wait_for_url("**/accounts/2fa/authenticate/**")
+    assert_accessible(desktop, "moderator's two-factor page")
     code = format_hotp_value(hotp_value(moderator.totp_secret, int(time.time()) // 30))
     desktop.locator("input[name=code]").fill(code)
     desktop.get_by_role("button", name="Sign In", exact=True).click()
@@ -47,6 +48,7 @@ def test_moderator_makes_cards_a_signer_uses_one_and_the_comment_goes_public(
     desktop.get_by_role("button", name="Make code cards (PDF)").click()
     link = desktop.get_by_role("link", name="Download the PDF")
     expect(link).to_be_visible(timeout=60_000)  # the PDF is made before the redirect
+    assert_accessible(desktop, "code cards ready")
     with desktop.expect_download() as download:
         link.click()
     pdf = tmp_path / "cards.pdf"
@@ -62,8 +64,10 @@ def test_moderator_makes_cards_a_signer_uses_one_and_the_comment_goes_public(
     page.locator("#show-name").check()
     page.locator("#display-name").fill("Sam")
     page.locator("#comment").fill("Tracking every keystroke is not management")
+    assert_accessible(page, "credential step with a public name and a comment")
     page.locator("#sign-now").click()
     expect(page.locator("#step-done")).to_be_visible()
+    assert_accessible(page, "signed, comment waiting for review")
     public = page.goto(f"{live_server.url}/p/{petition.slug}/")
     assert "Tracking every keystroke" not in public.text()  # held for review
 
@@ -75,6 +79,7 @@ def test_moderator_makes_cards_a_signer_uses_one_and_the_comment_goes_public(
     assert_accessible(desktop, "moderation console")
     desktop.get_by_role("button", name="Approve").click()
     expect(desktop.get_by_text("Approved: it shows on the petition page.")).to_be_visible()
+    assert_accessible(desktop, "moderation console after approving")
     signature = Signature.objects.get(petition=petition)
     assert signature.review == EntryReview.APPROVED
 

@@ -38,6 +38,7 @@ def test_organizer_signs_in_with_totp_creates_and_publishes_a_petition(live_serv
     page.locator("input[name=code]").fill("000000")
     page.get_by_role("button", name="Sign In", exact=True).click()
     assert page.locator("input[name=code]").get_attribute("aria-invalid") == "true"
+    assert_accessible(page, "two-factor page with a wrong code")
     code = format_hotp_value(hotp_value(user.totp_secret, int(time.time()) // 30))
     page.locator("input[name=code]").fill(code)
     page.get_by_role("button", name="Sign In", exact=True).click()
@@ -47,6 +48,7 @@ def test_organizer_signs_in_with_totp_creates_and_publishes_a_petition(live_serv
     page.get_by_role("link", name=campaign.name).click()
     assert_accessible(page, "campaign page")
     page.get_by_role("link", name="New petition").click()
+    assert_accessible(page, "new petition form")
     page.get_by_label("Title").fill("Give us our Fridays back")
     page.get_by_label("Short name").fill("fridays-back")
     page.get_by_label("Demands").fill("1. A **four-day** week\n2. No pay cut")
@@ -58,6 +60,7 @@ def test_organizer_signs_in_with_totp_creates_and_publishes_a_petition(live_serv
     assert_accessible(page, "draft with a flash message")
     page.get_by_role("link", name="Publish…").click()
     page.get_by_text("This cannot be undone").wait_for()
+    assert_accessible(page, "publish confirmation")
     page.get_by_role("button", name="Publish", exact=True).click()
     page.get_by_text("Published: people can sign now.").wait_for()
     assert_accessible(page, "published petition")

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from tests.browser.axe import assert_accessible, serve_axe_same_origin
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
 
@@ -76,13 +78,21 @@ def test_run_phone_serves_https_prints_a_qr_code_and_signing_works(phone_demo, b
     with urllib.request.urlopen(url, context=context, timeout=10) as response:  # noqa: S310
         assert response.status == 200
 
-    page_context = browser.new_context(ignore_https_errors=True)
+    page_context = browser.new_context(
+        ignore_https_errors=True, viewport={"width": 390, "height": 844}
+    )
+    serve_axe_same_origin(page_context)
     try:
         page = page_context.new_page()
         link = next(line.split()[-1] for line in printed.splitlines() if "#code=" in line)
         page.goto(link)
         assert page.evaluate("window.isSecureContext && !!crypto.subtle")
+        assert_accessible(page, "demo petition from a code link over https")
         page.locator("#code-submit").click()
         page.locator("#step-credential").wait_for(timeout=30_000)
+        assert_accessible(page, "demo credential step")
+        page.locator("#sign-now").click()
+        page.locator("#step-done").wait_for(timeout=30_000)
+        assert_accessible(page, "demo signed")
     finally:
         page_context.close()

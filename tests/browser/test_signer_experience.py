@@ -59,6 +59,7 @@ def test_the_sign_action_is_on_the_first_phone_screen(live_server, page):
     assert_accessible(page, "petition page, top")
     sign.click()
     expect(page.locator("#step-method")).to_be_in_viewport()
+    assert_accessible(page, "ways to verify")
 
 
 def test_a_code_link_opens_on_the_sign_step_with_the_code_filled_in(live_server, page):
@@ -100,6 +101,7 @@ def test_a_withdrawn_receipt_on_another_device_says_it_was_withdrawn(live_server
         phone = other.new_page()
         phone.goto(f"{live_server.url}/p/{petition.slug}/")
         phone.locator("#method-import").click()
+        assert_accessible(phone, "import a receipt")
         phone.locator("#import-text").fill(json.dumps(json.loads(receipt)))
         phone.locator("#import-submit").click()
         expect(phone.locator("#step-withdrawn")).to_be_visible()
@@ -133,6 +135,7 @@ def test_the_audit_page_finds_a_receipt_on_the_device(live_server, page):
     page.locator("#audit-receipt").fill("A" * 43)
     page.get_by_role("button", name="Check on this device").click()
     expect(page.locator("#audit-result")).to_contain_text("Not in the public log")
+    assert_accessible(page, "audit page, receipt not found")
     assert page.problems == []
 
 
@@ -140,6 +143,7 @@ def test_the_email_step_says_where_the_code_went_and_allows_a_change(live_server
     petition = _open_petition(accepts_work_email=True, accepts_in_person=False)
     page.goto(f"{live_server.url}/p/{petition.slug}/")
     page.locator("#method-work_email").click()
+    assert_accessible(page, "work email step")
     page.locator("#email-input").fill("night.worker@example.com")
     page.locator("#email-submit").click()
     expect(page.locator("#email-sent-to")).to_have_text("night.worker@example.com")
@@ -148,6 +152,7 @@ def test_the_email_step_says_where_the_code_went_and_allows_a_change(live_server
     page.get_by_role("button", name="Change the address").click()
     expect(page.locator("#step-email")).to_be_visible()
     expect(page.locator("#email-input")).to_have_value("night.worker@example.com")
+    assert_accessible(page, "changing the address")
 
 
 def test_an_old_error_does_not_stay_on_the_next_step(live_server, page):
@@ -155,9 +160,11 @@ def test_an_old_error_does_not_stay_on_the_next_step(live_server, page):
     page.goto(f"{live_server.url}/p/{petition.slug}/#code=WRONG-CODE1&level=in_person")
     page.locator("#code-submit").click()
     expect(page.locator("#sign-error")).not_to_have_text("")
+    assert_accessible(page, "a wrong code")
     page.locator("#step-code [data-back]").click()
     expect(page.locator("#step-method")).to_be_visible()
     expect(page.locator("#sign-error")).to_have_text("")
+    assert_accessible(page, "back to the ways to verify")
 
 
 def test_a_long_word_in_a_title_does_not_scroll_the_page_sideways(live_server, page):
@@ -166,6 +173,7 @@ def test_a_long_word_in_a_title_does_not_scroll_the_page_sideways(live_server, p
     assert page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
+    assert_accessible(page, "petition with a long word in its title")
 
 
 def test_a_comment_reversed_by_a_hidden_character_is_refused_with_a_reason(live_server, page):
@@ -183,3 +191,4 @@ def test_a_comment_reversed_by_a_hidden_character_is_refused_with_a_reason(live_
     page.locator("#comment").fill("I agree")
     page.locator("#sign-now").click()
     expect(page.locator("#step-done")).to_be_visible()
+    assert_accessible(page, "signed after the refused comment")

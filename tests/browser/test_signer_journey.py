@@ -73,6 +73,7 @@ def test_a_batched_petition_accepts_at_once_and_says_by_when_it_is_public(live_s
     public_by = overdue_at(timezone.now().date(), petition.publish_max_wait)
     expect(page.locator("#done-public")).to_contain_text("with a batch of at least 5 signatures")
     expect(page.locator("#done-public")).to_contain_text(str(public_by.year))
+    assert_accessible(page, "signed, public with the next batch")
     expect(page.locator("[data-count]").first).to_have_text("0")  # not public yet
     assert PendingSignature.objects.filter(petition=petition).count() == 1
     assert Signature.objects.filter(petition=petition).count() == 0

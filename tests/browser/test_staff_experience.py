@@ -113,11 +113,13 @@ def test_a_title_over_the_limit_is_counted_and_refused_not_cut(live_server, desk
     title.fill("y" * 161)
     assert title.input_value() == "y" * 161  # nothing cut while typing or pasting
     expect(desktop.locator("#id_title_counter")).to_have_text("1 character too many")
+    assert_accessible(desktop, "title counter over the limit")
     desktop.get_by_label("Demands").fill("d")
     desktop.get_by_label("Addressed to").fill("a")
     desktop.get_by_label("Signature goal").fill("5")
     desktop.get_by_role("button", name="Save").click()
     expect(desktop.get_by_text("Use at most 160 characters; this has 161.")).to_be_visible()
+    assert_accessible(desktop, "petition form with a title over the limit")
     assert desktop.get_by_label("Title").input_value() == "y" * 161
     assert not Petition.objects.exists()
 
@@ -127,11 +129,13 @@ def test_campaign_short_name_is_suggested_from_the_name(live_server, desktop):
     sign_in(desktop, live_server, membership.user)
     desktop.goto(f"{live_server.url}/staff/campaigns/new/")
     expect(desktop.get_by_text("Part of the campaign's web address")).to_be_visible()
+    assert_accessible(desktop, "new campaign form")
     desktop.locator("#id_name").fill("Café Workers of Zürich")
     expect(desktop.get_by_label("Short name")).to_have_value("cafe-workers-of-zurich")
     desktop.locator("#id_employer_name").fill("Café AG")
     desktop.get_by_role("button", name="Save").click()
     expect(desktop.get_by_text("Campaign created.")).to_be_visible()
+    assert_accessible(desktop, "campaign created")
     assert Campaign.objects.filter(slug="cafe-workers-of-zurich").exists()
 
 
@@ -156,6 +160,7 @@ def test_publish_close_and_deliver_ask_first(live_server, desktop):
         assert Petition.objects.get().status == before  # asking changed nothing
         desktop.get_by_role("button", name=button, exact=True).click()
         expect(desktop.locator(".messages")).to_be_visible()
+        assert_accessible(desktop, f"after {button}")
         assert Petition.objects.get().status == status
     assert desktop.problems == []
 
@@ -171,10 +176,12 @@ def test_revoking_a_batch_asks_first(live_server, desktop):
     desktop.get_by_role("link", name="Revoke…").click()
     # No count: usage is shown only in steps of 5 (review S7).
     expect(desktop.get_by_text("Its unused codes stop working")).to_be_visible()
+    assert_accessible(desktop, "revoke confirmation")
     batch.refresh_from_db()
     assert batch.revoked_at is None
     desktop.get_by_role("button", name="Revoke the batch").click()
     expect(desktop.get_by_text("Batch revoked")).to_be_visible()
+    assert_accessible(desktop, "batch revoked")
     batch.refresh_from_db()
     assert batch.revoked_at is not None
 
@@ -258,4 +265,5 @@ def test_moderator_on_an_edit_url_gets_a_styled_refusal_and_tables_fit_a_phone(l
     assert_accessible(page, "code batches on a phone")
     page.goto(f"{live_server.url}/staff/p/{petition.slug}/")
     assert _no_sideways_scroll(page)  # a 120-character word in the title wraps
+    assert_accessible(page, "staff petition page with a long word, on a phone")
     assert page.title().startswith("W" * 39) and len(page.title()) < 60
