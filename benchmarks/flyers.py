@@ -6,9 +6,9 @@
 Each phase runs in its own child process, so that its peak memory (ru_maxrss) is its own:
   qr    make the QR symbols (qrcode: segments, Reed-Solomon, mask choice) that the PDF needs:
         10 tab codes per page and the poster's own code once. The floor.
-  pdf   make the whole PDF of the same pages (codes, SVG, HTML, WeasyPrint layout, pypdf
-        concatenation) at 1/5 of the pages and at all of them: time should grow linearly,
-        peak memory should not.
+  pdf   make the whole PDF of the same pages (codes, QR outlines, HTML, WeasyPrint layout,
+        chunks joined as they come by organizing/flyers/pdfjoin.py) at 1/5 of the pages and
+        at all of them: time should grow linearly, peak memory should not.
 No database: the codes are random strings shaped like real ones.
 """
 

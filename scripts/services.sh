@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure what the tests talk to is up: PostgreSQL and Redis on 127.0.0.1, Debian's
 # Chromium for the browser tests, Node for the JS tests, Pango/HarfBuzz for WeasyPrint's PDFs,
-# poppler (pdftoppm) and zbar (zbarimg) to read the printed QR codes back. Starts a stopped local server,
+# poppler (pdftoppm) and zbar (zbarimg) to read the printed QR codes back, qpdf to check the
+# structure of the PDFs we write. Starts a stopped local server,
 # installs Chromium as root; otherwise stops with one line saying what to install.
 set -euo pipefail
 
@@ -52,6 +53,7 @@ apt_install chromium chromium "the browser tests"
 apt_install node nodejs "the JavaScript tests"
 apt_install pdftoppm poppler-utils "reading printed QR codes in the tests"
 apt_install zbarimg zbar-tools "decoding printed QR codes in the tests"
+apt_install qpdf qpdf "checking the structure of the PDFs in the tests"
 
 # WeasyPrint (flyer and code-card PDFs) loads Pango and HarfBuzz at run time.
 if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0'; then

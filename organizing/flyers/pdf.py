@@ -3,8 +3,10 @@
 - Fonts ship with the project (`static/fonts/`, declared in `static/css/print.css`); the
   URL fetcher refuses everything that is not one of our own static files, so no font, image
   or stylesheet is ever fetched from elsewhere, whatever text a user typed.
-- Long documents are laid out in chunks of pages and concatenated with pypdf, so WeasyPrint
-  never holds the layout of more than one chunk: its memory does not grow with the page count.
+- Long documents are laid out in chunks of pages, so WeasyPrint never holds the layout of
+  more than one chunk, and each chunk's pages are written to the output as soon as they are
+  made (pdfjoin.py), so the joining holds no page either: memory does not grow with the page
+  count (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from django.contrib.staticfiles import finders
+
+from .pdfjoin import StreamingPdfJoiner
 
 PRINT_CSS = "css/print.css"
 
@@ -92,25 +96,8 @@ def _render(html: str, stylesheets: Sequence[str]):
 
 # Draws in the page's CSS pixels, y downwards, whatever state the page's own content left.
 PageOverlay = Callable[[object], str]
-
-
-def _add_overlay(writer, page, ops: str) -> None:
-    """Append drawing operators to a page, after its own content (wrapped in q … Q so the
-    page's graphics state cannot leak into ours)."""
-    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
-
-    def stream(data: str):
-        obj = DecodedStreamObject()
-        obj.set_data(data.encode("ascii"))
-        return writer._add_object(obj.flate_encode())
-
-    height = float(page.mediabox.height)
-    # CSS px (1/96 in) to PDF points (1/72 in), origin at the top left, y downwards.
-    ours = f"q 1 0 0 -1 0 {height:.3f} cm 0.75 0 0 0.75 0 0 cm {ops} Q"
-    contents = page.raw_get("/Contents")
-    existing = contents.get_object()
-    parts = list(existing) if isinstance(existing, ArrayObject) else [contents]
-    page[NameObject("/Contents")] = ArrayObject([stream("q"), *parts, stream("Q"), stream(ours)])
+# CSS pixels (1/96 in) to PDF points (1/72 in).
+PX_TO_POINTS = "0.75 0 0 0.75 0 0 cm"
 
 
 def render_pdf(
@@ -143,24 +130,19 @@ def render_pdf_chunked(
     `<a href>` elements, as x1, y1, x2, y2) and returns PDF operators to draw on it, in CSS
     pixels with y downwards: vector shapes written straight into the page are much cheaper
     than SVG that WeasyPrint must parse (QR codes, see organizing/flyers/rendering.py)."""
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter()
-    pages = 0
+    joiner = StreamingPdfJoiner(out)
     for html in chunks:
         document = _render(html, stylesheets)
-        overlays = [page_overlay(page) if page_overlay else "" for page in document.pages]
+        overlays = [
+            f"{PX_TO_POINTS} {ops}" if (ops := page_overlay(page)) else ""
+            for page in (document.pages if page_overlay else ())
+        ]
         buffer = io.BytesIO()
         document.write_pdf(target=buffer)
         del document  # the layout of this chunk is no longer needed
         buffer.seek(0)
-        reader = PdfReader(buffer)
-        writer.append(reader)
-        for index, ops in enumerate(overlays):
-            if ops:
-                _add_overlay(writer, writer.pages[pages + index], ops)
-        pages += len(reader.pages)
+        joiner.append(buffer, overlays)
         if on_chunk is not None:
-            on_chunk(pages)
-    writer.write(out)
-    return pages
+            on_chunk(joiner.page_count)
+    joiner.close()
+    return joiner.page_count
