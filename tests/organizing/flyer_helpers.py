@@ -3,9 +3,11 @@ would, from pixels (pdftoppm renders, zbarimg decodes)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from collections import Counter
+from html import unescape
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -55,3 +57,46 @@ def decode_qr_codes(pdf: Path | bytes, dpis: tuple[int, ...] = (300, 450)) -> li
                     page[url] = max(page[url], count)
                 image.unlink()
     return [url for page in pages.values() for url in page.elements()]
+
+
+def page_pixels(pdf: Path, dpi: int = 150) -> tuple[int, int, bytes]:
+    """The first page in grey levels (0 black, 255 white): width, height, one byte a pixel."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                str(dpi),
+                "-gray",
+                "-singlefile",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                str(pdf),
+                f"{tmp}/page",
+            ],
+            check=True,
+            timeout=120,
+        )
+        data = Path(f"{tmp}/page.pgm").read_bytes()
+    # Binary PGM: "P5", width, height, maximum value, one whitespace, then the pixels.
+    header = re.match(rb"P5\s+(\d+)\s+(\d+)\s+255\s", data)
+    assert header, data[:20]
+    return int(header[1]), int(header[2]), data[header.end() :]
+
+
+def word_boxes(pdf: Path) -> list[tuple[str, float, float, float, float]]:
+    """Every word of the first page with its box in points (x0, y0, x1, y1, y downwards)."""
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<'
+    return [
+        (unescape(text), float(x0), float(y0), float(x1), float(y1))
+        for x0, y0, x1, y1, text in re.findall(pattern, html)
+    ]
