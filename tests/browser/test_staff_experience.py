@@ -267,3 +267,20 @@ def test_moderator_on_an_edit_url_gets_a_styled_refusal_and_tables_fit_a_phone(l
     assert _no_sideways_scroll(page)  # a 120-character word in the title wraps
     assert_accessible(page, "staff petition page with a long word, on a phone")
     assert page.title().startswith("W" * 39) and len(page.title()) < 60
+
+
+def test_asking_to_invalidate_a_key_is_folded_away_until_wanted(live_server, desktop):
+    membership = MembershipFactory(role=Role.ORGANIZER)
+    petition = petition_publish(petition=PetitionFactory(campaign=membership.campaign))
+    sign_in(desktop, live_server, membership.user)
+
+    desktop.goto(f"{live_server.url}/staff/p/{petition.slug}/")
+    ask = desktop.get_by_role("button", name="Ask to invalidate")
+    expect(ask).to_be_hidden()  # no open red button beside every key
+    desktop.get_by_text("This key may have leaked…").click()
+    assert_accessible(desktop, "key invalidation opened")
+    desktop.get_by_label("What happened to this key?").fill("The backup laptop was stolen")
+    ask.click()
+    expect(desktop.get_by_text("Waiting for another organizer to confirm.")).to_be_visible()
+    key = petition.keys.get()
+    assert key.invalidation.reason == "The backup laptop was stolen" and key.invalidated_at is None
