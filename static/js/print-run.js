@@ -20,7 +20,11 @@ async function poll(delay) {
   }
   bar.max = status.pages_total;
   bar.value = status.pages_done;
-  pages.textContent = `${status.pages_done} / ${status.pages_total}`;
+  // The sentence comes translated from the page ("{done} of {total} pages").
+  const lang = document.documentElement.lang || undefined;
+  pages.textContent = pages.dataset.template
+    .replace('{done}', status.pages_done.toLocaleString(lang))
+    .replace('{total}', status.pages_total.toLocaleString(lang));
   setTimeout(() => poll(1500), 1500);
 }
 

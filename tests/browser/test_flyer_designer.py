@@ -4,9 +4,14 @@ change, picks a design, paper and colour, makes the PDF and downloads it."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
+from django.utils import timezone
 from pypdf import PdfReader
+
+from organizing.flyers.models import PrintRun
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import sign_in
@@ -67,3 +72,27 @@ def test_organizer_designs_a_flyer_sees_the_preview_and_downloads_the_pdf(
     assert float(reader.pages[0].mediabox.width) == pytest.approx(595.28, abs=0.5)
     page.screenshot(path="/tmp/flyers-run.png", full_page=True)
     assert page.problems == []
+
+
+def test_the_progress_of_a_running_print_run_reads_as_a_sentence(
+    live_server, desktop, organizer, flyer_petition
+):
+    run = PrintRun.objects.create(
+        petition=flyer_petition,
+        design="poster",
+        paper="letter",
+        copies=300,
+        status=PrintRun.Status.RUNNING,
+        pages_done=25,
+        pages_total=300,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    sign_in(desktop, live_server, organizer)
+    desktop.goto(f"{live_server.url}/staff/p/{flyer_petition.slug}/prints/{run.pk}/")
+    pages = desktop.locator("#print-run-pages")
+    assert pages.inner_text() == "25 of 300 pages"
+    # The worker moves on; the page's script polls and says so in the same words.
+    PrintRun.objects.filter(pk=run.pk).update(pages_done=50)
+    expect(pages).to_have_text("50 of 300 pages", timeout=15_000)
+    expect(desktop.locator("#print-run-progress")).to_have_attribute("value", "50")
+    assert_accessible(desktop, "print run in progress")
