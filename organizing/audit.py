@@ -131,6 +131,8 @@ DETAIL_LABELS: dict[str, tuple[Any, Callable[[Any, str], str]]] = {
     "entries": (_("Names and comments erased"), _number),
 }
 
+_DETAIL_ORDER = {key: index for index, key in enumerate(DETAIL_LABELS)}
+
 # Every kind of object an entry can be about (`object_type`, the model's name).
 OBJECT_KINDS: dict[str, Any] = {
     "campaign": _("Campaign"),
@@ -206,8 +208,8 @@ def action_label(action: str) -> str:
 
 def audit_row(entry: AuditEntry) -> AuditRow:
     details = []
-    order = list(DETAIL_LABELS)
-    for key in sorted(entry.details, key=lambda k: order.index(k) if k in order else len(order)):
+    last = len(_DETAIL_ORDER)  # keys without a label (older entries) read at the end
+    for key in sorted(entry.details, key=lambda k: _DETAIL_ORDER.get(k, last)):
         value = entry.details[key]
         if key in DETAIL_LABELS:
             label, reads = DETAIL_LABELS[key]

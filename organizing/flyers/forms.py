@@ -46,9 +46,9 @@ def contrast_with_white(colour: str) -> float:
     return 1.05 / (luminance + 0.05)
 
 
-def clean_print_text(value: str, *, multiline: bool = False) -> str:
-    """Refuse control and formatting characters that could hide or reorder printed text
-    (bidi overrides, zero-width joiners abused as spacing); keep letters of every script."""
+def clean_typed_text(value: str, *, multiline: bool = False) -> str:
+    """Refuse the invisible characters that could hide or reorder text (bidi overrides and
+    the like, petition/text.py); keep letters of every script."""
     value = unicodedata.normalize("NFC", value.strip())
     if hidden_controls(value, newlines=multiline):
         raise forms.ValidationError(
@@ -61,7 +61,7 @@ def clean_print_text(value: str, *, multiline: bool = False) -> str:
 
 def clean_printed_text(value: str, *, multiline: bool = False) -> str:
     """Text that goes on paper: clean, and every character in the shipped fonts."""
-    value = clean_print_text(value, multiline=multiline)
+    value = clean_typed_text(value, multiline=multiline)
     if missing := unprintable(value):
         raise forms.ValidationError(
             _("These characters cannot be printed with the fonts Countersign has, they would "
@@ -131,7 +131,7 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         return clean_printed_text(self.cleaned_data["privacy_line"])
 
     def clean_batch_label(self):
-        return clean_print_text(self.cleaned_data["batch_label"])
+        return clean_typed_text(self.cleaned_data["batch_label"])  # shown to staff, not printed
 
     def clean_accent(self):
         accent = self.cleaned_data["accent"].strip()
