@@ -28,6 +28,11 @@ def serve_axe_same_origin(context) -> None:
 
 
 def axe_violations(page) -> list[dict]:
+    # A caller waits for the page it means to check (wait_for_url, expect): a click that
+    # navigates returns before the next document exists, and axe run on the old one, or on
+    # a document whose <head> is not parsed yet, checks the wrong page or fails. This wait
+    # covers the second case; the first is each test's to get right.
+    page.wait_for_load_state("load")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE_URL)
     return page.evaluate(

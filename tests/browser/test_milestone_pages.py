@@ -68,6 +68,7 @@ def test_an_organizer_registers_a_webhook_and_sees_the_secret_once(live_server, 
     sign_in(desktop, live_server, membership.user)
     desktop.goto(f"{live_server.url}/staff/c/{membership.campaign.slug}/")
     desktop.get_by_role("link", name="Webhooks").click()
+    desktop.wait_for_url(f"{live_server.url}/staff/c/{membership.campaign.slug}/webhooks/")
     assert_accessible(desktop, "webhooks page")
 
     desktop.get_by_label("Address").fill("https://10.0.0.7/hook")
@@ -94,6 +95,7 @@ def test_thresholds_form_refuses_words_plainly(live_server, desktop):
     sign_in(desktop, live_server, membership.user)
     desktop.goto(f"{live_server.url}/staff/p/{petition.slug}/")
     desktop.get_by_role("link", name="Milestone settings").click()
+    desktop.wait_for_url(f"{live_server.url}/staff/p/{petition.slug}/milestones/")
     assert_accessible(desktop, "milestone settings")
     desktop.get_by_label("Other thresholds").fill("75, lots")
     desktop.get_by_role("button", name="Save").click()

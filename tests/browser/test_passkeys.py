@@ -45,6 +45,8 @@ def test_staff_member_adds_a_passkey_and_signs_in_with_it(live_server, page, set
     assert_accessible(page, "sign-in page with an error")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In", exact=True).click()
+    # Let the sign-in land first: a goto now would cancel the POST and leave us signed out.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
     page.goto(f"{live_server.url}/staff/")
     page.wait_for_url("**/accounts/2fa/")  # no second factor yet: sent to set one up
     assert_accessible(page, "two-factor set-up")
@@ -67,6 +69,7 @@ def test_staff_member_adds_a_passkey_and_signs_in_with_it(live_server, page, set
     assert_accessible(page, "dashboard after the passkey")
 
     page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     page.goto(f"{live_server.url}/staff/")
     page.wait_for_url("**/accounts/login/**")  # signed out for real
     assert_accessible(page, "signed out, asked to sign in")
