@@ -149,8 +149,8 @@ def growth_chart(
         x0=left,
         x1=width - right,
         yl=height - 8,
-        d0=date_format(first, "j M"),
-        d1=date_format(last, "j M"),
+        d0=date_format(first, "MONTH_DAY_FORMAT"),
+        d1=date_format(last, "MONTH_DAY_FORMAT"),
     )
 
 

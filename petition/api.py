@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import blindrsa, selectors, signing
-from . import credentials as eligibility
+from .credentials import credential_issue, email_code_request
 from .models import Petition
 from .protocol import ProtocolError, decode_b64
 from .ratelimits import RateLimit, rate_limited
@@ -197,11 +197,11 @@ def log(request: HttpRequest, slug: str) -> JsonResponse:
 
 @post_endpoint(RateLimit("email_codes", per_window=5))
 def email_codes(petition: Petition, payload: dict) -> JsonResponse:
-    eligibility.email_code_request(petition=petition, email=payload.get("email"))
+    email_code_request(petition=petition, email=payload.get("email"))
     # One body for every address at an accepted domain (P3).
     return JsonResponse({"status": "accepted"}, status=202)
 
 
 @post_endpoint(RateLimit("credentials", per_window=20))
 def credentials(petition: Petition, payload: dict) -> JsonResponse:
-    return JsonResponse(eligibility.credential_issue(petition=petition, payload=payload))
+    return JsonResponse(credential_issue(petition=petition, payload=payload))

@@ -1,5 +1,7 @@
 from datetime import date
 
+from django.utils import translation
+
 from organizing.charts import growth_chart, sparkline
 
 
@@ -28,3 +30,14 @@ def test_the_sparkline_draws_one_point_per_value():
     svg = sparkline([1, 3, 2, 8])
     assert svg.count(",") == 4
     assert 'aria-label="Trend: From 1 to 8."' in svg
+
+
+def test_dates_follow_the_language_like_every_other_date_on_the_page():
+    # The line starts from 0 the day before the first publication: 1 November here.
+    history = [(date(2026, 11, 2), 40), (date(2026, 11, 5), 90)]
+    with translation.override("en"):
+        english = growth_chart(history, goal=100)
+    with translation.override("de"):
+        german = growth_chart(history, goal=100)
+    assert ">November 1<" in english and "Nov. 5, 2026" in english
+    assert ">1. November<" in german and "5. November 2026" in german
