@@ -75,12 +75,28 @@ def signature_header(secret_text: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+# IPv6 is called only inside global unicast (2000::/3), and never in the parts of it that
+# carry an IPv4 address a gateway may forward to (a NAT64 or 6to4 relay on an IPv6-only
+# host turns 64:ff9b::7f00:1 into 127.0.0.1). Everything outside 2000::/3 is refused
+# whole: IPv4-compatible ::/96, mapped and SIIT ::ffff:0:0/96 and ::ffff:0:0:0/96,
+# NAT64 64:ff9b::/96 and 64:ff9b:1::/48, site-local fec0::/10, unique-local, link-local.
+# Listing what may be called instead of what may not means that a form we did not think
+# of is refused too.
+IPV6_CALLABLE = ipaddress.ip_network("2000::/3")
+IPV6_EMBEDS_IPV4 = (
+    ipaddress.ip_network("2001::/32"),  # Teredo
+    ipaddress.ip_network("2002::/16"),  # 6to4
+)
+
+
 def address_allowed(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
+    if ip.is_loopback:  # 127.0.0.0/8 and ::1 only: no embedded form counts as loopback
         return settings.COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK
+    if isinstance(ip, ipaddress.IPv6Address) and (
+        ip not in IPV6_CALLABLE or any(ip in net for net in IPV6_EMBEDS_IPV4)
+    ):
+        return False
     # is_global excludes private, link-local (cloud metadata at 169.254.169.254), shared
     # (100.64/10), reserved, documentation and unspecified ranges.
     return ip.is_global and not ip.is_multicast

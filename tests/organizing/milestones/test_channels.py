@@ -84,3 +84,39 @@ def test_the_signature_covers_timestamp_and_body():
     assert header.startswith("t=1700000000,v1=")
     assert header != channels.signature_header("whsec_x", 1_700_000_001, b'{"a":1}')
     assert header != channels.signature_header("whsec_x", 1_700_000_000, b'{"a":2}')
+
+
+# Each IPv6 form of the review (L1) that carries an IPv4 address a gateway may forward to,
+# and site-local IPv6: refused by the form's check and by the delivery, before any connect.
+EMBEDDED_IPV4_FORMS = [
+    "64:ff9b::7f00:1",  # NAT64, well-known prefix: 127.0.0.1
+    "64:ff9b:1::a00:1",  # NAT64, local-use prefix: 10.0.0.1
+    "2002:7f00:1::",  # 6to4: 127.0.0.1
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    "::127.0.0.1",  # IPv4-compatible
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:0:7f00:1",  # SIIT (IPv4-translated)
+    "fec0::1",  # site-local
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDED_IPV4_FORMS)
+def test_ipv6_forms_that_embed_ipv4_and_site_local_are_refused(address, receiver, settings):
+    settings.COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK = True  # even where loopback may be called
+    url = f"http://[{address}]:{receiver.port}/hook"
+    assert channels.url_problem(url) == "address"
+    assert channels.address_allowed(address) is False
+    with pytest.raises(channels.UnsafeAddress):
+        _post(url)
+    assert receiver.requests == []
+
+
+@pytest.mark.parametrize("address", ["2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "1.1.1.1"])
+def test_public_addresses_stay_allowed(address):
+    assert channels.address_allowed(address) is True
+    assert (
+        channels.url_problem(
+            f"https://[{address}]/hook" if ":" in address else f"https://{address}/hook"
+        )
+        is None
+    )
