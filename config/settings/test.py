@@ -48,7 +48,7 @@ COUNTERSIGN_KEY_BITS = 2048
 # Tests make many requests from 127.0.0.1; the limits get their own test with small values.
 COUNTERSIGN_RATE_LIMITS = {
     action: (10_000, 600)
-    for action in ("email_codes", "credentials", "signatures", "withdrawals", "log")
+    for action in ("email_codes", "credentials", "signatures", "withdrawals", "log", "flyer_scans")
 }
 
 # Test-only assets served same-origin under /static/test-assets/ so that the Chromium tests

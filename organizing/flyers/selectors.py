@@ -1,18 +1,20 @@
-"""Reads for flyers. Scan counts leave here only per batch and only from 5 up."""
+"""Reads for flyers. Scan counts leave here only per batch, as of the end of the previous
+day (UTC) and rounded down to steps of 5 (docs/threat-model.md, "Scan counts")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import FlyerBatch, PrintRun
 
-# Below this, a count could single out the one or two people who scanned a batch posted in
-# a small room; it is shown as "fewer than 5".
+# Counts are shown in steps of this size, and below it as "fewer than 5": an organizer who
+# scans his own batch, or a batch posted in a small room, must not see one scan appear.
 SCAN_COUNT_FLOOR = 5
+SCAN_COUNT_STEP = SCAN_COUNT_FLOOR
 
 
 @dataclass(frozen=True)
@@ -22,23 +24,30 @@ class BatchRow:
 
 
 def shown_scans(total: int) -> int | None:
-    return total if total >= SCAN_COUNT_FLOOR else None
+    """`total` rounded down to a step of 5; None below the first step."""
+    rounded = total - total % SCAN_COUNT_STEP
+    return rounded if rounded >= SCAN_COUNT_FLOOR else None
+
+
+def _counted_until_yesterday() -> Q:
+    # Today's counter is still moving: a figure that includes it would change the moment
+    # someone scans. FlyerScanDay.day is the UTC date (services.flyer_scan_record).
+    return Q(scan_days__day__lt=timezone.now().date())
 
 
 def flyer_batches(petition) -> list[BatchRow]:
     batches = FlyerBatch.objects.filter(petition=petition).annotate(
-        scans_total=Coalesce(Sum("scan_days__scans"), 0)
+        scans_total=Coalesce(Sum("scan_days__scans", filter=_counted_until_yesterday()), 0)
     )
     return [BatchRow(batch=b, scans=shown_scans(b.scans_total)) for b in batches]
 
 
 def petition_scans(petition) -> int | None:
-    """All scans of the petition's flyer batches, for the dashboard and the digest; None
-    while there are fewer than SCAN_COUNT_FLOOR (or no batches), like a batch's own count."""
-    total = FlyerBatch.objects.filter(petition=petition).aggregate(
-        total=Coalesce(Sum("scan_days__scans"), 0)
-    )["total"]
-    return shown_scans(total)
+    """All scans of the petition's flyer batches, for the dashboard and the digest: the sum
+    of the batches' shown (rounded, as of yesterday) figures, so that the total minus the
+    batches shown reveals no batch shown as "fewer than 5". None while that sum is 0."""
+    total = sum(row.scans or 0 for row in flyer_batches(petition))
+    return total or None
 
 
 def print_runs(petition) -> QuerySet[PrintRun]:

@@ -16,6 +16,7 @@ from organizing.access import petition_for_member
 from organizing.forms import apply_validation_error
 from organizing.idempotency import earlier_result, submit_once
 from organizing.models import Role
+from petition.ratelimits import RateLimit, rate_limited
 
 from . import selectors, services
 from .designs import DESIGNS, PAPERS, build_sheets
@@ -166,12 +167,18 @@ def print_run_retry(request: HttpRequest, slug: str, run_id) -> HttpResponse:
     return redirect("staff:print_run", slug=petition.slug, run_id=run.pk)
 
 
+# Each counted scan is a write on one counter row. Generous, because a whole office may
+# share one address; past it the reader is still sent on, and the scan is not counted.
+SCAN_LIMIT = RateLimit("flyer_scans", per_window=60)
+
+
 @require_safe
 def flyer_redirect(request: HttpRequest, code: str) -> HttpResponse:
     """Where a flyer's QR code leads. Counts one scan for the batch and today (nothing
     else: no row per scan, no address, no time) and sends the reader to the petition; the
     `#code=…` fragment of a tab stays in the browser across the redirect. A retired batch
-    still redirects, without counting (docs/threat-model.md)."""
+    still redirects, without counting, and so does a scan past the per-address limit: a
+    reader is never kept from the petition (docs/threat-model.md)."""
     batch = (
         FlyerBatch.objects.select_related("petition")
         .filter(code=code.lower(), petition__status__in=["published", "closed", "delivered"])
@@ -180,7 +187,11 @@ def flyer_redirect(request: HttpRequest, code: str) -> HttpResponse:
     if batch is None:
         response = render(request, "petition/not_found.html", status=404)
     else:
-        if batch.retired_at is None and request.method == "GET":
+        if (
+            batch.retired_at is None
+            and request.method == "GET"
+            and not rate_limited(request, SCAN_LIMIT)
+        ):
             services.flyer_scan_record(batch_id=batch.pk)
         response = redirect(batch.petition.get_absolute_url())
     response["Referrer-Policy"] = "no-referrer"

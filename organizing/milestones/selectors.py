@@ -91,8 +91,8 @@ def campaign_webhooks(campaign) -> QuerySet[Webhook]:
 
 
 def flyer_scans(petition: Petition) -> int | None:
-    """Total flyer scans of the petition; None (the line is hidden) below the floor that
-    flyer scan counts keep everywhere."""
+    """Total flyer scans of the petition, as the staff pages show it (as of yesterday, sum of
+    the batches' figures in steps of 5); None (the line is hidden) while it is 0."""
     return petition_scans(petition)
 
 
@@ -122,9 +122,12 @@ def digest_data(petition: Petition, previous: Notice | None) -> dict:
     }
     scans = flyer_scans(petition)
     if scans is not None:
-        before_scans = int((previous.data.get("flyer_scans") if previous else 0) or 0)
+        # No change since the last digest: that is a daily figure, which scan counts never
+        # show (threat model, scan counts). Whether it moved only decides if there is news.
         data["flyer_scans"] = scans
-        data["flyer_scans_change"] = scans - before_scans
+        data["flyer_scans_moved"] = scans != (
+            previous.data.get("flyer_scans") if previous else None
+        )
     waiting = moderation_items_waiting(petition)
     if waiting is not None:
         data["moderation_waiting"] = waiting
@@ -135,7 +138,7 @@ def digest_is_news(data: dict) -> bool:
     return bool(
         any(data["change"].values())
         or data["milestones"]
-        or data.get("flyer_scans_change")
+        or data.get("flyer_scans_moved")
         or data.get("moderation_waiting")
     )
 

@@ -1,15 +1,20 @@
 """Flyer batches: /f/<code> counts scans per batch and day only, exactly, even under load;
-counts below 5 are never shown; a retired batch still leads to the petition, uncounted."""
+counts are shown as of yesterday in steps of 5; a retired batch, and a scan past the
+per-address limit, still lead to the petition, uncounted."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from organizing.flyers import selectors
 from organizing.flyers.services import flyer_batch_create, flyer_batch_retire
@@ -104,19 +109,32 @@ def test_two_hundred_concurrent_scans_count_exactly(open_petition):
     assert scans(batch) == 200
 
 
-@pytest.mark.parametrize("total, shown", [(0, None), (1, None), (4, None), (5, 5), (37, 37)])
-def test_counts_below_five_are_never_shown(total, shown):
+@pytest.mark.parametrize(
+    "total, shown", [(0, None), (1, None), (4, None), (5, 5), (6, 5), (9, 5), (10, 10), (37, 35)]
+)
+def test_counts_are_shown_in_steps_of_five_and_never_below_five(total, shown):
     assert selectors.shown_scans(total) == shown
 
 
-def test_the_flyer_page_says_fewer_than_five_until_there_are_five(client, organizer, batch):
+def midnight_passes() -> None:
+    """What the clock does to the counters: today's counts become yesterday's."""
+    FlyerScanDay.objects.update(day=F("day") - timedelta(days=1))
+
+
+def test_the_flyer_page_says_fewer_than_five_until_there_were_five_yesterday(
+    client, organizer, batch
+):
     client.force_login(organizer)
     url = reverse("staff:flyers", kwargs={"slug": batch.petition.slug})
     for _ in range(4):
         Client().get(f"/f/{batch.code}")
+    midnight_passes()
     row = _batch_row(client.get(url).content.decode(), batch)
     assert "fewer than 5" in row and 'data-label="Scans">4</td>' not in row
     Client().get(f"/f/{batch.code}")
+    row = _batch_row(client.get(url).content.decode(), batch)
+    assert "fewer than 5" in row  # the fifth scan is today's: not shown before tomorrow
+    midnight_passes()
     row = _batch_row(client.get(url).content.decode(), batch)
     assert 'data-label="Scans">5</td>' in row and "fewer than" not in row
 
@@ -138,7 +156,7 @@ def test_organizer_retires_a_batch_from_the_flyer_page(client, organizer, batch)
     assert batch.retired_at is not None
 
 
-def test_the_digest_and_dashboard_see_petition_scans_only_from_five_up(
+def test_the_digest_and_dashboard_see_the_sum_of_the_rounded_batch_figures(
     client, batch, open_petition
 ):
     from organizing.milestones.selectors import flyer_scans
@@ -149,7 +167,117 @@ def test_the_digest_and_dashboard_see_petition_scans_only_from_five_up(
     for _ in range(2):
         client.get(f"/f/{batch.code}")
     client.get(f"/f/{other.code}")
-    assert flyer_scans(open_petition) is None  # 3 scans: below the floor
-    for _ in range(3):
+    midnight_passes()
+    assert flyer_scans(open_petition) is None  # 3 scans: no batch reaches a step
+    for _ in range(6):
         client.get(f"/f/{other.code}")
-    assert flyer_scans(open_petition) == 6
+    assert flyer_scans(open_petition) is None  # today's scans wait for tomorrow
+    midnight_passes()
+    assert flyer_scans(open_petition) == 5  # 2 → hidden, 7 → 5: never 9
+
+
+# --- review M3: an organizer who scans his own batch must not see a colleague's scan -----
+
+
+def _staff_pages(client, petition) -> tuple[str, str]:
+    designer = client.get(reverse("staff:flyers", kwargs={"slug": petition.slug}))
+    staff = client.get(reverse("staff:petition", kwargs={"slug": petition.slug}))
+    assert designer.status_code == staff.status_code == 200
+    return designer.content.decode(), staff.content.decode()
+
+
+def _figures(html: str) -> list[str]:
+    """Every number shown as a scan figure: the designer's cells and the dashboard's line."""
+    cells = re.findall(r'data-label="Scans">([^<]*)</td>', html)
+    total = re.findall(r"<dt>Flyer scans</dt><dd>([\d,]+)", html)
+    return cells + total
+
+
+def test_review_m3_one_more_scan_never_moves_a_figure_and_a_small_batch_stays_hidden(
+    client, organizer, batch, open_petition, django_capture_on_commit_callbacks
+):
+    from organizing.milestones.messages import email_message
+    from organizing.milestones.models import Delivery, Notice
+    from organizing.milestones.services import digest_record
+
+    client.force_login(organizer)
+    # The organizer scans his own batch 5 times: nothing shows today.
+    for _ in range(5):
+        Client().get(f"/f/{batch.code}")
+    designer, staff = _staff_pages(client, open_petition)
+    assert "fewer than 5" in _batch_row(designer, batch)
+    assert "Flyer scans" not in staff
+    midnight_passes()
+    designer, staff = _staff_pages(client, open_petition)
+    assert 'data-label="Scans">5</td>' in _batch_row(designer, batch)
+    before = (_figures(designer), _figures(staff))
+    assert before == (["5"], ["5"])
+
+    # A colleague scans once; the organizer reloads: no figure moves today.
+    Client().get(f"/f/{batch.code}")
+    designer, staff = _staff_pages(client, open_petition)
+    assert (_figures(designer), _figures(staff)) == before
+    assert "as of yesterday, in steps of 5" in staff
+
+    # Tomorrow still: 6 is shown as 5.
+    midnight_passes()
+    designer, staff = _staff_pages(client, open_petition)
+    assert (_figures(designer), _figures(staff)) == before
+
+    # A second batch in a small room, scanned twice: no page reveals those two scans, not
+    # even the petition total minus the first batch.
+    small = flyer_batch_create(
+        petition=open_petition, label="Small room 3B", design="poster", paper="a4", copies=2
+    )
+    for _ in range(2):
+        Client().get(f"/f/{small.code}")
+    midnight_passes()
+    designer, staff = _staff_pages(client, open_petition)
+    assert "fewer than 5" in _batch_row(designer, small)
+    assert sorted(_figures(designer)) == ["5", "fewer than 5"]
+    assert _figures(staff) == ["5"]  # not 8, and not 6 + 2
+
+    # The digest mails the same rounded figure, and no day-to-day change of it.
+    with django_capture_on_commit_callbacks(execute=False):
+        notice = digest_record(petition=open_petition, day=timezone.now().date())
+    assert notice.data["flyer_scans"] == 5
+    assert "flyer_scans_change" not in notice.data
+    delivery = Delivery.objects.filter(notice=notice).first() or Delivery(
+        notice=Notice.objects.get(pk=notice.pk)
+    )
+    _subject, body = email_message(delivery)
+    assert "Flyer scans: 5 (as of yesterday, in steps of 5)" in body
+    assert "8" not in body.split("Flyer scans")[1].splitlines()[0]
+
+
+# --- review L11: /f/<code> fetched repeatedly counted every GET ---------------------------
+
+
+OFFICE, HOME = "198.51.100.7", "203.0.113.9"
+
+
+def test_review_l11_scans_past_the_per_address_limit_still_redirect_but_are_not_counted(
+    client, batch, open_petition, settings
+):
+    import redis
+    from django.core.cache import cache
+
+    # The limit as declared (60 per address and 10 minutes), not the tests' raised one.
+    settings.COUNTERSIGN_RATE_LIMITS = {}
+    cache.clear()
+    statuses = {client.get(f"/f/{batch.code}", REMOTE_ADDR=OFFICE).status_code for _ in range(65)}
+    assert statuses == {302}  # never a 429: a reader always reaches the petition
+    assert scans(batch) == 60
+    # Another address still counts; the limit is per address, not per batch.
+    response = client.get(f"/f/{batch.code}", REMOTE_ADDR=HOME)
+    assert response.status_code == 302
+    assert response["Location"] == open_petition.get_absolute_url()
+    assert not response.cookies
+    assert scans(batch) == 61
+    # Redis holds keyed hashes that expire with the window, never the address.
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    keys = [k for k in r.keys("*") if b":rl:flyer_scans:" in k]
+    assert len(keys) == 2
+    for key in keys:
+        assert OFFICE.encode() not in key and HOME.encode() not in key
+        assert 0 < r.ttl(key) <= 600
