@@ -13,7 +13,7 @@ DEPLOY_ENV := DJANGO_SECRET_KEY=check-deploy-dummy-0f9c1d7e5b3a2c4e6f8a0b1c3d5e7
 	COUNTERSIGN_BASE_URL=https://petition.example.org \
 	COUNTERSIGN_KEY_ENCRYPTION_KEY=Q2hlY2stZGVwbG95IGR1bW15OiBub3QgYSBzZWNyZXQhIQ
 
-.PHONY: run run-phone test setup lint format services clean
+.PHONY: run run-phone reset-demo-accounts test setup lint format services clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -26,12 +26,20 @@ $(STAMP):
 
 setup: $(STAMP)
 
+# The demo's own DJANGO_SECRET_KEY and key-encryption key: random, made once in
+# var/demo-secrets.env (mode 0600) and reused, never the public development key.
+DEMO := DJANGO_DEBUG=1 $(PY) -m config.demo_secrets $(PY)
+
 run: $(STAMP)
 	mkdir -p var
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+	$(DEMO) manage.py migrate --noinput
+	$(DEMO) manage.py seed_demo
 	@echo "Serving http://127.0.0.1:8000/  (staff: http://127.0.0.1:8000/staff/)"
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEMO) manage.py runserver 127.0.0.1:8000
+
+# New passwords and TOTP secrets for the demo's staff accounts (the old ones are gone).
+reset-demo-accounts: $(STAMP)
+	$(DEMO) manage.py seed_demo --reset-accounts
 
 # The demo over https on the LAN (self-signed certificate), to sign from a real phone.
 run-phone: $(STAMP)

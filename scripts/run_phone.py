@@ -149,8 +149,13 @@ def serve(host: str, url: str) -> None:
         httpd.server_close()
 
 
-def main() -> None:
-    host = lan_address()
+def configure(host: str) -> str:
+    """The environment the demo runs with; returns its address. Never the public
+    development key: this serves the LAN, where anyone could forge an invitation link
+    signed with it (review L9); the demo's own secrets live in var/ (config/demo_secrets.py)."""
+    sys.path.insert(0, str(ROOT))
+    from config.demo_secrets import use_demo_secrets
+
     url_host = f"[{host}]" if ":" in host else host
     url = f"https://{url_host}:{PORT}/"
     os.environ["COUNTERSIGN_BASE_URL"] = url.rstrip("/")
@@ -158,12 +163,24 @@ def main() -> None:
     hosts = {host, "127.0.0.1", "localhost"}
     os.environ["DJANGO_ALLOWED_HOSTS"] = ",".join(sorted(hosts))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    sys.path.insert(0, str(ROOT))
+    for note in use_demo_secrets(os.environ):
+        print(note)
+    return url
+
+
+def main() -> None:
+    host = lan_address()
+    url = configure(host)
 
     import django
+    from django.conf import settings
     from django.core.management import call_command
 
+    from config.demo_secrets import DEVELOPMENT_SECRET_KEY
+
     django.setup()
+    if settings.SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+        sys.exit("Refusing to serve the network with the public development DJANGO_SECRET_KEY.")
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed_demo")
     serve(host, url)

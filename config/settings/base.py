@@ -12,16 +12,17 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config.demo_secrets import DEVELOPMENT_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # An insecure key is fine for the embedded default only; production.py requires its own
-# and `check --deploy` rejects this one.
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="django-insecure-countersign-development-only-never-deploy"
-)
+# and `check --deploy` rejects this one. The demo commands (`make run`, `make run-phone`)
+# set a random one of their own, kept in var/ (config/demo_secrets.py).
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [

@@ -37,10 +37,11 @@ def phone_demo(tmp_path):
         "PHONE_PORT": str(port),
         "PHONE_TLS_DIR": str(tmp_path / "tls"),
         "COUNTERSIGN_SQLITE_PATH": str(tmp_path / "demo.sqlite3"),
+        "COUNTERSIGN_DEMO_SECRETS_FILE": str(tmp_path / "demo-secrets.env"),
         "COUNTERSIGN_KEY_BITS": "2048",
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"):
+    for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY"):
         env.pop(name, None)
     log = tmp_path / "out.txt"
     with log.open("w") as out:
@@ -70,6 +71,10 @@ def test_run_phone_serves_https_prints_a_qr_code_and_signing_works(phone_demo, b
     # The demo's code links follow COUNTERSIGN_BASE_URL, which now is the https address.
     assert f"{url}p/" in printed and "#code=" in printed
     assert "No hostname was supplied" not in printed
+    # Its own secrets, never the public development key (review L9).
+    secrets = tmp_path / "demo-secrets.env"
+    assert secrets.stat().st_mode & 0o777 == 0o600
+    assert "DJANGO_SECRET_KEY=" in secrets.read_text()
 
     cert = x509.load_pem_x509_certificate((tmp_path / "tls" / "cert.pem").read_bytes())
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

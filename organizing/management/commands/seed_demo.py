@@ -39,7 +39,7 @@ class Command(BaseCommand):
             if not account.created:
                 self.stdout.write(
                     f"{account.role}: {account.email} (exists; its secrets were shown once. "
-                    "New ones: .venv/bin/python manage.py seed_demo --reset-accounts)"
+                    "New ones: make reset-demo-accounts)"
                 )
                 continue
             self.stdout.write(
