@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
+
+# The module allauth's own adapter counts failed logins with: its usages can be rolled back.
+from allauth.core.internal import ratelimit
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from petition.network import client_address
+from petition.keys import server_secret
+from petition.network import client_address, client_bucket
 
 # Session key holding the address of the invitation the visitor opened.
 INVITED_EMAIL_SESSION_KEY = "countersign_invited_email"
@@ -30,6 +38,41 @@ class AccountAdapter(DefaultAccountAdapter):
         if not address:
             raise PermissionDenied("Unable to determine the client address.")
         return address
+
+    # Failed logins (review L10). allauth counts them per address ("10/m/ip") and per
+    # account ("5/5m/key"); keyed on the account alone, five wrong passwords every five
+    # minutes from anywhere kept the account's owner out. The per-account key now carries
+    # the client too (a keyed hash of its address, IPv6 per /64, like the signer limits),
+    # so one client's failures lock out only that client; a higher ceiling per account over
+    # all clients together ("login_failed_account" in ACCOUNT_RATE_LIMITS) still bounds a
+    # password guessed from many addresses. A password reset clears the reset client's count.
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        client = hmac.new(
+            server_secret(b"login-client"), client_bucket(request).encode(), hashlib.sha256
+        ).hexdigest()[:32]
+        return f"{account}:{client}"
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        super().pre_authenticate(request, **credentials)
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        ceiling = ratelimit.consume(
+            request, app="allauth.account", action="login_failed_account", key=account
+        )
+        if not ceiling:
+            raise self.validation_error("too_many_login_attempts")
+        # A successful login rolls back this attempt on both counts, as allauth does.
+        self._login_failed_rl_usage.usage.extend(ceiling.usage)
+
+    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: Any) -> None:
+        # After a password reset (itself rate limited), as allauth wipes the account's count.
+        super()._delete_login_attempts_cached_email(request, **credentials)
+        ratelimit.clear(
+            request,
+            app="allauth.account",
+            action="login_failed_account",
+            key=super()._get_login_attempts_cache_key(request, **credentials),
+        )
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Only someone who opened a valid invitation link may create an account (P5).

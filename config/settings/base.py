@@ -199,11 +199,15 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Countersign] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("COUNTERSIGN_HTTP_PROTOCOL", default="http")
-# allauth's defaults, written out so that a reviewer sees them: failed logins are limited
-# per address and per account through the cache (Redis in production).
+# allauth's defaults, written out so that a reviewer sees them, through the cache (Redis in
+# production). Failed logins: 10 a minute per address, and 5 per 5 minutes per account *and
+# client* (organizing.adapters keys "key" on both, so a stranger's failures cannot lock the
+# owner out, review L10); over all clients together at most 100 an hour per account, more
+# than one client can reach (60 an hour), as a ceiling on guessing from many addresses.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
+    "login_failed_account": "100/h/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",

@@ -112,3 +112,60 @@ def test_login_limits_count_the_client_behind_the_proxy_not_the_proxy(client, or
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
+
+
+def _login(client, email: str, password: str, client_address: str):
+    return client.post(
+        reverse("account_login"),
+        {"login": email, "password": password},
+        HTTP_X_FORWARDED_FOR=client_address,
+        REMOTE_ADDR="127.0.0.1",
+    )
+
+
+def test_review_l10_five_wrong_logins_from_one_client_do_not_lock_the_owner_out(
+    client, organizer, settings
+):
+    """Review L10: five wrong passwords for a known staff address from client A refused the
+    organizer's own login from client B. The per-account limit now counts per client."""
+    settings.COUNTERSIGN_TRUSTED_PROXIES = 1
+    cache.clear()
+    attacker = "203.0.113.66"
+    for _ in range(5):
+        response = _login(client, organizer.email, "wrong password", attacker)
+        assert b"Too many failed login attempts" not in response.content
+    refused = _login(client, organizer.email, PASSWORD, attacker)
+    assert b"Too many failed login attempts" in refused.content  # A is still limited
+    response = _login(client, organizer.email, PASSWORD, "192.0.2.10")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+
+
+def test_failed_logins_from_many_clients_meet_the_per_account_ceiling(client, organizer, settings):
+    settings.COUNTERSIGN_TRUSTED_PROXIES = 1
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "login_failed_account": "8/h/key",
+    }
+    cache.clear()
+    for n in range(8):  # two wrong passwords from each of four addresses
+        response = _login(client, organizer.email, "wrong password", f"198.51.100.{n // 2}")
+        assert b"Too many failed login attempts" not in response.content
+    refused = _login(client, organizer.email, PASSWORD, "192.0.2.10")
+    assert b"Too many failed login attempts" in refused.content
+    # Another account is not affected.
+    other = _login(client, "someone.else@example.com", "wrong password", "192.0.2.10")
+    assert b"Too many failed login attempts" not in other.content
+
+
+def test_a_successful_login_does_not_count_toward_either_limit(client, organizer, settings):
+    settings.COUNTERSIGN_TRUSTED_PROXIES = 1
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "login_failed_account": "3/h/key",
+    }
+    cache.clear()
+    for _ in range(5):
+        response = _login(client, organizer.email, PASSWORD, "192.0.2.10")
+        assert response["Location"] == reverse("mfa_authenticate")
+        client.logout()
