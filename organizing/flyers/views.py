@@ -172,6 +172,17 @@ def print_run_retry(request: HttpRequest, slug: str, run_id) -> HttpResponse:
 SCAN_LIMIT = RateLimit("flyer_scans", per_window=60)
 
 
+def _scan_counts(request: HttpRequest) -> bool:
+    """True if this scan may be counted: the client is within SCAN_LIMIT. If the cache
+    cannot be reached the scan is not counted, and the reader is still sent on: a flyer
+    must lead to the petition whatever happens to the counter (the cache's own errors show
+    on every other page that uses it)."""
+    try:
+        return not rate_limited(request, SCAN_LIMIT)
+    except Exception:  # any cache failure: redis, network, timeout
+        return False
+
+
 @require_safe
 def flyer_redirect(request: HttpRequest, code: str) -> HttpResponse:
     """Where a flyer's QR code leads. Counts one scan for the batch and today (nothing
@@ -187,11 +198,7 @@ def flyer_redirect(request: HttpRequest, code: str) -> HttpResponse:
     if batch is None:
         response = render(request, "petition/not_found.html", status=404)
     else:
-        if (
-            batch.retired_at is None
-            and request.method == "GET"
-            and not rate_limited(request, SCAN_LIMIT)
-        ):
+        if batch.retired_at is None and request.method == "GET" and _scan_counts(request):
             services.flyer_scan_record(batch_id=batch.pk)
         response = redirect(batch.petition.get_absolute_url())
     response["Referrer-Policy"] = "no-referrer"

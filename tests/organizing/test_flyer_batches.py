@@ -281,3 +281,19 @@ def test_review_l11_scans_past_the_per_address_limit_still_redirect_but_are_not_
     for key in keys:
         assert OFFICE.encode() not in key and HOME.encode() not in key
         assert 0 < r.ttl(key) <= 600
+
+
+def test_a_scan_still_reaches_the_petition_when_the_cache_is_down(
+    client, batch, open_petition, settings
+):
+    # A real Redis client against a port where nothing listens.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    response = client.get(f"/f/{batch.code}")
+    assert response.status_code == 302
+    assert response["Location"] == open_petition.get_absolute_url()
+    assert scans(batch) == 0
