@@ -92,6 +92,33 @@ def key_size(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return []
 
 
+# Host names that only this machine can send: serving them alone is serving 127.0.0.1.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+@checks.register(checks.Tags.security)
+def development_key_stays_local(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The public development key (config/demo_secrets.py) lets anyone who reaches the
+    server forge an invitation link (review L9): refused as soon as the site answers any
+    name but loopback. `make run` and `make run-phone` make a key of their own."""
+    from config.demo_secrets import DEVELOPMENT_SECRET_KEY
+
+    if settings.SECRET_KEY != DEVELOPMENT_SECRET_KEY:
+        return []
+    outside = sorted(set(settings.ALLOWED_HOSTS) - LOOPBACK_HOSTS)
+    if not outside:
+        return []
+    return [
+        checks.Error(
+            "The public development DJANGO_SECRET_KEY is in use while the site answers "
+            f"{', '.join(outside)}.",
+            hint="Set DJANGO_SECRET_KEY, or run the demo through `make run` / `make run-phone` "
+            "(python -m config.demo_secrets …), which make one in var/.",
+            id="countersign.E020",
+        )
+    ]
+
+
 @checks.register(checks.Tags.security, deploy=True)
 def publication_defaults(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Immediate publication lets anyone who saw a coworker get a code spot their signature

@@ -147,3 +147,31 @@ def test_a_demo_database_made_under_the_public_key_is_moved_aside_once(tmp_path)
     assert use_demo_secrets(second) == []
     assert sqlite.read_text() == "new demo"
     assert second["DJANGO_SECRET_KEY"] == environ["DJANGO_SECRET_KEY"]
+
+
+def test_the_public_key_is_refused_as_soon_as_the_site_answers_a_network_name(tmp_path):
+    """`manage.py runserver 0.0.0.0:8000` by hand, on the embedded default, with the LAN
+    address allowed: the checks that runserver runs refuse to start."""
+    keep = {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "TMPDIR"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DJANGO_DEBUG="1",
+        COUNTERSIGN_SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+    )
+
+    def check(**extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=ROOT,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert check().returncode == 0  # loopback only: fine for a developer's own machine
+    lan = check(DJANGO_ALLOWED_HOSTS="127.0.0.1,192.168.1.20")
+    assert lan.returncode != 0 and "countersign.E020" in lan.stderr
+    own_key = check(DJANGO_ALLOWED_HOSTS="192.168.1.20", DJANGO_SECRET_KEY="x" * 50)
+    assert own_key.returncode == 0, own_key.stderr
