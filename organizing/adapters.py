@@ -29,15 +29,24 @@ def invited_email(request: HttpRequest | None) -> str | None:
     return request.session.get(INVITED_EMAIL_SESSION_KEY)
 
 
+def client_tag(request: HttpRequest) -> str:
+    """Who allauth's limits count against: a keyed hash of the client's bucket (its IPv4
+    address, or its IPv6 /64), so the cache holds no staff member's address either."""
+    return hmac.new(
+        server_secret(b"login-client"), client_bucket(request).encode(), hashlib.sha256
+    ).hexdigest()[:32]
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth's login limits count per client address. Behind a reverse proxy the socket
         # address is the proxy's, and ten failed logins from anyone would lock every
         # organizer out; read it the way the rest of the site does (COUNTERSIGN_TRUSTED_PROXIES).
-        address = client_address(request)
-        if not address:
+        # allauth only uses it as a rate-limit bucket here (no user sessions, no security
+        # mails), so it gets the keyed hash, never the address itself.
+        if not client_address(request):
             raise PermissionDenied("Unable to determine the client address.")
-        return address
+        return client_tag(request)
 
     # Failed logins (review L10). allauth counts them per address ("10/m/ip") and per
     # account ("5/5m/key"); keyed on the account alone, five wrong passwords every five
@@ -48,10 +57,7 @@ class AccountAdapter(DefaultAccountAdapter):
     # password guessed from many addresses. A password reset clears the reset client's count.
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         account = super()._get_login_attempts_cache_key(request, **credentials)
-        client = hmac.new(
-            server_secret(b"login-client"), client_bucket(request).encode(), hashlib.sha256
-        ).hexdigest()[:32]
-        return f"{account}:{client}"
+        return f"{account}:{client_tag(request)}"
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         super().pre_authenticate(request, **credentials)

@@ -139,6 +139,10 @@ def test_review_l10_five_wrong_logins_from_one_client_do_not_lock_the_owner_out(
     response = _login(client, organizer.email, PASSWORD, "192.0.2.10")
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
+    # The cache holds the counts under keyed hashes, never a client's address.
+    keys = [key for key in _redis_keys() if b"login_failed" in key]
+    assert keys
+    assert not any(attacker.encode() in key or b"192.0.2.10" in key for key in keys)
 
 
 def test_failed_logins_from_many_clients_meet_the_per_account_ceiling(client, organizer, settings):
