@@ -80,13 +80,23 @@ def campaign_url(campaign) -> str:
 
 
 def _campaign_page(request, campaign, membership, invite_form=None, status=200) -> HttpResponse:
+    is_organizer = membership.role == Role.ORGANIZER
+    if is_organizer:
+        members = selectors.campaign_members(campaign)
+        invitations = selectors.campaign_pending_invitations(campaign)
+    else:
+        # A moderator sees their own row and how many people hold each role, never who: an
+        # infiltrated moderator must not learn the organizers' addresses (review L6).
+        members = [membership]
+        invitations = []
     context = {
         "campaign": campaign,
         "membership": membership,
-        "is_organizer": membership.role == Role.ORGANIZER,
+        "is_organizer": is_organizer,
         "petitions": selectors.campaign_petitions(campaign),
-        "members": selectors.campaign_members(campaign),
-        "invitations": selectors.campaign_pending_invitations(campaign),
+        "members": members,
+        "team_counts": None if is_organizer else selectors.campaign_role_counts(campaign),
+        "invitations": invitations,
         "invite_form": invite_form or InvitationForm(),
         "roles": Role.choices,
     }
