@@ -159,7 +159,10 @@ class Campaign(models.Model):
         _("days to keep names and comments after delivery"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text=_("Then they are erased; the counts and the public log stay."),
+        help_text=_(
+            "Then they are erased; the counts and the public log stay. A petition closed but "
+            "never marked delivered counts these days from its closing."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(User, through="Membership", related_name="campaigns")
@@ -314,7 +317,7 @@ class AuditAction(models.TextChoices):
     ENTRY_APPROVE = "entry_approve", _("Name or comment approved")
     ENTRY_HIDE = "entry_hide", _("Name or comment hidden")
     DELIVERY_DOWNLOAD = "delivery_download", _("Delivery document downloaded")
-    RETENTION_PURGE = "retention_purge", _("Names and comments purged after delivery")
+    RETENTION_PURGE = "retention_purge", _("Names and comments erased after the retention period")
     AUDIT_EXPORT = "audit_export", _("Audit log exported")
 
 

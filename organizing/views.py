@@ -22,6 +22,7 @@ from petition import codes as codes_service
 from petition import services as petition_services
 from petition import views as public_views
 from petition.models import Level, Petition
+from petition.review import purge_due_on
 from petition.selectors import petition_counts
 
 from . import audit, selectors, services
@@ -237,6 +238,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "level_labels": [Level(level).label for level in petition.levels],
         **milestone_selectors.petition_dashboard(petition),
         "keys": petition.keys.select_related("invalidation"),
+        "purge_due_on": purge_due_on(petition),
     }
     return render(request, "organizing/petition_detail.html", context)
 

@@ -134,28 +134,35 @@ def entry_hide(*, signature: Signature, actor: User, reason: str) -> None:
     )
 
 
-# --- retention after delivery ------------------------------------------------------------
+# --- retention after delivery, or after closing ----------------------------------------
+
+
+def purge_due_on(petition: Petition):
+    """When the petition's names and comments are erased: the campaign's retention period
+    counted from delivery, or from closing for a petition closed and never marked delivered
+    (otherwise they would be kept for ever, review L13). None while it is open."""
+    start = petition.delivered_at or petition.closed_at
+    if petition.status not in (Petition.Status.CLOSED, Petition.Status.DELIVERED) or not start:
+        return None
+    return start + timedelta(days=petition.campaign.retention_days)
 
 
 def petitions_due_for_purge() -> list[Petition]:
-    """Delivered petitions whose campaign's retention period is over and that still hold
-    names or comments (few rows: compared in Python, the same on every database)."""
+    """Closed or delivered petitions whose campaign's retention period is over and that
+    still hold names or comments (few rows: compared in Python, the same on every
+    database)."""
     now = timezone.now()
-    delivered = (
-        Petition.objects.filter(status=Petition.Status.DELIVERED, delivered_at__isnull=False)
+    ended = (
+        Petition.objects.filter(status__in=[Petition.Status.CLOSED, Petition.Status.DELIVERED])
         .filter(signatures__in=Signature.objects.exclude(review=EntryReview.ERASED))
         .select_related("campaign")
         .distinct()
     )
-    return [
-        petition
-        for petition in delivered
-        if petition.delivered_at + timedelta(days=petition.campaign.retention_days) <= now
-    ]
+    return [petition for petition in ended if purge_due_on(petition) <= now]
 
 
 def entries_purge(*, petition: Petition) -> int:
-    """Erase the names, comments and hiding reasons of a delivered petition. The
+    """Erase the names, comments and hiding reasons of a closed or delivered petition. The
     signatures, counts and public log stay. Idempotent: a second run finds nothing."""
     with transaction.atomic():
         erased = (

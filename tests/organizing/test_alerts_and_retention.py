@@ -1,5 +1,5 @@
 """Moderators hear when work waits (counts only); names and comments are erased after
-delivery while counts and the public log stay."""
+delivery (or closing) while counts and the public log stay."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from organizing.alerts import moderation_alerts_sweep
 from organizing.models import AuditEntry, ModerationAlert
@@ -124,8 +124,31 @@ def test_nothing_is_erased_before_the_period_ends(delivered):
     assert Signature.objects.filter(petition=delivered, comment="Proud to sign").exists()
 
 
-def test_a_closed_but_undelivered_petition_keeps_its_comments(open_petition, moderator):
-    sign(open_petition, comment="Still here")
-    petition_close(petition=open_petition)
-    assert retention_purge() == 0
+def test_a_closed_but_undelivered_petition_is_erased_after_the_period_from_closing(
+    open_petition, moderator, organizer, client
+):
+    """Review L13: a petition closed and never marked delivered kept its names and comments
+    for ever. Now the retention period counts from closing; organizers see the date first."""
+    sign(open_petition, display_name="Ada", comment="Still here")
+    closed = petition_close(petition=open_petition)
+    assert retention_purge() == 0  # closed today: kept for the period
     assert Signature.objects.filter(comment="Still here").exists()
+
+    client.force_login(organizer)
+    page = client.get(f"/staff/p/{closed.slug}/").content.decode()
+    due = formats.date_format(closed.closed_at + timedelta(days=30), "DATE_FORMAT")
+    assert f"erased on {due}" in page
+
+    Petition.objects.filter(pk=closed.pk).update(closed_at=timezone.now() - timedelta(days=31))
+    assert retention_purge() == 1
+    row = Signature.objects.get(petition=closed)
+    assert (row.display_name, row.comment, row.review) == ("", "", EntryReview.ERASED)
+    purge = AuditEntry.objects.get(action="retention_purge")
+    assert purge.actor_id is None and purge.details == {"entries": 1}
+    assert retention_purge() == 0
+
+
+def test_an_open_petition_is_never_erased(open_petition):
+    sign(open_petition, comment="Open still")
+    assert retention_purge() == 0
+    assert Signature.objects.filter(comment="Open still").exists()
