@@ -279,6 +279,25 @@ def audit_entries_for_campaign(campaign: Campaign) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(campaign=campaign).order_by("-created_at", "-id")
 
 
+@dataclass(frozen=True)
+class ChainHead:
+    """The last link of a campaign's audit chain (organizing/auditchain.py): shown to
+    organizers outside the database so a rewrite of the whole chain shows."""
+
+    seq: int
+    hash: str
+
+
+def audit_chain_head(campaign: Campaign) -> ChainHead | None:
+    head = (
+        AuditEntry.objects.filter(campaign=campaign)
+        .order_by("-seq")
+        .values_list("seq", "hash")
+        .first()
+    )
+    return ChainHead(*head) if head else None
+
+
 def _safe_cell(value: Any) -> str:
     text = "" if value is None else str(value)
     if text.startswith(_FORMULA_PREFIXES):

@@ -511,7 +511,12 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "organizing/audit_log.html",
-        {"campaign": campaign, "page": page, "rows": audit.audit_rows(page)},
+        {
+            "campaign": campaign,
+            "page": page,
+            "rows": audit.audit_rows(page),
+            "head": audit.audit_chain_head(campaign),
+        },
     )
 
 
