@@ -8,13 +8,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import threading
+import uuid
 from datetime import UTC
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import ProgrammingError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
@@ -238,3 +241,39 @@ def test_the_migration_chains_existing_rows_in_their_order():
     assert verify_chain(rows) is None
     assert AuditEntry.objects.get(campaign=None).seq == 1
     assert "Audit log intact." in _verify()
+
+
+def _documented_grants() -> str:
+    """The grants docs/operations.md tells operators to run after every migrate."""
+    text = (settings.BASE_DIR / "docs" / "operations.md").read_text()
+    blocks = re.findall(r"```sql\n(.*?)```", text, flags=re.S)
+    (grants,) = [b for b in blocks if "REVOKE UPDATE, DELETE, TRUNCATE" in b]
+    return grants
+
+
+def test_the_documented_app_role_can_add_to_the_log_but_not_rewrite_it(chain, campaign):
+    """Review L3's other half: the processes run under a role that does not own the table.
+    Roles are cluster-wide, so this one has a name of its own and dies with the test's
+    transaction (CREATE ROLE is transactional in PostgreSQL)."""
+    role = f"countersign_app_test_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        cursor.execute(_documented_grants().replace("countersign_app", role))
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            added = _record(campaign, goal=7)  # INSERT, SELECT and the chain's lock work
+            assert added.seq == len(chain) + 1
+            for sql, refusal in (
+                ("TRUNCATE organizing_auditentry", "permission denied"),
+                (OWNER_REWRITE.format(sql="SELECT 1"), "must be owner"),
+                (
+                    "UPDATE organizing_auditentry SET action = 'x' WHERE id = %s",
+                    "permission denied",
+                ),
+                ("DELETE FROM organizing_auditentry WHERE id = %s", "permission denied"),
+            ):
+                with pytest.raises(ProgrammingError, match=refusal), transaction.atomic():
+                    cursor.execute(sql, [chain[0].pk] if "%s" in sql else None)
+        finally:
+            cursor.execute("RESET ROLE")
