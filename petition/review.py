@@ -58,7 +58,7 @@ def review_queue(campaign: Campaign) -> QuerySet[Signature]:
         _campaign_entries(campaign)
         .filter(review=EntryReview.WAITING)
         .select_related("petition")
-        .only("id", "petition__title", "petition__slug", "display_name", "comment", "review")
+        .only("review_id", "petition__title", "petition__slug", "display_name", "comment", "review")
         .order_by("petition__title", "nullifier")
     )
 
@@ -77,7 +77,7 @@ def entries_shown(campaign: Campaign) -> QuerySet[Signature]:
         _campaign_entries(campaign)
         .filter(_shown_filter(campaign))
         .select_related("petition")
-        .only("id", "petition__title", "petition__slug", "display_name", "comment", "review")
+        .only("review_id", "petition__title", "petition__slug", "display_name", "comment", "review")
         .order_by("petition__title", "nullifier")
     )
 
@@ -101,13 +101,15 @@ def _decide(
         )
         if not changed:
             raise ReviewError(_("This name or comment was already dealt with."))
-        campaign = Campaign.objects.get(petitions__signatures=signature.pk)
-        # The record names the signature by its public nullifier prefix, never its text, and
-        # leaves out the reason (which may quote it): the audit log outlives retention.
+        petition = Petition.objects.select_related("campaign").get(signatures=signature.pk)
+        # The record names the petition only: not the signature's id nor its nullifier,
+        # which would let whoever reads the log link a name or comment to its level, key and
+        # batch (review L5); not its text nor the reason (which may quote it): the audit log
+        # outlives retention.
         action = AuditAction.ENTRY_APPROVE
         if target == EntryReview.HIDDEN:
             action = AuditAction.ENTRY_HIDE
-        audit_record(actor=actor, action=action, campaign=campaign, target=signature)
+        audit_record(actor=actor, action=action, campaign=petition.campaign, target=petition)
 
 
 def entry_approve(*, signature: Signature, actor: User) -> None:

@@ -45,7 +45,7 @@ def _console(campaign) -> str:
 def _act(name, signature) -> str:
     return reverse(
         f"staff:{name}",
-        kwargs={"slug": signature.petition.campaign.slug, "signature_id": signature.pk},
+        kwargs={"slug": signature.petition.campaign.slug, "review_id": signature.review_id},
     )
 
 
@@ -145,7 +145,9 @@ def test_an_entry_of_another_campaign_is_not_found_under_mine(
     signature = sign(open_petition, comment="Elsewhere")
     own = outsider.memberships.get().campaign
     client.force_login(outsider)
-    url = reverse("staff:entry_approve", kwargs={"slug": own.slug, "signature_id": signature.pk})
+    url = reverse(
+        "staff:entry_approve", kwargs={"slug": own.slug, "review_id": signature.review_id}
+    )
     assert client.post(url).status_code == 404
 
 
@@ -169,3 +171,65 @@ def test_the_console_lists_batches_and_what_waits(client, moderator, organizer, 
         )
         in page
     )
+
+
+def test_review_records_and_console_links_cannot_be_tied_to_a_nullifier(
+    client, moderator, organizer, open_petition
+):
+    """Review L5: an approval's audit row carried the signature's id and its nullifier's
+    prefix, and the console's form actions carried the same id next to the comment."""
+    signature = sign(open_petition, display_name="Ada", comment="Tie me to my key")
+    hidden = sign(open_petition, comment="Hide me")
+    telltales = []
+    for row in (signature, hidden):
+        nullifier = bytes(row.nullifier).hex()
+        telltales += [str(row.pk), row.pk.hex, nullifier[:16], nullifier[:8]]
+    client.force_login(moderator)
+    console = client.get(_console(open_petition.campaign)).content.decode()
+    assert "Tie me to my key" in console
+    assert not [t for t in telltales if t in console]
+    assert str(signature.review_id) in console  # what the console uses instead
+    client.post(_act("entry_approve", signature))
+    client.post(_act("entry_hide", hidden), {"reason": "spam"})
+
+    client.force_login(organizer)
+    csv_text = client.get(
+        reverse("staff:audit_export", kwargs={"slug": open_petition.campaign.slug})
+    )
+    csv_text = b"".join(csv_text.streaming_content).decode()
+    assert "Name or comment approved" in csv_text and "Name or comment hidden" in csv_text
+    log_page = client.get(
+        reverse("staff:audit_log", kwargs={"slug": open_petition.campaign.slug})
+    ).content.decode()
+    for text in (csv_text, log_page):
+        assert not [t for t in telltales if t in text]
+        assert str(signature.review_id) not in text
+    stored = AuditEntry.objects.filter(action__in=["entry_approve", "entry_hide"])
+    assert {(e.object_type, e.object_id) for e in stored} == {("petition", str(open_petition.pk))}
+
+
+def test_older_review_records_no_longer_show_the_signature(client, organizer, open_petition):
+    """Rows recorded before the fix keep their id and prefix (the log is append-only), but
+    the page and the CSV leave them out."""
+    signature = sign(open_petition, comment="Old times")
+    AuditEntry.objects.create(
+        campaign=open_petition.campaign,
+        actor=organizer,
+        actor_email=organizer.email,
+        action="entry_approve",
+        object_type="signature",
+        object_id=str(signature.pk),
+        object_label=bytes(signature.nullifier).hex()[:16],
+    )
+    client.force_login(organizer)
+    response = client.get(
+        reverse("staff:audit_export", kwargs={"slug": open_petition.campaign.slug})
+    )
+    csv_text = b"".join(response.streaming_content).decode()
+    page = client.get(
+        reverse("staff:audit_log", kwargs={"slug": open_petition.campaign.slug})
+    ).content.decode()
+    for text in (csv_text, page):
+        assert "Name or comment approved" in text
+        assert str(signature.pk) not in text
+        assert bytes(signature.nullifier).hex()[:16] not in text
