@@ -149,18 +149,22 @@ def purge_due_on(petition: Petition):
     return start + timedelta(days=petition.campaign.retention_days)
 
 
-def petitions_due_for_purge() -> list[Petition]:
-    """Closed or delivered petitions whose campaign's retention period is over and that
-    still hold names or comments (few rows: compared in Python, the same on every
-    database)."""
-    now = timezone.now()
-    ended = (
+def petitions_with_entries_ended() -> QuerySet[Petition]:
+    """Closed or delivered petitions that still hold names or comments."""
+    return (
         Petition.objects.filter(status__in=[Petition.Status.CLOSED, Petition.Status.DELIVERED])
         .filter(signatures__in=Signature.objects.exclude(review=EntryReview.ERASED))
         .select_related("campaign")
         .distinct()
     )
-    return [petition for petition in ended if purge_due_on(petition) <= now]
+
+
+def petitions_due_for_purge() -> list[Petition]:
+    """Closed or delivered petitions whose campaign's retention period is over and that
+    still hold names or comments (few rows: compared in Python, the same on every
+    database)."""
+    now = timezone.now()
+    return [p for p in petitions_with_entries_ended() if purge_due_on(p) <= now]
 
 
 def entries_purge(*, petition: Petition) -> int:

@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import formats, timezone
 
 from organizing.alerts import moderation_alerts_sweep
+from organizing.milestones.tasks import deadlines_run
 from organizing.models import AuditEntry, ModerationAlert
 from petition.codes import code_batch_create
 from petition.models import EntryReview, Petition, Signature
@@ -152,3 +153,25 @@ def test_an_open_petition_is_never_erased(open_petition):
     sign(open_petition, comment="Open still")
     assert retention_purge() == 0
     assert Signature.objects.filter(comment="Open still").exists()
+
+
+def test_organizers_are_told_a_week_before_a_closed_petition_is_erased(
+    open_petition, moderator, organizer, django_capture_on_commit_callbacks
+):
+    sign(open_petition, display_name="Ada", comment="Keep me a while")
+    closed = petition_close(petition=open_petition)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines_run()["erasures"] == 0  # 30 days ahead: too early to say
+    Petition.objects.filter(pk=closed.pk).update(closed_at=timezone.now() - timedelta(days=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines_run()["erasures"] == 1
+        assert deadlines_run()["erasures"] == 0  # once per erasure day
+    erase_on = formats.date_format(
+        timezone.localdate(timezone.now() + timedelta(days=5)), "DATE_FORMAT"
+    )
+    [reminder] = [m for m in mail.outbox if "are erased on" in m.subject]
+    assert reminder.to == [organizer.email]  # organizers only, like deadline reminders
+    assert erase_on in reminder.subject
+    assert "download the delivery document" in reminder.body
+    assert "Keep me a while" not in reminder.body and "Ada" not in reminder.body
