@@ -6,19 +6,21 @@ database (audit page, daily digest) so a rewrite of the whole chain shows too.""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import re
 import threading
 import uuid
 from datetime import UTC
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import ProgrammingError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import DatabaseError, ProgrammingError, connection, transaction
 from django.urls import reverse
 
 from organizing.audit import audit_chain_head, audit_record
@@ -177,7 +179,7 @@ def test_the_chain_function_names_the_first_break_only(chain):
     assert verify_chain(rows[1:]).entry_id == rows[1].pk
 
 
-# --- concurrency and the migration (PostgreSQL) -------------------------------------------
+# --- concurrency, the migration and the database role (PostgreSQL) ------------------------
 
 
 @pytest.mark.django_db(transaction=True)
@@ -213,34 +215,40 @@ def test_concurrent_writers_do_not_fork_a_chain():
         assert verify_chain(rows) is None
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_migration_chains_existing_rows_in_their_order():
-    """Rows written before the chain existed get one, by time then id, per campaign."""
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("organizing")
-    executor.migrate([("organizing", "0009_audit_chain_fields")])
-    try:
-        campaign = CampaignFactory()
-        with connection.cursor() as cursor:
-            for when, campaign_id in [
-                ("2026-01-02T10:00:00+00:00", campaign.pk),
-                ("2026-01-01T10:00:00+00:00", campaign.pk),
-                ("2026-01-01T11:00:00+00:00", None),
-            ]:
-                cursor.execute(
-                    "INSERT INTO organizing_auditentry (campaign_id, actor_email, action,"
-                    " object_type, object_id, object_label, details, created_at, prev_hash,"
-                    " hash) VALUES (%s, '', 'campaign_update', '', '', '', '{}', %s, '', '')",
-                    [campaign_id, when],
-                )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(latest)
+    """Rows written before the chain existed get one, by time then id, per campaign. The
+    table is put back as it was before migration 0010 (columns empty, no constraints) inside
+    the test's transaction, and the migration's own function runs on it."""
+    migration = importlib.import_module("organizing.migrations.0010_audit_chain_existing_rows")
+    campaign = CampaignFactory()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET CONSTRAINTS ALL IMMEDIATE;"
+            " ALTER TABLE organizing_auditentry DROP CONSTRAINT organizing_auditentry_chained;"
+            " ALTER TABLE organizing_auditentry ALTER COLUMN seq DROP NOT NULL"
+        )
+        for when, campaign_id in [
+            ("2026-01-02T10:00:00+00:00", campaign.pk),
+            ("2026-01-01T10:00:00+00:00", campaign.pk),
+            ("2026-01-01T11:00:00+00:00", None),
+        ]:
+            cursor.execute(
+                "INSERT INTO organizing_auditentry (campaign_id, actor_email, action,"
+                " object_type, object_id, object_label, details, created_at, prev_hash,"
+                " hash) VALUES (%s, '', 'campaign_update', '', '', '', '{\"size\": 10}', %s,"
+                " '', '')",
+                [campaign_id, when],
+            )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    migration.chain_existing_rows(django_apps, SimpleNamespace(connection=connection))
     rows = list(AuditEntry.objects.filter(campaign=campaign).order_by("seq"))
-    assert [r.created_at.day for r in rows] == [1, 2]
+    assert [(r.seq, r.created_at.day) for r in rows] == [(1, 1), (2, 2)]
     assert verify_chain(rows) is None
     assert AuditEntry.objects.get(campaign=None).seq == 1
     assert "Audit log intact." in _verify()
+    # The trigger is back on.
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        connection.cursor().execute("DELETE FROM organizing_auditentry")
 
 
 def _documented_grants() -> str:

@@ -3,6 +3,7 @@ the count never changes; the console gathers what waits."""
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pytest
@@ -233,3 +234,23 @@ def test_older_review_records_no_longer_show_the_signature(client, organizer, op
         assert "Name or comment approved" in text
         assert str(signature.pk) not in text
         assert bytes(signature.nullifier).hex()[:16] not in text
+
+
+def test_the_migration_gives_each_existing_signature_its_own_review_id(open_petition):
+    """Rows published before review ids existed get a fresh random one each (not one value
+    for all, the usual trap of a column added with a Python default)."""
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("petition.migrations.0015_signature_review_id")
+    rows = [sign(open_petition, comment=f"Old {n}") for n in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET CONSTRAINTS ALL IMMEDIATE;"
+            " ALTER TABLE petition_signature ALTER COLUMN review_id DROP NOT NULL;"
+            " UPDATE petition_signature SET review_id = NULL"
+        )
+    migration.fill_review_ids(apps, connection.schema_editor())
+    ids = set(Signature.objects.values_list("review_id", flat=True))
+    assert len(ids) == len(rows) and None not in ids
+    assert not ids & {row.pk for row in rows}
