@@ -45,10 +45,10 @@ def load_published(cursor, petition, size: int) -> None:
         """
         INSERT INTO petition_signature
             (id, petition_id, batch_id, key_id, level, nullifier, msg, sig,
-             display_name, comment, withdrawn)
+             display_name, comment, withdrawn, review_id)
         SELECT gen_random_uuid(), %(petition)s, b.id, %(key)s, 'in_person', s.nullifier,
                substring(decode(repeat('ab', 95), 'hex') || s.nullifier for 127),
-               decode(repeat('cd', 384), 'hex'), '', '', false
+               decode(repeat('cd', 384), 'hex'), '', '', false, gen_random_uuid()
         FROM (
             SELECT (g - 1) / %(batch)s + 1 AS number, sha256(int8send(g)) AS nullifier
             FROM generate_series(1, %(size)s) AS g

@@ -206,6 +206,12 @@ def action_label(action: str) -> str:
         return capfirst(_humanize(action))
 
 
+# Entries about one name or comment recorded, before review L5, the signature's id and its
+# nullifier's prefix: neither is shown any more (the rows themselves cannot be rewritten),
+# so the log cannot link a name or comment to its level, key or batch.
+_UNSHOWN_OBJECTS = frozenset({"signature"})
+
+
 def audit_row(entry: AuditEntry) -> AuditRow:
     details = []
     last = len(_DETAIL_ORDER)  # keys without a label (older entries) read at the end
@@ -222,8 +228,8 @@ def audit_row(entry: AuditEntry) -> AuditRow:
         who=str(entry.actor_display),
         what=action_label(entry.action),
         object_kind=str(kind) if kind else capfirst(_humanize(entry.object_type)),
-        object_id=entry.object_id,
-        object_label=_readable_object_label(entry),
+        object_id="" if entry.object_type in _UNSHOWN_OBJECTS else entry.object_id,
+        object_label="" if entry.object_type in _UNSHOWN_OBJECTS else _readable_object_label(entry),
         details=tuple(details),
     )
 
@@ -257,6 +263,8 @@ def audit_record(
         raise ValueError(f"audit detail keys without a label in DETAIL_LABELS: {unlabelled}")
     if target is not None and target._meta.model_name not in OBJECT_KINDS:
         raise ValueError(f"no label in OBJECT_KINDS for {target._meta.model_name}")
+    if target is not None and target._meta.model_name in _UNSHOWN_OBJECTS:
+        raise ValueError("a signature is never named in the audit log (name its petition)")
     encoded = json.dumps(details, sort_keys=True, default=str)
     if len(encoded.encode()) > DETAILS_MAX_BYTES:
         raise ValueError("audit details are limited to a few facts")
@@ -277,6 +285,25 @@ def audit_record(
 
 def audit_entries_for_campaign(campaign: Campaign) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(campaign=campaign).order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last link of a campaign's audit chain (organizing/auditchain.py): shown to
+    organizers outside the database so a rewrite of the whole chain shows."""
+
+    seq: int
+    hash: str
+
+
+def audit_chain_head(campaign: Campaign) -> ChainHead | None:
+    head = (
+        AuditEntry.objects.filter(campaign=campaign)
+        .order_by("-seq")
+        .values_list("seq", "hash")
+        .first()
+    )
+    return ChainHead(*head) if head else None
 
 
 def _safe_cell(value: Any) -> str:

@@ -54,19 +54,19 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "organizing/console.html", context)
 
 
-def _entry(campaign: Campaign, signature_id) -> Signature:
+def _entry(campaign: Campaign, review_id) -> Signature:
     return get_object_or_404(
         Signature.objects.only("id", "petition_id"),
-        pk=signature_id,
+        review_id=review_id,
         petition__campaign=campaign,
     )
 
 
 @require_POST
-def entry_approve(request: HttpRequest, slug: str, signature_id) -> HttpResponse:
+def entry_approve(request: HttpRequest, slug: str, review_id) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug)
     try:
-        review.entry_approve(signature=_entry(campaign, signature_id), actor=request.user)
+        review.entry_approve(signature=_entry(campaign, review_id), actor=request.user)
     except review.ReviewError as exc:
         messages.error(request, str(exc))
     else:
@@ -75,11 +75,11 @@ def entry_approve(request: HttpRequest, slug: str, signature_id) -> HttpResponse
 
 
 @require_POST
-def entry_hide(request: HttpRequest, slug: str, signature_id) -> HttpResponse:
+def entry_hide(request: HttpRequest, slug: str, review_id) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug)
     try:
         review.entry_hide(
-            signature=_entry(campaign, signature_id),
+            signature=_entry(campaign, review_id),
             actor=request.user,
             reason=request.POST.get("reason", ""),
         )

@@ -255,7 +255,10 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         }
         error_messages = {
             "slug": {
-                "unique": _("Another petition already uses this short name. Choose another."),
+                # Short names are unique site-wide (they are the public address, printed on
+                # flyers and code cards), so a taken one must be refused; the message says
+                # no more than that: not whose, nor whether it is a draft (threat model, L8).
+                "unique": _("This short name is not available. Choose another."),
                 "invalid": SLUG_MESSAGE,
             }
         }

@@ -6,15 +6,18 @@ Signers never have an account: nothing here describes them.
 from __future__ import annotations
 
 import ipaddress
+import json
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import auditchain
 
 SLUG_REGEX = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SLUG_MESSAGE = _("Use lowercase letters, digits and single hyphens only, e.g. night-shift-breaks.")
@@ -159,7 +162,10 @@ class Campaign(models.Model):
         _("days to keep names and comments after delivery"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text=_("Then they are erased; the counts and the public log stay."),
+        help_text=_(
+            "Then they are erased; the counts and the public log stay. A petition closed but "
+            "never marked delivered counts these days from its closing."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(User, through="Membership", related_name="campaigns")
@@ -314,7 +320,7 @@ class AuditAction(models.TextChoices):
     ENTRY_APPROVE = "entry_approve", _("Name or comment approved")
     ENTRY_HIDE = "entry_hide", _("Name or comment hidden")
     DELIVERY_DOWNLOAD = "delivery_download", _("Delivery document downloaded")
-    RETENTION_PURGE = "retention_purge", _("Names and comments purged after delivery")
+    RETENTION_PURGE = "retention_purge", _("Names and comments erased after the retention period")
     AUDIT_EXPORT = "audit_export", _("Audit log exported")
 
 
@@ -365,6 +371,12 @@ class AuditEntry(models.Model):
     object_label = models.CharField(max_length=200, blank=True)
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The hash chain (organizing/auditchain.py): the row's place in its campaign's chain (or
+    # the chain of rows without a campaign), the previous row's hash and its own. Set by
+    # save(), never by callers.
+    seq = models.PositiveBigIntegerField(editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -380,6 +392,24 @@ class AuditEntry(models.Model):
                 | Q(actor__isnull=False) & ~Q(actor_email=""),
                 name="organizing_auditentry_actor_email_with_actor",
             ),
+            # One row per place in each chain: a second writer that missed the lock fails
+            # instead of forking the chain.
+            models.UniqueConstraint(
+                fields=["campaign", "seq"],
+                condition=Q(campaign__isnull=False),
+                name="organizing_auditentry_one_per_place",
+            ),
+            models.UniqueConstraint(
+                fields=["seq"],
+                condition=Q(campaign__isnull=True),
+                name="organizing_auditentry_one_per_place_without_campaign",
+            ),
+            models.CheckConstraint(
+                condition=Q(seq__gte=1)
+                & Q(hash__regex=r"^[0-9a-f]{64}$")
+                & Q(prev_hash__regex=r"^[0-9a-f]{64}$"),
+                name="organizing_auditentry_chained",
+            ),
         ]
         indexes = [
             models.Index(fields=["campaign", "-created_at"], name="organizing_audit_campaign")
@@ -391,7 +421,21 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AuditLogIsAppendOnly("audit entries cannot be changed")
-        super().save(*args, **kwargs)
+        # Appending takes the chain's lock, reads its head and links to it, in one
+        # transaction (the caller's, when there is one), so two writers cannot fork it.
+        with transaction.atomic():
+            auditchain.lock_chain(self.campaign_id)
+            head = (
+                AuditEntry.objects.filter(campaign_id=self.campaign_id)
+                .order_by("-seq")
+                .values_list("seq", "hash")
+                .first()
+            )
+            self.seq, self.prev_hash = (head[0] + 1, head[1]) if head else (1, auditchain.GENESIS)
+            # Stored as JSON read back: the hash covers what the database will return.
+            self.details = json.loads(json.dumps(self.details or {}, default=str))
+            self.hash = auditchain.entry_hash(self)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("audit entries cannot be deleted")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from petition.models import Petition
 from petition.selectors import petition_count_history, petition_counts
 from petition.templatetags.petition_tags import percent_of
 
-from .models import Campaign, Invitation, Membership, User
+from .models import Campaign, Invitation, Membership, Role, User
 
 
 def memberships_for_user(user: User) -> QuerySet[Membership]:
@@ -30,6 +30,15 @@ def campaign_petitions(campaign: Campaign) -> QuerySet[Petition]:
 
 def campaign_members(campaign: Campaign) -> QuerySet[Membership]:
     return campaign.memberships.select_related("user").order_by("role", "user__email")
+
+
+def campaign_role_counts(campaign: Campaign) -> dict[str, int]:
+    """How many organizers and moderators the campaign has: what a moderator may know of
+    the team besides their own row."""
+    counts = dict(
+        campaign.memberships.values_list("role").annotate(n=Count("id")).values_list("role", "n")
+    )
+    return {role: counts.get(role, 0) for role in Role.values}
 
 
 def campaign_pending_invitations(campaign: Campaign) -> QuerySet[Invitation]:

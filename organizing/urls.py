@@ -33,12 +33,12 @@ staff_patterns = (
         path("c/<slug:slug>/petitions/new/", views.petition_create, name="petition_create"),
         path("c/<slug:slug>/moderation/", console.console, name="console"),
         path(
-            "c/<slug:slug>/entries/<uuid:signature_id>/approve/",
+            "c/<slug:slug>/entries/<uuid:review_id>/approve/",
             console.entry_approve,
             name="entry_approve",
         ),
         path(
-            "c/<slug:slug>/entries/<uuid:signature_id>/hide/",
+            "c/<slug:slug>/entries/<uuid:review_id>/hide/",
             console.entry_hide,
             name="entry_hide",
         ),

@@ -22,6 +22,7 @@ from petition import codes as codes_service
 from petition import services as petition_services
 from petition import views as public_views
 from petition.models import Level, Petition
+from petition.review import purge_due_on
 from petition.selectors import petition_counts
 
 from . import audit, selectors, services
@@ -80,13 +81,23 @@ def campaign_url(campaign) -> str:
 
 
 def _campaign_page(request, campaign, membership, invite_form=None, status=200) -> HttpResponse:
+    is_organizer = membership.role == Role.ORGANIZER
+    if is_organizer:
+        members = selectors.campaign_members(campaign)
+        invitations = selectors.campaign_pending_invitations(campaign)
+    else:
+        # A moderator sees their own row and how many people hold each role, never who: an
+        # infiltrated moderator must not learn the organizers' addresses (review L6).
+        members = [membership]
+        invitations = []
     context = {
         "campaign": campaign,
         "membership": membership,
-        "is_organizer": membership.role == Role.ORGANIZER,
+        "is_organizer": is_organizer,
         "petitions": selectors.campaign_petitions(campaign),
-        "members": selectors.campaign_members(campaign),
-        "invitations": selectors.campaign_pending_invitations(campaign),
+        "members": members,
+        "team_counts": None if is_organizer else selectors.campaign_role_counts(campaign),
+        "invitations": invitations,
         "invite_form": invite_form or InvitationForm(),
         "roles": Role.choices,
     }
@@ -227,6 +238,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "level_labels": [Level(level).label for level in petition.levels],
         **milestone_selectors.petition_dashboard(petition),
         "keys": petition.keys.select_related("invalidation"),
+        "purge_due_on": purge_due_on(petition),
     }
     return render(request, "organizing/petition_detail.html", context)
 
@@ -499,7 +511,12 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "organizing/audit_log.html",
-        {"campaign": campaign, "page": page, "rows": audit.audit_rows(page)},
+        {
+            "campaign": campaign,
+            "page": page,
+            "rows": audit.audit_rows(page),
+            "head": audit.audit_chain_head(campaign),
+        },
     )
 
 

@@ -379,6 +379,11 @@ class Signature(models.Model):
         db_default=EntryReview.WAITING,
     )
     hidden_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # The moderator console names an entry by this random id, never by `id`: the audit log
+    # of earlier versions recorded `id` next to the nullifier's prefix, and that log cannot
+    # be rewritten, so a console URL with `id` would link a comment to its nullifier, level
+    # and batch (review L5). This id is in no other page, export or log.
+    review_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         ordering = ["nullifier"]

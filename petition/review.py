@@ -58,7 +58,7 @@ def review_queue(campaign: Campaign) -> QuerySet[Signature]:
         _campaign_entries(campaign)
         .filter(review=EntryReview.WAITING)
         .select_related("petition")
-        .only("id", "petition__title", "petition__slug", "display_name", "comment", "review")
+        .only("review_id", "petition__title", "petition__slug", "display_name", "comment", "review")
         .order_by("petition__title", "nullifier")
     )
 
@@ -77,7 +77,7 @@ def entries_shown(campaign: Campaign) -> QuerySet[Signature]:
         _campaign_entries(campaign)
         .filter(_shown_filter(campaign))
         .select_related("petition")
-        .only("id", "petition__title", "petition__slug", "display_name", "comment", "review")
+        .only("review_id", "petition__title", "petition__slug", "display_name", "comment", "review")
         .order_by("petition__title", "nullifier")
     )
 
@@ -101,13 +101,15 @@ def _decide(
         )
         if not changed:
             raise ReviewError(_("This name or comment was already dealt with."))
-        campaign = Campaign.objects.get(petitions__signatures=signature.pk)
-        # The record names the signature by its public nullifier prefix, never its text, and
-        # leaves out the reason (which may quote it): the audit log outlives retention.
+        petition = Petition.objects.select_related("campaign").get(signatures=signature.pk)
+        # The record names the petition only: not the signature's id nor its nullifier,
+        # which would let whoever reads the log link a name or comment to its level, key and
+        # batch (review L5); not its text nor the reason (which may quote it): the audit log
+        # outlives retention.
         action = AuditAction.ENTRY_APPROVE
         if target == EntryReview.HIDDEN:
             action = AuditAction.ENTRY_HIDE
-        audit_record(actor=actor, action=action, campaign=campaign, target=signature)
+        audit_record(actor=actor, action=action, campaign=petition.campaign, target=petition)
 
 
 def entry_approve(*, signature: Signature, actor: User) -> None:
@@ -134,28 +136,39 @@ def entry_hide(*, signature: Signature, actor: User, reason: str) -> None:
     )
 
 
-# --- retention after delivery ------------------------------------------------------------
+# --- retention after delivery, or after closing ----------------------------------------
 
 
-def petitions_due_for_purge() -> list[Petition]:
-    """Delivered petitions whose campaign's retention period is over and that still hold
-    names or comments (few rows: compared in Python, the same on every database)."""
-    now = timezone.now()
-    delivered = (
-        Petition.objects.filter(status=Petition.Status.DELIVERED, delivered_at__isnull=False)
+def purge_due_on(petition: Petition):
+    """When the petition's names and comments are erased: the campaign's retention period
+    counted from delivery, or from closing for a petition closed and never marked delivered
+    (otherwise they would be kept for ever, review L13). None while it is open."""
+    start = petition.delivered_at or petition.closed_at
+    if petition.status not in (Petition.Status.CLOSED, Petition.Status.DELIVERED) or not start:
+        return None
+    return start + timedelta(days=petition.campaign.retention_days)
+
+
+def petitions_with_entries_ended() -> QuerySet[Petition]:
+    """Closed or delivered petitions that still hold names or comments."""
+    return (
+        Petition.objects.filter(status__in=[Petition.Status.CLOSED, Petition.Status.DELIVERED])
         .filter(signatures__in=Signature.objects.exclude(review=EntryReview.ERASED))
         .select_related("campaign")
         .distinct()
     )
-    return [
-        petition
-        for petition in delivered
-        if petition.delivered_at + timedelta(days=petition.campaign.retention_days) <= now
-    ]
+
+
+def petitions_due_for_purge() -> list[Petition]:
+    """Closed or delivered petitions whose campaign's retention period is over and that
+    still hold names or comments (few rows: compared in Python, the same on every
+    database)."""
+    now = timezone.now()
+    return [p for p in petitions_with_entries_ended() if purge_due_on(p) <= now]
 
 
 def entries_purge(*, petition: Petition) -> int:
-    """Erase the names, comments and hiding reasons of a delivered petition. The
+    """Erase the names, comments and hiding reasons of a closed or delivered petition. The
     signatures, counts and public log stay. Idempotent: a second run finds nothing."""
     with transaction.atomic():
         erased = (

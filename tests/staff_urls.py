@@ -77,7 +77,7 @@ class StaffUrl:
             signature = sign(other, comment="A comment to review")
             return reverse(
                 f"staff:{self.name}",
-                kwargs={"slug": campaign.slug, "signature_id": signature.pk},
+                kwargs={"slug": campaign.slug, "review_id": signature.review_id},
             )
         if self.kwarg == "flyer_batch":
             from organizing.flyers.services import flyer_batch_create

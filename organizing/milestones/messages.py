@@ -18,6 +18,7 @@ TEMPLATES = {
     NoticeKind.MILESTONE: "milestone",
     NoticeKind.DIGEST: "digest",
     NoticeKind.DEADLINE_REMINDER: "deadline_reminder",
+    NoticeKind.RETENTION_REMINDER: "retention_reminder",
 }
 
 

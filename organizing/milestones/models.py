@@ -49,6 +49,9 @@ class NoticeKind(models.TextChoices):
     MILESTONE = "milestone", _("Milestone")
     DIGEST = "digest", _("Daily digest")
     DEADLINE_REMINDER = "deadline_reminder", _("Deadline reminder")
+    # Names and comments of a closed or delivered petition are about to be erased (review
+    # L13): organizers hear it a week before, once per erasure day.
+    RETENTION_REMINDER = "retention_reminder", _("Erasure reminder")
 
 
 class Notice(models.Model):
@@ -83,7 +86,10 @@ class Notice(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind="milestone", threshold__gte=1, day__isnull=True)
-                | Q(kind__in=["digest", "deadline_reminder"], threshold__isnull=True)
+                | Q(
+                    kind__in=["digest", "deadline_reminder", "retention_reminder"],
+                    threshold__isnull=True,
+                )
                 & Q(day__isnull=False),
                 name="organizing_notice_key_matches_kind",
             ),

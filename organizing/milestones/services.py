@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from petition.models import MAX_GOAL, Petition
+from petition.review import petitions_with_entries_ended, purge_due_on
 from petition.selectors import petition_counts
 from petition.services import TransitionError, petition_close
 
@@ -282,6 +283,46 @@ def deadline_reminders_record(*, today: date, days_before: int = 3) -> list[Noti
         notice = deadline_reminder_record(petition=petition)
         if notice is not None:
             notices.append(notice)
+    return notices
+
+
+RETENTION_REMINDER_DAYS = 7
+
+
+@transaction.atomic
+def retention_reminder_record(*, petition: Petition, erase_on: date) -> Notice | None:
+    """Tell the petition's organizers that its names and comments are erased on
+    `erase_on`, once per petition and day (a later delivery moves the day: a new notice)."""
+    _lock_plan(petition.pk)
+    notice = _notice_create(
+        petition=petition,
+        kind=NoticeKind.RETENTION_REMINDER,
+        day=erase_on,
+        data={"delivered": petition.status == Petition.Status.DELIVERED},
+    )
+    if notice is None:
+        return None
+    users = email_recipients(
+        petition.campaign,
+        modes=[NoticeMode.INSTANT, NoticeMode.DIGEST],
+        roles=[Role.ORGANIZER],
+    )
+    _deliveries_create(notice, users, [])
+    return notice
+
+
+def retention_reminders_record(*, days_before: int = RETENTION_REMINDER_DAYS) -> list[Notice]:
+    """Petitions whose names and comments are erased within `days_before` days (counted
+    from delivery, or from closing when never delivered): remind their organizers, so a
+    closed petition's delivery document can still be downloaded (review L13)."""
+    now = timezone.now()
+    notices = []
+    for petition in petitions_with_entries_ended():
+        due = purge_due_on(petition)
+        if now < due <= now + timedelta(days=days_before):
+            notice = retention_reminder_record(petition=petition, erase_on=timezone.localdate(due))
+            if notice is not None:
+                notices.append(notice)
     return notices
 
 

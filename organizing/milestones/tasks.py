@@ -131,8 +131,10 @@ def digests_record() -> int:
 @shared_task(acks_late=True, soft_time_limit=250, time_limit=300)
 def deadlines_run() -> dict[str, int]:
     """Hourly (beat): close petitions whose last day has passed, remind organizers three
-    days before. Conditional transitions and unique notices make two runs at once safe."""
+    days before, and a week before a petition's names and comments are erased.
+    Conditional transitions and unique notices make two runs at once safe."""
     today = timezone.localdate()
     closed = services.petitions_close_past_deadline(today=today)
     reminded = services.deadline_reminders_record(today=today)
-    return {"closed": len(closed), "reminded": len(reminded)}
+    erasures = services.retention_reminders_record()
+    return {"closed": len(closed), "reminded": len(reminded), "erasures": len(erasures)}

@@ -1,5 +1,5 @@
 """Moderators hear when work waits (counts only); names and comments are erased after
-delivery while counts and the public log stay."""
+delivery (or closing) while counts and the public log stay."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from organizing.alerts import moderation_alerts_sweep
+from organizing.milestones.tasks import deadlines_run
 from organizing.models import AuditEntry, ModerationAlert
 from petition.codes import code_batch_create
 from petition.models import EntryReview, Petition, Signature
@@ -124,8 +125,53 @@ def test_nothing_is_erased_before_the_period_ends(delivered):
     assert Signature.objects.filter(petition=delivered, comment="Proud to sign").exists()
 
 
-def test_a_closed_but_undelivered_petition_keeps_its_comments(open_petition, moderator):
-    sign(open_petition, comment="Still here")
-    petition_close(petition=open_petition)
-    assert retention_purge() == 0
+def test_a_closed_but_undelivered_petition_is_erased_after_the_period_from_closing(
+    open_petition, moderator, organizer, client
+):
+    """Review L13: a petition closed and never marked delivered kept its names and comments
+    for ever. Now the retention period counts from closing; organizers see the date first."""
+    sign(open_petition, display_name="Ada", comment="Still here")
+    closed = petition_close(petition=open_petition)
+    assert retention_purge() == 0  # closed today: kept for the period
     assert Signature.objects.filter(comment="Still here").exists()
+
+    client.force_login(organizer)
+    page = client.get(f"/staff/p/{closed.slug}/").content.decode()
+    due = formats.date_format(closed.closed_at + timedelta(days=30), "DATE_FORMAT")
+    assert f"erased on {due}" in page
+
+    Petition.objects.filter(pk=closed.pk).update(closed_at=timezone.now() - timedelta(days=31))
+    assert retention_purge() == 1
+    row = Signature.objects.get(petition=closed)
+    assert (row.display_name, row.comment, row.review) == ("", "", EntryReview.ERASED)
+    purge = AuditEntry.objects.get(action="retention_purge")
+    assert purge.actor_id is None and purge.details == {"entries": 1}
+    assert retention_purge() == 0
+
+
+def test_an_open_petition_is_never_erased(open_petition):
+    sign(open_petition, comment="Open still")
+    assert retention_purge() == 0
+    assert Signature.objects.filter(comment="Open still").exists()
+
+
+def test_organizers_are_told_a_week_before_a_closed_petition_is_erased(
+    open_petition, moderator, organizer, django_capture_on_commit_callbacks
+):
+    sign(open_petition, display_name="Ada", comment="Keep me a while")
+    closed = petition_close(petition=open_petition)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines_run()["erasures"] == 0  # 30 days ahead: too early to say
+    Petition.objects.filter(pk=closed.pk).update(closed_at=timezone.now() - timedelta(days=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines_run()["erasures"] == 1
+        assert deadlines_run()["erasures"] == 0  # once per erasure day
+    erase_on = formats.date_format(
+        timezone.localdate(timezone.now() + timedelta(days=5)), "DATE_FORMAT"
+    )
+    [reminder] = [m for m in mail.outbox if "are erased on" in m.subject]
+    assert reminder.to == [organizer.email]  # organizers only, like deadline reminders
+    assert erase_on in reminder.subject
+    assert "download the delivery document" in reminder.body
+    assert "Keep me a while" not in reminder.body and "Ada" not in reminder.body

@@ -91,7 +91,7 @@ def test_a_refused_form_can_be_sent_again_with_the_same_key(client, organizer, c
         "accepts_in_person": "on",
     }
     refused = client.post(url, data)
-    assert "Another petition already uses this short name" in refused.content.decode()
+    assert "This short name is not available" in refused.content.decode()
     assert not FormSubmission.objects.exists()
     accepted = client.post(url, {**data, "slug": "free"})
     assert accepted.status_code == 302

@@ -3,6 +3,7 @@ the count never changes; the console gathers what waits."""
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pytest
@@ -45,7 +46,7 @@ def _console(campaign) -> str:
 def _act(name, signature) -> str:
     return reverse(
         f"staff:{name}",
-        kwargs={"slug": signature.petition.campaign.slug, "signature_id": signature.pk},
+        kwargs={"slug": signature.petition.campaign.slug, "review_id": signature.review_id},
     )
 
 
@@ -145,7 +146,9 @@ def test_an_entry_of_another_campaign_is_not_found_under_mine(
     signature = sign(open_petition, comment="Elsewhere")
     own = outsider.memberships.get().campaign
     client.force_login(outsider)
-    url = reverse("staff:entry_approve", kwargs={"slug": own.slug, "signature_id": signature.pk})
+    url = reverse(
+        "staff:entry_approve", kwargs={"slug": own.slug, "review_id": signature.review_id}
+    )
     assert client.post(url).status_code == 404
 
 
@@ -169,3 +172,85 @@ def test_the_console_lists_batches_and_what_waits(client, moderator, organizer, 
         )
         in page
     )
+
+
+def test_review_records_and_console_links_cannot_be_tied_to_a_nullifier(
+    client, moderator, organizer, open_petition
+):
+    """Review L5: an approval's audit row carried the signature's id and its nullifier's
+    prefix, and the console's form actions carried the same id next to the comment."""
+    signature = sign(open_petition, display_name="Ada", comment="Tie me to my key")
+    hidden = sign(open_petition, comment="Hide me")
+    telltales = []
+    for row in (signature, hidden):
+        nullifier = bytes(row.nullifier).hex()
+        telltales += [str(row.pk), row.pk.hex, nullifier[:16], nullifier[:8]]
+    client.force_login(moderator)
+    console = client.get(_console(open_petition.campaign)).content.decode()
+    assert "Tie me to my key" in console
+    assert not [t for t in telltales if t in console]
+    assert str(signature.review_id) in console  # what the console uses instead
+    client.post(_act("entry_approve", signature))
+    client.post(_act("entry_hide", hidden), {"reason": "spam"})
+
+    client.force_login(organizer)
+    csv_text = client.get(
+        reverse("staff:audit_export", kwargs={"slug": open_petition.campaign.slug})
+    )
+    csv_text = b"".join(csv_text.streaming_content).decode()
+    assert "Name or comment approved" in csv_text and "Name or comment hidden" in csv_text
+    log_page = client.get(
+        reverse("staff:audit_log", kwargs={"slug": open_petition.campaign.slug})
+    ).content.decode()
+    for text in (csv_text, log_page):
+        assert not [t for t in telltales if t in text]
+        assert str(signature.review_id) not in text
+    stored = AuditEntry.objects.filter(action__in=["entry_approve", "entry_hide"])
+    assert {(e.object_type, e.object_id) for e in stored} == {("petition", str(open_petition.pk))}
+
+
+def test_older_review_records_no_longer_show_the_signature(client, organizer, open_petition):
+    """Rows recorded before the fix keep their id and prefix (the log is append-only), but
+    the page and the CSV leave them out."""
+    signature = sign(open_petition, comment="Old times")
+    AuditEntry.objects.create(
+        campaign=open_petition.campaign,
+        actor=organizer,
+        actor_email=organizer.email,
+        action="entry_approve",
+        object_type="signature",
+        object_id=str(signature.pk),
+        object_label=bytes(signature.nullifier).hex()[:16],
+    )
+    client.force_login(organizer)
+    response = client.get(
+        reverse("staff:audit_export", kwargs={"slug": open_petition.campaign.slug})
+    )
+    csv_text = b"".join(response.streaming_content).decode()
+    page = client.get(
+        reverse("staff:audit_log", kwargs={"slug": open_petition.campaign.slug})
+    ).content.decode()
+    for text in (csv_text, page):
+        assert "Name or comment approved" in text
+        assert str(signature.pk) not in text
+        assert bytes(signature.nullifier).hex()[:16] not in text
+
+
+def test_the_migration_gives_each_existing_signature_its_own_review_id(open_petition):
+    """Rows published before review ids existed get a fresh random one each (not one value
+    for all, the usual trap of a column added with a Python default)."""
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("petition.migrations.0015_signature_review_id")
+    rows = [sign(open_petition, comment=f"Old {n}") for n in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET CONSTRAINTS ALL IMMEDIATE;"
+            " ALTER TABLE petition_signature ALTER COLUMN review_id DROP NOT NULL;"
+            " UPDATE petition_signature SET review_id = NULL"
+        )
+    migration.fill_review_ids(apps, connection.schema_editor())
+    ids = set(Signature.objects.values_list("review_id", flat=True))
+    assert len(ids) == len(rows) and None not in ids
+    assert not ids & {row.pk for row in rows}

@@ -8,7 +8,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from petition.models import Petition
-from tests.factories import form_key
+from tests.factories import CampaignFactory, PetitionFactory, form_key
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +125,37 @@ def test_with_debug_a_missing_petition_shows_the_app_page():
     response = Client().get("/p/no-such-petition/")
     assert response.status_code == 404
     assert "There is nothing here" in response.content.decode()
+
+
+def test_a_taken_short_name_says_nothing_about_the_petition_that_has_it(
+    client, organizer, campaign
+):
+    """Review L8, accepted (docs/threat-model.md): short names are unique site-wide, so a
+    taken one is refused, but the refusal reads the same for a draft of another campaign,
+    a published petition and one's own, and names nothing about the petition."""
+    PetitionFactory(
+        campaign=CampaignFactory(name="Beta Union"), slug="beta-draft", title="Secret plan"
+    )
+    PetitionFactory(campaign=campaign, slug="own-draft", title="Our plan")
+    client.force_login(organizer)
+    url = reverse("staff:petition_create", kwargs={"slug": campaign.slug})
+    data = {
+        "title": "T",
+        "demands": "d",
+        "addressed_to": "a",
+        "goal": "5",
+        "accepts_in_person": "on",
+    }
+    refusals = []
+    for slug in ("beta-draft", "own-draft"):
+        page = client.post(url, {**data, "form_key": form_key(), "slug": slug}).content.decode()
+        assert "This short name is not available. Choose another." in page
+        for telltale in ("Secret plan", "Beta Union", "draft", "Another petition"):
+            assert telltale not in page.replace(f'value="{slug}"', "")
+        refusals.append(page.count("not available"))
+    assert refusals[0] == refusals[1]
+    assert Petition.objects.count() == 2
+    # The other campaign's draft answers 404 publicly, like a short name nobody uses.
+    assert client.get("/p/beta-draft/").status_code == client.get("/p/no-such-xyz/").status_code
+    ok = client.post(url, {**data, "form_key": form_key(), "slug": "no-such-slug-xyz"})
+    assert ok.status_code == 302

@@ -218,3 +218,27 @@ def test_a_demotion_racing_a_removal_leaves_an_organizer():
             ]
         )
         assert campaign.memberships.filter(role=Role.ORGANIZER).count() == 1
+
+
+def test_a_moderator_sees_only_their_own_row_of_the_team(client, organizer, moderator, campaign):
+    """Review L6: an infiltrated moderator must not learn who the organizers are, nor who
+    else moderates or is invited; organizers keep the full list."""
+    other = MembershipFactory(campaign=campaign, role=Role.MODERATOR)
+    invitation_create(
+        email="newbie@organizers.example",
+        role=Role.ORGANIZER,
+        campaign=campaign,
+        invited_by=organizer,
+    )
+    client.force_login(moderator)
+    page = client.get(_url("campaign", campaign)).content.decode()
+    assert moderator.email in page
+    for hidden in (organizer.email, other.user.email, "newbie@organizers.example"):
+        assert hidden not in page
+    assert "Organizers: 1 · Moderators: 2" in page
+
+    client.force_login(organizer)
+    page = client.get(_url("campaign", campaign)).content.decode()
+    for shown in (organizer.email, moderator.email, other.user.email, "newbie@organizers.example"):
+        assert shown in page
+    assert "Only organizers see who is on the team" not in page
