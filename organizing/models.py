@@ -309,6 +309,7 @@ class AuditAction(models.TextChoices):
     CODE_BATCH_REVOKE = "code_batch_revoke", _("Code batch revoked")
     FLYER_BATCH_CREATE = "flyer_batch_create", _("Flyer batch made")
     FLYER_BATCH_REVOKE = "flyer_batch_revoke", _("Flyer batch revoked")
+    PRINT_RUN_DOWNLOAD = "print_run_download", _("PDF downloaded")
     MILESTONE_UPDATE = "milestone_update", _("Milestone settings changed")
     WEBHOOK_UPDATE = "webhook_update", _("Webhook changed")
     ENTRY_APPROVE = "entry_approve", _("Name or comment approved")

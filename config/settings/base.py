@@ -301,8 +301,11 @@ COUNTERSIGN_PRODUCTION = False
 # Invitations to staff accounts expire after this many days.
 COUNTERSIGN_INVITATION_DAYS = env.int("COUNTERSIGN_INVITATION_DAYS", default=7)
 # Generated PDFs (flyers, code cards: they hold single-use codes) are deleted this many
-# hours after they are made. They live under MEDIA_ROOT, which web and worker share.
-COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=24)
+# hours after they are made. They live under MEDIA_ROOT, which web and worker share. Two
+# hours: enough to walk to a printer and print twice (a 500-poster run is ready in minutes),
+# short enough that a stolen session or a copied media folder finds few codes in clear
+# (review M1, L4). The download view refuses an expired file even when beat is down.
+COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=2)
 MEDIA_ROOT = Path(env.str("COUNTERSIGN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 # Absolute address of the site, for links in mail sent from the worker (no request there).
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL", default="http://127.0.0.1:8000")

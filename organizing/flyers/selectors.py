@@ -8,6 +8,8 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from organizing.models import Role
+
 from .models import FlyerBatch, PrintRun
 
 # Below this, a count could single out the one or two people who scanned a batch posted in
@@ -42,9 +44,24 @@ def petition_scans(petition) -> int | None:
 
 
 def print_runs(petition) -> QuerySet[PrintRun]:
+    """The petition's unexpired runs. A run that carries codes may be listed to others
+    (that it exists, its size and state) but opened only by its maker: see
+    `print_run_visible_to`."""
     return PrintRun.objects.filter(petition=petition, expires_at__gt=timezone.now()).order_by(
         "-created_at"
     )
+
+
+def print_run_visible_to(run: PrintRun, user, role: str) -> bool:
+    """Whether `user` (with `role` in the run's campaign) may open the run's page and file.
+
+    A PDF of single-use codes is its maker's alone: anyone else holding it could redeem or
+    probe the cards another member will hand out, around the two-person approval (review
+    M1). Other PDFs (posters, flyers) are the organizers' shared work, as in the designer.
+    """
+    if run.carries_codes:
+        return run.created_by_id is not None and run.created_by_id == user.pk
+    return run.created_by_id == user.pk or role == Role.ORGANIZER
 
 
 def print_run_status(run: PrintRun) -> dict:
