@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from petition import codes, invalidation, review
 from petition.models import KeyInvalidation, Petition, PetitionKey, Signature
 
+from . import selectors
 from .access import campaign_for_member, petition_for_member
 from .models import Campaign, Role
 
@@ -50,6 +51,9 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "batches_waiting": batches_waiting,
         "petition_batches": [(p, codes.code_batches_for_petition(p)) for p in petitions],
         "hide_reason_max": review.HIDE_REASON_MAX,
+        "membership": membership,
+        "members_waiting": selectors.members_waiting_confirmation(campaign) if is_organizer else [],
+        "confirmed_organizers": selectors.confirmed_organizer_count(campaign),
     }
     return render(request, "organizing/console.html", context)
 

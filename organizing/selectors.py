@@ -12,7 +12,7 @@ from petition.models import Petition
 from petition.selectors import petition_count_history, petition_counts
 from petition.templatetags.petition_tags import percent_of
 
-from .models import Campaign, Invitation, Membership, User
+from .models import Campaign, Invitation, Membership, Role, User
 
 
 def memberships_for_user(user: User) -> QuerySet[Membership]:
@@ -100,3 +100,21 @@ def dashboard_campaigns(user: User) -> list[tuple[Membership, list[PetitionSumma
         (membership, petition_summaries(membership.campaign.petitions.all()))
         for membership in memberships_for_user(user)
     ]
+
+
+# --- two-person rules (review L7) -------------------------------------------------------------
+
+
+def members_waiting_confirmation(campaign: Campaign) -> list[Membership]:
+    """Members who count in no two-person rule until a second organizer confirms them."""
+    return list(
+        Membership.objects.filter(campaign=campaign, confirmed_at__isnull=True)
+        .select_related("user", "added_by")
+        .order_by("created_at")
+    )
+
+
+def confirmed_organizer_count(campaign: Campaign) -> int:
+    return Membership.objects.filter(
+        campaign=campaign, role=Role.ORGANIZER, confirmed_at__isnull=False
+    ).count()

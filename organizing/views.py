@@ -133,9 +133,13 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
             )
             return campaign_url(campaign)
 
-        submission = submit_once(
-            user=request.user, key=form.cleaned_data["form_key"], action=invite
-        )
+        try:
+            submission = submit_once(
+                user=request.user, key=form.cleaned_data["form_key"], action=invite
+            )
+        except services.TeamError as exc:
+            messages.error(request, str(exc))
+            return redirect("staff:campaign", slug=campaign.slug)
         if submission.created:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
@@ -174,6 +178,20 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
     else:
         messages.success(request, _("Role changed."))
     return redirect("staff:campaign", slug=campaign.slug)
+
+
+@require_POST
+def member_confirm(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    """A second organizer vouches for a new member (review L7)."""
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    member = get_object_or_404(campaign.memberships, pk=membership_id)
+    try:
+        services.membership_confirm(membership=member, actor=request.user)
+    except services.TeamError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Confirmed: they now count in two-person decisions."))
+    return redirect("staff:console", slug=campaign.slug)
 
 
 @require_POST

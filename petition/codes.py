@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizing.audit import audit_record
-from organizing.models import AuditAction, User
+from organizing.models import AuditAction, Membership, User, confirmed_member, unconfirmed_message
 
 from .keys import server_secret
 from .models import (
@@ -139,6 +139,19 @@ def code_batch_approve(*, batch: CodeBatch, actor: User) -> CodeBatch:
     """A second staff member vouches for a batch; its codes work from now on."""
     if batch.created_by_id is not None and batch.created_by_id == actor.pk:
         raise CodeBatchError(_("Someone other than the batch's maker must approve it."))
+    # Two people, not two accounts of one (review L7): both must be confirmed members.
+    campaign_id = batch.petition.campaign_id
+    if not confirmed_member(actor, campaign_id):
+        raise CodeBatchError(unconfirmed_message())
+    if Membership.objects.filter(
+        user_id=batch.created_by_id, campaign_id=campaign_id, confirmed_at__isnull=True
+    ).exists():
+        raise CodeBatchError(
+            _(
+                "This batch's maker is not confirmed on the team yet: a second organizer must "
+                "confirm them before anyone approves their batches."
+            )
+        )
     with transaction.atomic():
         approved = (
             CodeBatch.objects.filter(pk=batch.pk, approved_at__isnull=True, revoked_at__isnull=True)

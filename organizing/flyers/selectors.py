@@ -8,8 +8,6 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from organizing.models import Role
-
 from .models import FlyerBatch, PrintRun
 
 # Below this, a count could single out the one or two people who scanned a batch posted in
@@ -52,16 +50,16 @@ def print_runs(petition) -> QuerySet[PrintRun]:
     )
 
 
-def print_run_visible_to(run: PrintRun, user, role: str) -> bool:
-    """Whether `user` (with `role` in the run's campaign) may open the run's page and file.
+def print_run_visible_to(run: PrintRun, user) -> bool:
+    """Whether `user`, a member of the run's campaign, may open the run's page and file.
 
     A PDF of single-use codes is its maker's alone: anyone else holding it could redeem or
     probe the cards another member will hand out, around the two-person approval (review
-    M1). Other PDFs (posters, flyers) are the organizers' shared work, as in the designer.
+    M1). Other PDFs (posters, flyers) hold nothing secret and stay open to the team.
     """
     if run.carries_codes:
         return run.created_by_id is not None and run.created_by_id == user.pk
-    return run.created_by_id == user.pk or role == Role.ORGANIZER
+    return True
 
 
 def print_run_status(run: PrintRun) -> dict:

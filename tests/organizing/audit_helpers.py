@@ -29,6 +29,7 @@ from organizing.services import (
     invitation_create,
     invitation_revoke,
     membership_change_role,
+    membership_confirm,
     membership_remove,
 )
 from petition import blindrsa
@@ -89,7 +90,8 @@ def record_every_action(slug: str = "night-shift") -> CampaignStory:
     )
 
     second = UserFactory()
-    _join(campaign, organizer, second, Role.ORGANIZER)
+    # A lone organizer cannot confirm whom they add: the operator does (review L7).
+    membership_confirm(membership=_join(campaign, organizer, second, Role.ORGANIZER), actor=None)
     moderator = _join(campaign, organizer, UserFactory(), Role.MODERATOR)
     moderator = membership_change_role(membership=moderator, role=Role.ORGANIZER, actor=organizer)
     membership_remove(membership=moderator, actor=organizer)
