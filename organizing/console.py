@@ -49,7 +49,14 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "queue": queue,
         "shown": shown,
         "batches_waiting": batches_waiting,
-        "petition_batches": [(p, codes.code_batches_for_petition(p)) for p in petitions],
+        # Usage as this member may see it (review M2): per batch for organizers, never
+        # their own; campaign-wide only for moderators; as of the end of the previous day.
+        "petition_batches": [
+            (p, codes.code_batches_for_petition(p, request.user, per_batch=is_organizer))
+            for p in petitions
+        ],
+        "usage_per_batch": is_organizer,
+        "campaign_usage": None if is_organizer else codes.code_usage_for_campaign(campaign.pk),
         "hide_reason_max": review.HIDE_REASON_MAX,
         "membership": membership,
         "members_waiting": selectors.members_waiting_confirmation(campaign) if is_organizer else [],

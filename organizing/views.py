@@ -419,7 +419,7 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
     """Moderators and organizers make single-use code cards: the POST makes the codes and
     their PDF in one process, then redirects (a reload makes nothing twice) to the page that
     offers the download. Only keyed hashes of the codes are kept."""
-    petition, _membership = petition_for_member(request.user, slug)
+    petition, membership = petition_for_member(request.user, slug)
     if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
         messages.info(request, CODES_ALREADY_MADE)
         return redirect(url)
@@ -454,10 +454,23 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
         "petition": petition,
         "campaign": petition.campaign,
         "form": form,
-        "batches": codes_service.code_batches_for_petition(petition),
+        **_code_usage_context(petition, request.user, membership),
     }
     status = 400 if form.is_bound else 200
     return render(request, "organizing/code_batches.html", context, status=status)
+
+
+def _code_usage_context(petition, user, membership) -> dict:
+    """Usage as a member may see it (review M2): organizers per batch (not their own),
+    moderators campaign-wide only; both as of the end of the previous day."""
+    is_organizer = membership.role == Role.ORGANIZER
+    context = {
+        "batches": codes_service.code_batches_for_petition(petition, user, per_batch=is_organizer),
+        "usage_per_batch": is_organizer,
+    }
+    if not is_organizer:
+        context["campaign_usage"] = codes_service.code_usage_for_campaign(petition.campaign_id)
+    return context
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -153,6 +153,8 @@ CELERY_BEAT_SCHEDULE = {
     # Moderation: "items wait" mails (at most daily per campaign), retention purge.
     "moderation-alerts": {"task": "organizing.alerts.moderation_alerts_sweep", "schedule": 3600.0},
     "retention-purge": {"task": "petition.tasks.retention_purge", "schedule": 6 * 3600.0},
+    # Code usage as staff see it: recorded once a day at the turn (UTC), never live (M2).
+    "code-usage-record": {"task": "petition.tasks.code_usage_record", "schedule": crontab(0, 0)},
     # Generated PDFs hold single-use codes: delete them when they expire.
     "print-runs-expire": {"task": "organizing.flyers.tasks.print_runs_expire", "schedule": 600.0},
 }
