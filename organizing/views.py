@@ -245,6 +245,9 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "level_labels": [Level(level).label for level in petition.levels],
         **milestone_selectors.petition_dashboard(petition),
         "keys": petition.keys.select_related("invalidation"),
+        # Why a key invalidation may be stuck (review L7): see docs/roles.md.
+        "membership": membership,
+        "confirmed_organizers": selectors.confirmed_organizer_count(petition.campaign),
     }
     return render(request, "organizing/petition_detail.html", context)
 
@@ -467,6 +470,7 @@ def _code_usage_context(petition, user, membership) -> dict:
     context = {
         "batches": codes_service.code_batches_for_petition(petition, user, per_batch=is_organizer),
         "usage_per_batch": is_organizer,
+        "membership": membership,
     }
     if not is_organizer:
         context["campaign_usage"] = codes_service.code_usage_for_campaign(petition.campaign_id)

@@ -179,3 +179,15 @@ def test_the_database_refuses_a_confirmation_by_the_adder(campaign, organizer):
         Membership.objects.filter(pk=newcomer.pk).update(confirmed_by=organizer)
     with pytest.raises(IntegrityError), transaction.atomic():
         Membership.objects.filter(pk=newcomer.pk).update(confirmed_by=newcomer.user)
+
+
+def test_the_pages_say_why_a_two_person_action_waits(
+    client, two_person_campaign, organizer, open_petition
+):
+    client.force_login(organizer)
+    petition_page = client.get(reverse("staff:petition", kwargs={"slug": open_petition.slug}))
+    assert "only one confirmed organizer" in petition_page.content.decode()
+    newcomer = join(two_person_campaign, organizer)
+    client.force_login(newcomer.user)
+    codes_page = client.get(reverse("staff:code_batches", kwargs={"slug": open_petition.slug}))
+    assert "must first confirm your place" in codes_page.content.decode()
