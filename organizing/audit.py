@@ -140,6 +140,7 @@ OBJECT_KINDS: dict[str, Any] = {
     "petitionkey": _("Signing key"),
     "codebatch": _("Code batch"),
     "flyerbatch": _("Flyer batch"),
+    "printrun": _("PDF"),
     "membership": _("Team member"),
     "invitation": _("Invitation"),
     "signature": _("Name or comment"),

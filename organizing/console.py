@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from petition import codes, invalidation, review
 from petition.models import KeyInvalidation, Petition, PetitionKey, Signature
 
+from . import selectors
 from .access import campaign_for_member, petition_for_member
 from .models import Campaign, Role
 
@@ -48,8 +49,18 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "queue": queue,
         "shown": shown,
         "batches_waiting": batches_waiting,
-        "petition_batches": [(p, codes.code_batches_for_petition(p)) for p in petitions],
+        # Usage as this member may see it (review M2): per batch for organizers, never
+        # their own; campaign-wide only for moderators; as of the end of the previous day.
+        "petition_batches": [
+            (p, codes.code_batches_for_petition(p, request.user, per_batch=is_organizer))
+            for p in petitions
+        ],
+        "usage_per_batch": is_organizer,
+        "campaign_usage": None if is_organizer else codes.code_usage_for_campaign(campaign.pk),
         "hide_reason_max": review.HIDE_REASON_MAX,
+        "membership": membership,
+        "members_waiting": selectors.members_waiting_confirmation(campaign) if is_organizer else [],
+        "confirmed_organizers": selectors.confirmed_organizer_count(campaign),
     }
     return render(request, "organizing/console.html", context)
 

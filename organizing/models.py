@@ -168,7 +168,9 @@ class Campaign(models.Model):
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    members = models.ManyToManyField(User, through="Membership", related_name="campaigns")
+    members = models.ManyToManyField(
+        User, through="Membership", through_fields=("campaign", "user"), related_name="campaigns"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -198,10 +200,29 @@ class Campaign(models.Model):
 
 
 class Membership(models.Model):
+    """A staff member's place in a campaign.
+
+    Two-person rules (a code batch approved by someone other than its maker, a key
+    invalidation confirmed by a second organizer) count people, not accounts. An organizer
+    could invite a second address of their own (review L7), so a member who joined through
+    an invitation, or was made organizer, takes part in no two-person action until an
+    organizer other than the one who added them confirms them (`membership_confirm`). The
+    campaign's founder, members added from the command line (the operator) and members
+    from before this rule are confirmed from the start.
+    """
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who invited them or made them organizer: the one organizer who may not confirm them.
+    added_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -211,10 +232,38 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=Q(role__in=Role.values), name="organizing_membership_role_valid"
             ),
+            # Nobody vouches for themselves, and the one who added someone never counts as
+            # the second person who confirms them.
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True)
+                | ~Q(confirmed_by=models.F("user")) & ~Q(confirmed_by=models.F("added_by")),
+                name="organizing_membership_confirmed_by_someone_else",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} - {self.campaign} ({self.role})"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+def confirmed_member(user: User | None, campaign_id: int) -> bool:
+    """Whether `user` may be one of the two people of a two-person rule in this campaign
+    (Membership's docstring). None, the command line, is the operator and always may."""
+    if user is None:
+        return True
+    return Membership.objects.filter(
+        user=user, campaign_id=campaign_id, confirmed_at__isnull=False
+    ).exists()
+
+
+def unconfirmed_message() -> str:
+    return _(
+        "A second organizer, not the one who added you, must first confirm your place on the "
+        "team: until then you cannot take part in two-person decisions."
+    )
 
 
 class Invitation(models.Model):
@@ -301,6 +350,7 @@ class AuditAction(models.TextChoices):
     MEMBER_JOIN = "member_join", _("Invitation accepted")
     MEMBER_ROLE_CHANGE = "member_role_change", _("Role changed")
     MEMBER_REMOVE = "member_remove", _("Member removed")
+    MEMBER_CONFIRM = "member_confirm", _("Member confirmed by a second organizer")
     PETITION_CREATE = "petition_create", _("Petition created")
     PETITION_UPDATE = "petition_update", _("Petition edited")
     PETITION_PUBLISH = "petition_publish", _("Petition published")
@@ -315,6 +365,7 @@ class AuditAction(models.TextChoices):
     CODE_BATCH_REVOKE = "code_batch_revoke", _("Code batch revoked")
     FLYER_BATCH_CREATE = "flyer_batch_create", _("Flyer batch made")
     FLYER_BATCH_REVOKE = "flyer_batch_revoke", _("Flyer batch revoked")
+    PRINT_RUN_DOWNLOAD = "print_run_download", _("PDF downloaded")
     MILESTONE_UPDATE = "milestone_update", _("Milestone settings changed")
     WEBHOOK_UPDATE = "webhook_update", _("Webhook changed")
     ENTRY_APPROVE = "entry_approve", _("Name or comment approved")

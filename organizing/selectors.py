@@ -109,3 +109,21 @@ def dashboard_campaigns(user: User) -> list[tuple[Membership, list[PetitionSumma
         (membership, petition_summaries(membership.campaign.petitions.all()))
         for membership in memberships_for_user(user)
     ]
+
+
+# --- two-person rules (review L7) -------------------------------------------------------------
+
+
+def members_waiting_confirmation(campaign: Campaign) -> list[Membership]:
+    """Members who count in no two-person rule until a second organizer confirms them."""
+    return list(
+        Membership.objects.filter(campaign=campaign, confirmed_at__isnull=True)
+        .select_related("user", "added_by")
+        .order_by("created_at")
+    )
+
+
+def confirmed_organizer_count(campaign: Campaign) -> int:
+    return Membership.objects.filter(
+        campaign=campaign, role=Role.ORGANIZER, confirmed_at__isnull=False
+    ).count()

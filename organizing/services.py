@@ -14,7 +14,16 @@ from petition.models import Petition
 
 from .audit import audit_record
 from .invitations import InvitationError, invitation_from_token, invitation_token
-from .models import AuditAction, Campaign, Invitation, Membership, Role, User
+from .models import (
+    AuditAction,
+    Campaign,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    confirmed_member,
+    unconfirmed_message,
+)
 from .tasks import invitation_send
 
 __all__ = [
@@ -29,6 +38,7 @@ __all__ = [
     "invitation_token",
     "invitations_accept_for_email",
     "membership_change_role",
+    "membership_confirm",
     "membership_remove",
 ]
 
@@ -113,6 +123,10 @@ def invitation_create(
     """
     email = email.strip().lower()
     expires_at = timezone.now() + timedelta(days=settings.COUNTERSIGN_INVITATION_DAYS)
+    if campaign is not None and not confirmed_member(invited_by, campaign.pk):
+        # Else an unconfirmed second account could add a third one, which the first
+        # account (not its adder) could then confirm (review L7).
+        raise TeamError(unconfirmed_message())
     with transaction.atomic():
         pending = Invitation.objects.select_for_update().filter(
             email__iexact=email, campaign=campaign, accepted_at__isnull=True
@@ -165,14 +179,24 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership | Non
         if invitation.campaign_id is None:
             return None
         _lock_team(invitation.campaign_id)
+        # Someone an organizer added counts for two-person rules only once a second
+        # organizer confirms them (review L7); an operator's invitation needs nobody else.
+        needs_confirmation = invitation.invited_by_id is not None
         membership, created = Membership.objects.get_or_create(
-            user=user, campaign_id=invitation.campaign_id, defaults={"role": invitation.role}
+            user=user,
+            campaign_id=invitation.campaign_id,
+            defaults={
+                "role": invitation.role,
+                "added_by_id": invitation.invited_by_id,
+                "confirmed_at": None if needs_confirmation else timezone.now(),
+            },
         )
         # An invitation can raise a member to organizer but never demotes one: that would
         # be a way around the last-organizer rule.
         if not created and invitation.role == Role.ORGANIZER != membership.role:
             membership.role = Role.ORGANIZER
-            membership.save(update_fields=["role"])
+            _needs_confirmation(membership, added_by=invitation.invited_by)
+            membership.save(update_fields=["role", "added_by", "confirmed_at", "confirmed_by"])
         audit_record(
             actor=user,
             action=AuditAction.MEMBER_JOIN,
@@ -224,6 +248,14 @@ def _organizers_left_without(membership: Membership) -> int:
     )
 
 
+def _needs_confirmation(membership: Membership, *, added_by: User | None) -> None:
+    """Raised to organizer by `added_by`: a second organizer confirms them again (L7)."""
+    membership.added_by = added_by
+    if added_by is not None:
+        membership.confirmed_at = None
+        membership.confirmed_by = None
+
+
 def membership_change_role(*, membership: Membership, role: str, actor: User | None) -> Membership:
     if role not in Role.values:
         raise TeamError(_("Unknown role."))
@@ -236,15 +268,62 @@ def membership_change_role(*, membership: Membership, role: str, actor: User | N
             raise TeamError(
                 _("A campaign needs at least one organizer. Make someone else organizer first.")
             )
+        if role == Role.ORGANIZER and not confirmed_member(actor, current.campaign_id):
+            raise TeamError(unconfirmed_message())
         previous = current.role
         current.role = role
-        current.save(update_fields=["role"])
+        fields = ["role"]
+        if role == Role.ORGANIZER:
+            _needs_confirmation(current, added_by=actor)
+            fields += ["added_by", "confirmed_at", "confirmed_by"]
+        current.save(update_fields=fields)
         audit_record(
             actor=actor,
             action=AuditAction.MEMBER_ROLE_CHANGE,
             campaign=current.campaign,
             target=current,
             details={"from": previous, "to": role},
+        )
+    return current
+
+
+def membership_confirm(*, membership: Membership, actor: User | None) -> Membership:
+    """A second organizer vouches that a new member (or new organizer) is a different
+    person from the one who added them; from then on they count in two-person rules.
+    `actor=None` is the operator (`manage.py confirm_member`), for a campaign with a
+    single organizer."""
+    with transaction.atomic():
+        _lock_team(membership.campaign_id)
+        current = (
+            Membership.objects.select_related("user", "campaign").filter(pk=membership.pk).first()
+        )
+        if current is None:
+            raise TeamError(_("This person is no longer on the team."))
+        if current.is_confirmed:
+            raise TeamError(_("This member is already confirmed."))
+        if actor is not None:
+            if actor.pk == current.user_id:
+                raise TeamError(_("Another organizer must confirm you."))
+            if actor.pk == current.added_by_id:
+                raise TeamError(
+                    _("You added this member: an organizer other than you must confirm them.")
+                )
+            if not Membership.objects.filter(
+                user=actor,
+                campaign_id=current.campaign_id,
+                role=Role.ORGANIZER,
+                confirmed_at__isnull=False,
+            ).exists():
+                raise TeamError(_("Only a confirmed organizer can confirm a member."))
+        current.confirmed_at = timezone.now()
+        current.confirmed_by = actor
+        current.save(update_fields=["confirmed_at", "confirmed_by"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.MEMBER_CONFIRM,
+            campaign=current.campaign,
+            target=current,
+            details={"role": current.role},
         )
     return current
 

@@ -30,6 +30,11 @@ staff_patterns = (
             views.member_remove,
             name="member_remove",
         ),
+        path(
+            "c/<slug:slug>/members/<int:membership_id>/confirm/",
+            views.member_confirm,
+            name="member_confirm",
+        ),
         path("c/<slug:slug>/petitions/new/", views.petition_create, name="petition_create"),
         path("c/<slug:slug>/moderation/", console.console, name="console"),
         path(

@@ -144,9 +144,13 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
             )
             return campaign_url(campaign)
 
-        submission = submit_once(
-            user=request.user, key=form.cleaned_data["form_key"], action=invite
-        )
+        try:
+            submission = submit_once(
+                user=request.user, key=form.cleaned_data["form_key"], action=invite
+            )
+        except services.TeamError as exc:
+            messages.error(request, str(exc))
+            return redirect("staff:campaign", slug=campaign.slug)
         if submission.created:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
@@ -185,6 +189,20 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
     else:
         messages.success(request, _("Role changed."))
     return redirect("staff:campaign", slug=campaign.slug)
+
+
+@require_POST
+def member_confirm(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    """A second organizer vouches for a new member (review L7)."""
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    member = get_object_or_404(campaign.memberships, pk=membership_id)
+    try:
+        services.membership_confirm(membership=member, actor=request.user)
+    except services.TeamError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Confirmed: they now count in two-person decisions."))
+    return redirect("staff:console", slug=campaign.slug)
 
 
 @require_POST
@@ -239,6 +257,9 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         **milestone_selectors.petition_dashboard(petition),
         "keys": petition.keys.select_related("invalidation"),
         "purge_due_on": purge_due_on(petition),
+        # Why a key invalidation may be stuck (review L7): see docs/roles.md.
+        "membership": membership,
+        "confirmed_organizers": selectors.confirmed_organizer_count(petition.campaign),
     }
     return render(request, "organizing/petition_detail.html", context)
 
@@ -413,7 +434,7 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
     """Moderators and organizers make single-use code cards: the POST makes the codes and
     their PDF in one process, then redirects (a reload makes nothing twice) to the page that
     offers the download. Only keyed hashes of the codes are kept."""
-    petition, _membership = petition_for_member(request.user, slug)
+    petition, membership = petition_for_member(request.user, slug)
     if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
         messages.info(request, CODES_ALREADY_MADE)
         return redirect(url)
@@ -448,10 +469,24 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
         "petition": petition,
         "campaign": petition.campaign,
         "form": form,
-        "batches": codes_service.code_batches_for_petition(petition),
+        **_code_usage_context(petition, request.user, membership),
     }
     status = 400 if form.is_bound else 200
     return render(request, "organizing/code_batches.html", context, status=status)
+
+
+def _code_usage_context(petition, user, membership) -> dict:
+    """Usage as a member may see it (review M2): organizers per batch (not their own),
+    moderators campaign-wide only; both as of the end of the previous day."""
+    is_organizer = membership.role == Role.ORGANIZER
+    context = {
+        "batches": codes_service.code_batches_for_petition(petition, user, per_batch=is_organizer),
+        "usage_per_batch": is_organizer,
+        "membership": membership,
+    }
+    if not is_organizer:
+        context["campaign_usage"] = codes_service.code_usage_for_campaign(petition.campaign_id)
+    return context
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

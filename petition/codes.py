@@ -14,16 +14,17 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizing.audit import audit_record
-from organizing.models import AuditAction, User
+from organizing.models import AuditAction, Membership, User, confirmed_member, unconfirmed_message
 
 from .keys import server_secret
 from .models import (
@@ -31,6 +32,7 @@ from .models import (
     CODE_BATCH_MIN_SIZE,
     CODE_LEVELS,
     CodeBatch,
+    CodeUsageDay,
     Petition,
     SigningCode,
 )
@@ -139,6 +141,19 @@ def code_batch_approve(*, batch: CodeBatch, actor: User) -> CodeBatch:
     """A second staff member vouches for a batch; its codes work from now on."""
     if batch.created_by_id is not None and batch.created_by_id == actor.pk:
         raise CodeBatchError(_("Someone other than the batch's maker must approve it."))
+    # Two people, not two accounts of one (review L7): both must be confirmed members.
+    campaign_id = batch.petition.campaign_id
+    if not confirmed_member(actor, campaign_id):
+        raise CodeBatchError(unconfirmed_message())
+    if Membership.objects.filter(
+        user_id=batch.created_by_id, campaign_id=campaign_id, confirmed_at__isnull=True
+    ).exists():
+        raise CodeBatchError(
+            _(
+                "This batch's maker is not confirmed on the team yet: a second organizer must "
+                "confirm them before anyone approves their batches."
+            )
+        )
     with transaction.atomic():
         approved = (
             CodeBatch.objects.filter(pk=batch.pk, approved_at__isnull=True, revoked_at__isnull=True)
@@ -157,8 +172,9 @@ def code_batch_approve(*, batch: CodeBatch, actor: User) -> CodeBatch:
     return batch
 
 
-def code_batch_revoke(*, batch: CodeBatch, actor: User | None = None) -> int:
-    """Revoke the unused codes of a batch (a leaked stack of cards). Returns how many."""
+def code_batch_revoke(*, batch: CodeBatch, actor: User | None = None) -> bool:
+    """Revoke the unused codes of a batch (a leaked stack of cards). True if this call
+    revoked it. No count of unused codes: that would be a live usage figure (review M2)."""
     with transaction.atomic():
         revoked = CodeBatch.objects.filter(pk=batch.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
@@ -170,10 +186,60 @@ def code_batch_revoke(*, batch: CodeBatch, actor: User | None = None) -> int:
                 campaign=batch.petition.campaign,
                 target=batch,
             )
-        return batch.codes.filter(used=False).count()
+        return bool(revoked)
 
 
-# --- reads ------------------------------------------------------------------------------
+# --- usage figures (review M2) -----------------------------------------------------------
+#
+# Staff never see a live count of used codes: a batch's maker could spend four of their own
+# cards, hand the fifth to one person and watch the figure move. Pages show what was
+# recorded at the last turn of the day (UTC), rounded down to steps of USAGE_STEP: per batch
+# for organizers who did not make it, campaign-wide for moderators, never to the maker.
+
+# How long after midnight (UTC) a live count still reads as "the end of the day that just
+# ended". Later, a missed turn (beat down) carries the last figure forward instead.
+USAGE_RECORD_WINDOW = timedelta(hours=1)
+
+
+def _day_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _fill_usage_day(*, day_end: datetime, live: bool) -> int:
+    """One row per batch of an open petition, made before `day_end`, for the day that
+    ends there: the live count (at the turn), or the batch's last figure carried forward."""
+    day = (day_end - timedelta(days=1)).date()
+    batches = CodeBatch.objects.filter(
+        petition__status=Petition.Status.PUBLISHED, created_at__lt=day_end
+    ).exclude(usage_days__day=day)
+    if live:
+        batches = batches.annotate(figure=Count("codes", filter=Q(codes__used=True)))
+    else:
+        previous = CodeUsageDay.objects.filter(batch=OuterRef("pk"), day__lt=day).order_by("-day")
+        batches = batches.annotate(figure=Coalesce(Subquery(previous.values("used")[:1]), 0))
+    rows = [CodeUsageDay(batch_id=b.pk, day=day, used=b.figure) for b in batches]
+    # A second run (or a racing read) finds the rows there: the first figure stays.
+    CodeUsageDay.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def code_usage_record(*, now: datetime | None = None) -> int:
+    """Beat, at the day's turn: record each batch's used codes as of the end of the day
+    that just ended. Idempotent. Run late (beat was down), it records no live count but
+    carries the last figures forward, as a read does. Returns the rows written."""
+    now = now or timezone.now()
+    day_end = _day_start(now)
+    return _fill_usage_day(day_end=day_end, live=now - day_end <= USAGE_RECORD_WINDOW)
+
+
+def _usage_as_of(now: datetime | None = None) -> date:
+    """The day whose end the figures describe: yesterday (UTC). A read after the turn's
+    window fills a day the beat missed, from the last figures, never from a live count."""
+    now = now or timezone.now()
+    day_end = _day_start(now)
+    if now - day_end > USAGE_RECORD_WINDOW:
+        _fill_usage_day(day_end=day_end, live=False)
+    return (day_end - timedelta(days=1)).date()
 
 
 def usage_floor(used: int) -> int:
@@ -181,21 +247,43 @@ def usage_floor(used: int) -> int:
     return used - used % USAGE_STEP if used >= USAGE_STEP else 0
 
 
-def code_batches_for_petition(petition: Petition) -> list[CodeBatch]:
-    """The petition's batches with their usage in aggregate only (`usage_at_least`).
+def _recorded_usage(batches: QuerySet[CodeBatch], as_of: date) -> QuerySet[CodeBatch]:
+    latest = CodeUsageDay.objects.filter(batch=OuterRef("pk"), day__lte=as_of).order_by("-day")
+    return batches.annotate(_recorded=Coalesce(Subquery(latest.values("used")[:1]), 0))
 
-    The exact count never leaves this function: a page cannot show it by mistake.
+
+def code_batches_for_petition(
+    petition: Petition, viewer: User | None = None, *, per_batch: bool = True
+) -> list[CodeBatch]:
+    """The petition's batches, each with `usage_at_least`: its used codes as recorded at
+    the end of the previous day (UTC), rounded down to steps of USAGE_STEP; None where this
+    viewer may not see it: their own batch, or every batch when `per_batch` is False
+    (moderators see the campaign-wide figure only). `usage_as_of` is that day.
+
+    No live count, and no exact one, leaves this function: a page cannot show it by mistake.
     """
+    as_of = _usage_as_of()
     batches = list(
-        CodeBatch.objects.filter(petition=petition)
+        _recorded_usage(CodeBatch.objects.filter(petition=petition), as_of)
         .select_related("created_by", "approved_by")
-        .annotate(_used=Count("codes", filter=Q(codes__used=True)))
         .order_by("-created_at")
     )
     for batch in batches:
-        batch.usage_at_least = usage_floor(batch._used)
-        del batch._used
+        own = viewer is not None and batch.created_by_id == viewer.pk
+        batch.usage_at_least = usage_floor(batch._recorded) if per_batch and not own else None
+        batch.usage_as_of = as_of
+        del batch._recorded
     return batches
+
+
+def code_usage_for_campaign(campaign_id: int) -> tuple[int, date]:
+    """All codes of the campaign's batches used by the end of the previous day (UTC),
+    summed from the recorded figures and rounded down to steps of USAGE_STEP, with that
+    day: the one usage figure moderators see."""
+    as_of = _usage_as_of()
+    recorded = _recorded_usage(CodeBatch.objects.filter(petition__campaign_id=campaign_id), as_of)
+    total = sum(recorded.values_list("_recorded", flat=True))
+    return usage_floor(total), as_of
 
 
 def code_batches_waiting_approval(petitions: QuerySet[Petition]) -> QuerySet[CodeBatch]:

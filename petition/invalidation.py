@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizing.audit import audit_record
-from organizing.models import AuditAction, Role, User
+from organizing.models import AuditAction, Role, User, confirmed_member, unconfirmed_message
 
 from .models import KeyInvalidation, Petition, PetitionKey
 
@@ -42,6 +42,9 @@ def key_invalidation_request(*, key: PetitionKey, actor: User, reason: str) -> K
         raise InvalidationError(_("A draft has no keys in use."))
     if not _is_organizer(actor, key.petition):
         raise InvalidationError(_("Only organizers can ask for this."))
+    # Else an unconfirmed second account asks and its owner confirms (review L7).
+    if not confirmed_member(actor, key.petition.campaign_id):
+        raise InvalidationError(unconfirmed_message())
     try:
         with transaction.atomic():
             invalidation = KeyInvalidation.objects.create(
@@ -66,6 +69,8 @@ def key_invalidation_confirm(*, invalidation: KeyInvalidation, actor: User) -> P
     key = invalidation.key
     if not _is_organizer(actor, key.petition):
         raise InvalidationError(_("Only organizers can confirm this."))
+    if not confirmed_member(actor, key.petition.campaign_id):
+        raise InvalidationError(unconfirmed_message())
     now = timezone.now()
     with transaction.atomic():
         confirmed = (

@@ -568,6 +568,30 @@ class SigningCode(models.Model):
         return bytes(self.code_hash).hex()[:12]
 
 
+class CodeUsageDay(models.Model):
+    """How many codes of a batch were used by the end of one day (UTC): the only figure of
+    code usage that staff pages show (review M2). Written once per batch and day at the
+    day's turn (petition.codes.code_usage_record), never updated, so no page can follow a
+    single use as it happens."""
+
+    batch = models.ForeignKey(CodeBatch, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    used = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "day"], name="petition_codeusageday_one_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(used__lte=CODE_BATCH_MAX_SIZE), name="petition_codeusageday_used_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {self.day}"
+
+
 class EmailCode(models.Model):
     """A pending work-email code. The address is only a keyed hash; the code is hashed."""
 

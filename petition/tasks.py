@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import OperationalError
 from django.template.loader import render_to_string
 
+from . import codes
 from .publication import petition_publish_pending
 from .review import entries_purge, petitions_due_for_purge
 from .selectors import petitions_with_pending_entries
@@ -55,3 +56,9 @@ def retention_purge() -> int:
     for petition in petitions_due_for_purge():
         erased += entries_purge(petition=petition)
     return erased
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def code_usage_record() -> int:
+    """Beat, at midnight UTC: the day's code usage figures (petition/codes.py, review M2)."""
+    return codes.code_usage_record()

@@ -132,6 +132,7 @@ STAFF_URLS = [
     StaffUrl("invitation_revoke", "invitation", method="post", organizer_only=True),
     StaffUrl("member_role", "membership", method="post", organizer_only=True),
     StaffUrl("member_remove", "membership", method="post", organizer_only=True),
+    StaffUrl("member_confirm", "membership", method="post", organizer_only=True),
     StaffUrl("petition_create", "campaign", organizer_only=True),
     StaffUrl("console", "campaign"),
     StaffUrl("entry_approve", "signature", method="post"),
@@ -159,7 +160,8 @@ STAFF_URLS = [
     StaffUrl("print_run", "print_run"),
     StaffUrl("print_run_status", "print_run"),
     StaffUrl("print_run_download", "print_run"),
-    StaffUrl("print_run_retry", "print_run", method="post"),
+    # The run here is a poster: retrying it needs the designer's role (review L12).
+    StaffUrl("print_run_retry", "print_run", method="post", organizer_only=True),
 ]
 
 

@@ -154,6 +154,8 @@ CELERY_BEAT_SCHEDULE = {
     # Moderation: "items wait" mails (at most daily per campaign), retention purge.
     "moderation-alerts": {"task": "organizing.alerts.moderation_alerts_sweep", "schedule": 3600.0},
     "retention-purge": {"task": "petition.tasks.retention_purge", "schedule": 6 * 3600.0},
+    # Code usage as staff see it: recorded once a day at the turn (UTC), never live (M2).
+    "code-usage-record": {"task": "petition.tasks.code_usage_record", "schedule": crontab(0, 0)},
     # Generated PDFs hold single-use codes: delete them when they expire.
     "print-runs-expire": {"task": "organizing.flyers.tasks.print_runs_expire", "schedule": 600.0},
 }
@@ -306,8 +308,11 @@ COUNTERSIGN_PRODUCTION = False
 # Invitations to staff accounts expire after this many days.
 COUNTERSIGN_INVITATION_DAYS = env.int("COUNTERSIGN_INVITATION_DAYS", default=7)
 # Generated PDFs (flyers, code cards: they hold single-use codes) are deleted this many
-# hours after they are made. They live under MEDIA_ROOT, which web and worker share.
-COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=24)
+# hours after they are made. They live under MEDIA_ROOT, which web and worker share. Two
+# hours: enough to walk to a printer and print twice (a 500-poster run is ready in minutes),
+# short enough that a stolen session or a copied media folder finds few codes in clear
+# (review M1, L4). The download view refuses an expired file even when beat is down.
+COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=2)
 MEDIA_ROOT = Path(env.str("COUNTERSIGN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 # Absolute address of the site, for links in mail sent from the worker (no request there).
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL", default="http://127.0.0.1:8000")

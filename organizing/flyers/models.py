@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The names of organizing/flyers/designs.py (not imported: that module imports petition,
@@ -160,3 +161,13 @@ class PrintRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.design} x{self.copies}"
+
+    @property
+    def carries_codes(self) -> bool:
+        """True when the PDF prints single-use codes (code cards, tear-off tabs): such a
+        file is its maker's alone (review M1)."""
+        return bool(self.code_level)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -126,11 +126,16 @@ def _render(run: PrintRun) -> None:
     )
 
 
+def print_run_delete(run: PrintRun) -> None:
+    """Delete one run and its PDF (expired, or found expired by a request)."""
+    if run.file:
+        run.file.delete(save=False)
+    PrintRun.objects.filter(pk=run.pk).delete()
+
+
 def print_runs_expire() -> int:
     """Delete the expired PDFs and their runs. Returns how many."""
-    expired = list(PrintRun.objects.filter(expires_at__lt=timezone.now()))
+    expired = list(PrintRun.objects.filter(expires_at__lte=timezone.now()))
     for run in expired:
-        if run.file:
-            run.file.delete(save=False)
-        run.delete()
+        print_run_delete(run)
     return len(expired)

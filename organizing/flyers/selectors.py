@@ -51,9 +51,24 @@ def petition_scans(petition) -> int | None:
 
 
 def print_runs(petition) -> QuerySet[PrintRun]:
+    """The petition's unexpired runs. A run that carries codes may be listed to others
+    (that it exists, its size and state) but opened only by its maker: see
+    `print_run_visible_to`."""
     return PrintRun.objects.filter(petition=petition, expires_at__gt=timezone.now()).order_by(
         "-created_at"
     )
+
+
+def print_run_visible_to(run: PrintRun, user) -> bool:
+    """Whether `user`, a member of the run's campaign, may open the run's page and file.
+
+    A PDF of single-use codes is its maker's alone: anyone else holding it could redeem or
+    probe the cards another member will hand out, around the two-person approval (review
+    M1). Other PDFs (posters, flyers) hold nothing secret and stay open to the team.
+    """
+    if run.carries_codes:
+        return run.created_by_id is not None and run.created_by_id == user.pk
+    return True
 
 
 def print_run_status(run: PrintRun) -> dict:

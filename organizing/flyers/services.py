@@ -19,7 +19,12 @@ from petition.models import Petition
 from .designs import DESIGNS, codes_needed
 from .models import FlyerBatch, FlyerScanDay, PrintRun
 from .rendering import FlyerText
-from .runs import print_run_check, print_run_execute, print_runs_expire  # noqa: F401
+from .runs import (  # noqa: F401
+    print_run_check,
+    print_run_delete,
+    print_run_execute,
+    print_runs_expire,
+)
 from .tasks import print_run_render
 
 logger = logging.getLogger(__name__)
@@ -176,15 +181,38 @@ def _start(run: PrintRun) -> None:
         print_run_render.delay_on_commit(str(run.pk))
 
 
-def print_run_retry(*, run: PrintRun) -> bool:
-    """Start a failed run again, with fresh codes (the failed run's were revoked)."""
+def print_run_retry(*, run: PrintRun, actor) -> bool:
+    """Start a failed run again, with fresh codes (the failed run's were revoked).
+
+    The run becomes the retrying person's: the new codes, their batch and its audit entry
+    name whoever asked for them (review L12). The views let only the maker retry a run that
+    carries codes, so for those the maker stays the same.
+    """
     with transaction.atomic():
         retried = PrintRun.objects.filter(pk=run.pk, status=PrintRun.Status.FAILED).update(
             status=PrintRun.Status.PENDING,
             error="",
             pages_done=0,
+            created_by=actor,
             expires_at=timezone.now() + timedelta(hours=settings.COUNTERSIGN_PRINT_FILE_HOURS),
         )
         if retried:
+            run.created_by = actor
             _start(run)
     return bool(retried)
+
+
+def print_run_download_record(*, run: PrintRun, actor) -> None:
+    """Audit one download of a run's PDF: who, which run, its size; never a code."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.PRINT_RUN_DOWNLOAD,
+        campaign=run.petition.campaign,
+        target=run,
+        details={
+            "design": run.design,
+            "paper": run.paper,
+            "copies": run.copies,
+            "level": run.code_level or None,
+        },
+    )

@@ -4,7 +4,7 @@ public /f/<code> redirect that counts scans per batch and day."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -115,15 +115,25 @@ def flyer_batch_retire(request: HttpRequest, slug: str, batch_id: int) -> HttpRe
 
 
 def _run_for_member(request: HttpRequest, slug: str, run_id) -> tuple:
-    petition, _membership = petition_for_member(request.user, slug)
-    run = PrintRun.objects.filter(petition=petition, pk=run_id).first()
-    if run is None:
+    """The run, if this member may open it; else 404, never 403: someone else's PDF of
+    codes is not even confirmed to exist at that address (review M1). An expired run is
+    deleted here and then, so expiry holds while the beat scheduler is down (review L4)."""
+    petition, membership = petition_for_member(request.user, slug)
+    run = (
+        PrintRun.objects.select_related("petition__campaign")
+        .filter(petition=petition, pk=run_id)
+        .first()
+    )
+    if run is None or not selectors.print_run_visible_to(run, request.user):
         raise Http404
-    return petition, run
+    if run.is_expired:
+        services.print_run_delete(run)
+        raise Http404
+    return petition, membership, run
 
 
 def print_run_detail(request: HttpRequest, slug: str, run_id) -> HttpResponse:
-    petition, run = _run_for_member(request, slug, run_id)
+    petition, _membership, run = _run_for_member(request, slug, run_id)
     context = {
         "petition": petition,
         "campaign": petition.campaign,
@@ -138,7 +148,7 @@ def print_run_detail(request: HttpRequest, slug: str, run_id) -> HttpResponse:
 
 @require_safe
 def print_run_status(request: HttpRequest, slug: str, run_id) -> JsonResponse:
-    _petition, run = _run_for_member(request, slug, run_id)
+    _petition, _membership, run = _run_for_member(request, slug, run_id)
     response = JsonResponse(selectors.print_run_status(run))
     add_never_cache_headers(response)
     return response
@@ -146,9 +156,10 @@ def print_run_status(request: HttpRequest, slug: str, run_id) -> JsonResponse:
 
 @require_safe
 def print_run_download(request: HttpRequest, slug: str, run_id) -> HttpResponse:
-    _petition, run = _run_for_member(request, slug, run_id)
+    _petition, _membership, run = _run_for_member(request, slug, run_id)
     if run.status != PrintRun.Status.DONE:
         raise Http404
+    services.print_run_download_record(run=run, actor=request.user)
     response = FileResponse(
         run.file.open("rb"),
         as_attachment=True,
@@ -161,8 +172,12 @@ def print_run_download(request: HttpRequest, slug: str, run_id) -> HttpResponse:
 
 @require_POST
 def print_run_retry(request: HttpRequest, slug: str, run_id) -> HttpResponse:
-    petition, run = _run_for_member(request, slug, run_id)
-    if not services.print_run_retry(run=run):
+    petition, membership, run = _run_for_member(request, slug, run_id)
+    # The role that makes this design (code cards: any member; the designer's: organizers),
+    # checked again now: a member demoted since cannot make codes by retrying (review L12).
+    if run.design != "cards" and membership.role != Role.ORGANIZER:
+        raise PermissionDenied
+    if not services.print_run_retry(run=run, actor=request.user):
         messages.error(request, _("Only a failed run can be tried again."))
     return redirect("staff:print_run", slug=petition.slug, run_id=run.pk)
 

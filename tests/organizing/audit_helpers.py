@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organizing.delivery import delivery_record
-from organizing.flyers.services import flyer_batch_create, flyer_batch_retire
+from organizing.flyers.rendering import default_text
+from organizing.flyers.services import flyer_batch_create, flyer_batch_retire, print_run_create
 from organizing.milestones.services import (
     milestone_plan_update,
     milestones_check,
@@ -28,6 +29,7 @@ from organizing.services import (
     invitation_create,
     invitation_revoke,
     membership_change_role,
+    membership_confirm,
     membership_remove,
 )
 from petition import blindrsa
@@ -88,7 +90,8 @@ def record_every_action(slug: str = "night-shift") -> CampaignStory:
     )
 
     second = UserFactory()
-    _join(campaign, organizer, second, Role.ORGANIZER)
+    # A lone organizer cannot confirm whom they add: the operator does (review L7).
+    membership_confirm(membership=_join(campaign, organizer, second, Role.ORGANIZER), actor=None)
     moderator = _join(campaign, organizer, UserFactory(), Role.MODERATOR)
     moderator = membership_change_role(membership=moderator, role=Role.ORGANIZER, actor=organizer)
     membership_remove(membership=moderator, actor=organizer)
@@ -143,6 +146,14 @@ def record_every_action(slug: str = "night-shift") -> CampaignStory:
         created_by=organizer,
     )
     flyer_batch_retire(batch=flyers, actor=organizer)
+    poster = print_run_create(
+        petition=petition,
+        design="poster",
+        paper="a4",
+        copies=1,
+        text=default_text(petition),
+        created_by=organizer,
+    )
     webhook = webhook_create(
         campaign=campaign,
         actor=organizer,
@@ -170,6 +181,10 @@ def record_every_action(slug: str = "night-shift") -> CampaignStory:
 
     client = Client()
     client.force_login(organizer)
+    pdf = client.get(
+        reverse("staff:print_run_download", kwargs={"slug": petition.slug, "run_id": poster.pk})
+    )
+    b"".join(pdf.streaming_content)
     export = client.get(reverse("staff:audit_export", kwargs={"slug": campaign.slug}))
     b"".join(export.streaming_content)
 

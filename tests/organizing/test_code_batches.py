@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from io import StringIO
 
 import pytest
@@ -20,6 +20,7 @@ from petition.codes import (
     code_batch_approve,
     code_batch_create,
     code_batches_for_petition,
+    code_usage_record,
 )
 from petition.models import CODE_BATCH_MAX_SIZE, CODE_BATCH_MIN_SIZE, CodeBatch, SigningCode
 from petition.services import petition_publish
@@ -32,6 +33,14 @@ pytestmark = pytest.mark.django_db
 def open_petition(draft_petition):
     """Open, taking in-person codes only (so flyer codes are refused)."""
     return petition_publish(petition=draft_petition)
+
+
+def record_usage_at_last_turn() -> None:
+    """As if every batch was made two days ago and the beat ran at last midnight (UTC)."""
+    now = timezone.now()
+    CodeBatch.objects.update(created_at=now - timedelta(days=2))
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    code_usage_record(now=midnight + timedelta(minutes=1))
 
 
 def _codes_url(petition) -> str:
@@ -102,6 +111,7 @@ def test_usage_is_shown_only_in_steps_of_five(open_petition, used, shown):
     batch, _codes = code_batch_create(petition=open_petition, level="in_person", size=20)
     used_pks = list(batch.codes.values_list("pk", flat=True)[:used])
     SigningCode.objects.filter(pk__in=used_pks).update(used=True)
+    record_usage_at_last_turn()
     (listed,) = code_batches_for_petition(open_petition)
     assert listed.usage_at_least == shown
     assert not hasattr(listed, "_used")
