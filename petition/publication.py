@@ -56,7 +56,7 @@ from .models import (
 from .signals import counts_published
 
 # Each waiting signature joins the batch at a slot boundary with this probability, so a
-# signature waits on average two slots once k are waiting, and an outsider who sends k−1
+# signature waits on average two slots once k are waiting, and an outsider who sends k-1
 # entries right after a colleague's cannot know which of the waiting ones go out together.
 DRAW_PROBABILITY = 0.5
 # A run decides a slot only this soon after its boundary (seconds; the beat runs every
@@ -138,9 +138,7 @@ def _claim_slot(petition: Petition, level: str, now: datetime.datetime) -> bool:
     return True
 
 
-def _draw(
-    petition: Petition, pool: list, now: datetime.datetime, rng: random.Random
-) -> list:
+def _draw(petition: Petition, pool: list, now: datetime.datetime, rng: random.Random) -> list:
     """The live signatures that go out at this boundary: none unless k wait (pool mix)."""
     k = petition.publish_min_batch
     if len(pool) < k:

@@ -35,8 +35,8 @@ HOUR = datetime.timedelta(hours=1)
 def at(hours: int = 0) -> datetime.datetime:
     """Half a minute past an hour boundary (`hours` after the current one): when the beat's
     run decides that slot of an hourly policy."""
-    return publication.slot_start(timezone.now(), 3600) + hours * HOUR + datetime.timedelta(
-        seconds=30
+    return (
+        publication.slot_start(timezone.now(), 3600) + hours * HOUR + datetime.timedelta(seconds=30)
     )
 
 

@@ -47,8 +47,9 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_the_staff_form_refuses_k1_with_a_60_second_interval(floor_on, client, organizer,
-                                                             draft_petition):
+def test_the_staff_form_refuses_k1_with_a_60_second_interval(
+    floor_on, client, organizer, draft_petition
+):
     """M5 as reproduced: `beta-k1`, k = 1 and interval 60 s, set on a draft."""
     client.force_login(organizer)
     url = reverse("staff:petition_edit", args=[draft_petition.slug])
@@ -68,8 +69,9 @@ def test_the_staff_form_refuses_k1_with_a_60_second_interval(floor_on, client, o
     assert response.status_code == 302
 
 
-def test_the_model_refuses_a_policy_below_the_floor_unless_overridden(floor_on, settings,
-                                                                      draft_petition):
+def test_the_model_refuses_a_policy_below_the_floor_unless_overridden(
+    floor_on, settings, draft_petition
+):
     draft_petition.publish_min_batch, draft_petition.publish_interval = 1, 60
     with pytest.raises(ValidationError) as refused:
         draft_petition.full_clean()
@@ -111,4 +113,4 @@ def test_a_safe_policy_says_what_it_gives_and_nothing_more(client, draft_petitio
     assert PROMISE not in page and "below the safe minimum" not in page
     assert "once at least 5 people have signed the same way" in page
     assert "otherwise when the petition closes" in page
-    assert "one of at least 5 new ones in its batch, unless the others in that batch are theirs" in page
+    assert "one of at least 5 new ones in its batch, unless the others" in page

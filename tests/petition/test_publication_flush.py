@@ -112,7 +112,7 @@ def test_a_lone_signature_past_the_maximum_wait_is_not_published_alone(client, b
 def test_an_outsider_sending_the_kth_entry_mid_slot_does_not_close_the_batch(
     client, draft_petition
 ):
-    """n−1 flush with an hourly slot: the target and three known entries wait; the attacker's
+    """n-1 flush with an hourly slot: the target and three known entries wait; the attacker's
     fifth arrives mid-slot; nothing is decided until the next boundary."""
     draft_petition.publish_interval, draft_petition.publish_min_batch = 3600, 5
     draft_petition.save()
@@ -120,9 +120,12 @@ def test_an_outsider_sending_the_kth_entry_mid_slot_does_not_close_the_batch(
     boundary = publication.slot_start(timezone.now(), 3600)
     for _ in range(4):
         _sign(client, petition, mint(petition))
-    assert publication.petition_publish_pending(
-        petition_id=petition.id, now=boundary + datetime.timedelta(seconds=30)
-    ) == []  # the slot is decided: four waiting, no batch
+    assert (
+        publication.petition_publish_pending(
+            petition_id=petition.id, now=boundary + datetime.timedelta(seconds=30)
+        )
+        == []
+    )  # the slot is decided: four waiting, no batch
     _sign(client, petition, mint(petition))  # the k-th
     for minutes in (1, 2, 15, 59):
         now = boundary + datetime.timedelta(minutes=minutes)
@@ -131,8 +134,9 @@ def test_an_outsider_sending_the_kth_entry_mid_slot_does_not_close_the_batch(
         boundary
     )
     later = boundary + datetime.timedelta(hours=1, seconds=30)
-    assert [b.added for b in publication.petition_publish_pending(
-        petition_id=petition.id, now=later)] == [5]
+    assert [
+        b.added for b in publication.petition_publish_pending(petition_id=petition.id, now=later)
+    ] == [5]
 
 
 # --- Property: over arrival sequences -------------------------------------------------------
