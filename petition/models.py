@@ -208,6 +208,10 @@ class Petition(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        self.clean_publication_policy()
+
+    def clean_publication_policy(self) -> None:
+        """Refuse a policy below the safe floor outside DEBUG, unless overridden."""
         # Outside the demo, an infiltrated organizer must not be able to set a policy that
         # publishes signers one by one (review M5). The database keeps only the wide
         # ranges: the floor depends on the deployment, the override on the operator.

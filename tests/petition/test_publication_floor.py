@@ -114,3 +114,18 @@ def test_a_safe_policy_says_what_it_gives_and_nothing_more(client, draft_petitio
     assert "once at least 5 people have signed the same way" in page
     assert "otherwise when the petition closes" in page
     assert "one of at least 5 new ones in its batch, unless the others" in page
+
+
+def test_a_draft_saved_below_the_floor_cannot_be_published(
+    floor_on, client, organizer, draft_petition
+):
+    """A draft stored with k = 1 (before the floor, or while DEBUG was on) stays a draft."""
+    Petition.objects.filter(pk=draft_petition.pk).update(publish_min_batch=1)
+    client.force_login(organizer)
+    response = client.post(reverse("staff:petition_publish", args=[draft_petition.slug]))
+    assert response.status_code == 302
+    draft_petition.refresh_from_db()
+    assert draft_petition.status == Petition.Status.DRAFT
+    assert not draft_petition.keys.exists()
+    page = client.get(response.url).content.decode()
+    assert "Choose 5 or more" in page
