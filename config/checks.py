@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.secrets import GENERATE_KEY_ENCRYPTION_KEY, key_encryption_key_problem
 from petition.blindrsa import MIN_BITS
+from petition.models import SAFE_PUBLISH_MAX_WAIT, SAFE_PUBLISH_MIN_BATCH
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -121,23 +122,31 @@ def development_key_stays_local(app_configs=None, **kwargs) -> list[checks.Check
 
 @checks.register(checks.Tags.security, deploy=True)
 def publication_defaults(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Immediate publication lets anyone who saw a coworker get a code spot their signature
-    (docs/threat-model.md, timing): fine for a demo, a warning in production."""
+    """Defaults below the safe floor let anyone who saw a coworker get a code spot their
+    signature (docs/threat-model.md, timing; review M5): fine for a demo, an error in
+    production unless the operator overrides it on purpose (then a warning)."""
     if not getattr(settings, "COUNTERSIGN_PRODUCTION", False):
         return []
-    if settings.COUNTERSIGN_PUBLISH_INTERVAL == 0 and settings.COUNTERSIGN_PUBLISH_MIN_BATCH <= 1:
-        return [
-            checks.Warning(
-                "New petitions will publish each signature the moment it is made.",
-                hint="Unset COUNTERSIGN_PUBLISH_INTERVAL and COUNTERSIGN_PUBLISH_MIN_BATCH "
-                "(defaults 3600 and 5).",
-                id="countersign.W001",
-            )
-        ]
-    return []
+    if (
+        settings.COUNTERSIGN_PUBLISH_MIN_BATCH >= SAFE_PUBLISH_MIN_BATCH
+        and settings.COUNTERSIGN_PUBLISH_MAX_WAIT >= SAFE_PUBLISH_MAX_WAIT
+    ):
+        return []
+    message = (
+        "New petitions would publish in batches smaller than "
+        f"{SAFE_PUBLISH_MIN_BATCH} or with a longest wait under {SAFE_PUBLISH_MAX_WAIT} s, "
+        "so a watcher could pick out one signer."
+    )
+    hint = (
+        "Unset COUNTERSIGN_PUBLISH_MIN_BATCH and COUNTERSIGN_PUBLISH_MAX_WAIT (defaults 5 and "
+        "86400), or set COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION=1 if that is really meant."
+    )
+    if settings.COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION:
+        return [checks.Warning(message, hint=hint, id="countersign.W001")]
+    return [checks.Error(message, hint=hint, id="countersign.E009")]
 
 
 def raise_on_production_errors() -> None:
-    errors = [e for e in production_services() if e.is_serious()]
+    errors = [e for e in [*production_services(), *publication_defaults()] if e.is_serious()]
     if errors:
         raise ImproperlyConfigured("; ".join(f"{e.id}: {e.msg}" for e in errors))

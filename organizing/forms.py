@@ -196,10 +196,10 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         min_value=0,
         max_value=MAX_PUBLISH_INTERVAL // 60,
         help_text=_(
-            "New signatures appear on the public page in batches, never one by one, so that "
-            "someone who sees a coworker get a code by work email cannot spot their "
-            "signature a minute later. Longer intervals hide better; shorter ones make the "
-            "count move sooner. 60 is a good choice."
+            "New signatures appear on the public page in batches, only at the start of each "
+            "interval (by the clock), never the moment one more person signs. Longer "
+            "intervals mix more signatures together; shorter ones make the count move "
+            "sooner. 60 is a good choice."
         ),
     )
     publish_min_batch = forms.IntegerField(
@@ -208,9 +208,10 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         min_value=1,
         max_value=MAX_PUBLISH_MIN_BATCH,
         help_text=_(
-            "A batch is published only when at least this many new signatures of one kind "
-            "are waiting: each signer hides among at least this many. 5 or more is safer; "
-            "1 shows each signature on its own."
+            "A batch goes out only with at least this many new signatures of one kind; "
+            "withdrawals never count towards it. Someone who holds this many codes minus one "
+            "can still fill a batch around one coworker's signature with their own, so "
+            "larger is safer. Outside demonstrations it must be 5 or more."
         ),
     )
     publish_max_wait = forms.IntegerField(
@@ -219,10 +220,12 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         min_value=MIN_PUBLISH_MAX_WAIT // 3600,
         max_value=MAX_PUBLISH_MAX_WAIT // 3600,
         help_text=_(
-            "A smaller batch is published anyway once a signature has waited this long after "
-            "the end of the day it was made on, so that slow days still count. Closing the "
-            "petition publishes everything. Once the petition is open, these three settings "
-            "can only become stricter."
+            "At each interval a random part of the waiting signatures is published; one that "
+            "has waited this long after the end of the day it was made on is always "
+            "included. Fewer than the smallest batch of one kind are never published while "
+            "the petition is open, however long they wait; closing the petition publishes "
+            "everything. Outside demonstrations it must be 24 or more. Once the petition is "
+            "open, these three settings can only become stricter."
         ),
     )
 

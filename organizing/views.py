@@ -356,6 +356,9 @@ def _transition_view(request: HttpRequest, slug: str, name: str) -> HttpResponse
         return render(request, "organizing/confirm.html", context)
     try:
         transition["action"](petition=petition, actor=request.user)
+    except ValidationError as exc:  # e.g. a draft's publication policy below the safe floor
+        messages.error(request, " ".join(exc.messages))
+        return redirect("staff:petition", slug=petition.slug)
     except petition_services.TransitionError:
         petition.refresh_from_db()
         if petition.status != transition["target"]:

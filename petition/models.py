@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -24,6 +25,13 @@ MAX_PUBLISH_INTERVAL = 7 * 86400
 MAX_PUBLISH_MIN_BATCH = 1000
 MIN_PUBLISH_MAX_WAIT = 3600
 MAX_PUBLISH_MAX_WAIT = 14 * 86400
+# The safe floor (threat model, timing): outside DEBUG a policy below it is refused unless
+# the operator sets COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION, and the pages call it unsafe. With
+# fewer than 5 new signatures per batch a watcher's "one of these k" is nearly "this one";
+# with a wait under a day, entries leave the random pool (petition/publication.py) so soon
+# that a batch's members mostly are whoever signed in the last slot.
+SAFE_PUBLISH_MIN_BATCH = 5
+SAFE_PUBLISH_MAX_WAIT = 86400
 
 
 def default_publish_interval() -> int:
@@ -188,6 +196,40 @@ class Petition(models.Model):
     def publishes_immediately(self) -> bool:
         """Each signature public on its own, at once: fine for a demo, unsafe for signers."""
         return self.publish_interval == 0 and self.publish_min_batch == 1
+
+    @property
+    def publication_is_unsafe(self) -> bool:
+        """Below the safe floor: the pages say so and never promise that nobody can tell
+        when one person signed."""
+        return (
+            self.publish_min_batch < SAFE_PUBLISH_MIN_BATCH
+            or self.publish_max_wait < SAFE_PUBLISH_MAX_WAIT
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        self.clean_publication_policy()
+
+    def clean_publication_policy(self) -> None:
+        """Refuse a policy below the safe floor outside DEBUG, unless overridden."""
+        # Outside the demo, an infiltrated organizer must not be able to set a policy that
+        # publishes signers one by one (review M5). The database keeps only the wide
+        # ranges: the floor depends on the deployment, the override on the operator.
+        if settings.DEBUG or settings.COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION:
+            return
+        errors = {}
+        if self.publish_min_batch is not None and self.publish_min_batch < SAFE_PUBLISH_MIN_BATCH:
+            errors["publish_min_batch"] = _(
+                "Batches of fewer than %(k)d new signatures would let someone who knows when "
+                "a coworker got a code pick out their signature. Choose %(k)d or more."
+            ) % {"k": SAFE_PUBLISH_MIN_BATCH}
+        if self.publish_max_wait is not None and self.publish_max_wait < SAFE_PUBLISH_MAX_WAIT:
+            errors["publish_max_wait"] = _(
+                "A longest wait under %(hours)d hours mixes too few signatures together. "
+                "Choose %(hours)d hours or more."
+            ) % {"hours": SAFE_PUBLISH_MAX_WAIT // 3600}
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_open(self) -> bool:
@@ -423,6 +465,31 @@ class Signature(models.Model):
     @property
     def published_on(self):
         return self.batch.published_on
+
+
+class PublicationSlot(models.Model):
+    """The last slot boundary at which a level's waiting entries were considered for a batch
+    (petition/publication.py). One row per petition and level, updated in place in the
+    batch's transaction, so that each boundary is decided once: an entry arriving after the
+    decision waits for the next boundary instead of triggering a batch of its own. Holds a
+    multiple of the interval, nothing about any signer."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "level"], name="petition_publicationslot_one_per_level"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="petition_publicationslot_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}/{self.level}@{self.decided_at:%Y-%m-%d %H:%M}"
 
 
 class PendingSignature(models.Model):

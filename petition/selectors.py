@@ -96,11 +96,15 @@ def petition_publication(petition: Petition) -> dict:
     last = PublicationBatch.objects.filter(petition=petition).aggregate(day=Max("published_on"))
     return {
         "immediate": petition.publishes_immediately,
+        # Below the safe floor (k < 5 or a wait under a day): the pages say so (review M5).
+        "unsafe": petition.publication_is_unsafe,
         "interval": petition.publish_interval,
         "min_batch": petition.publish_min_batch,
         "max_wait": petition.publish_max_wait,
         "last_published_on": last["day"],
-        # A signature that arrives today is public on this day at the latest.
+        # A signature that arrives today is public on this day at the latest, provided at
+        # least min_batch signatures of its kind are waiting by then; otherwise it waits
+        # for them or for the petition's closing (petition/publication.py).
         "public_by": today
         if petition.publishes_immediately
         else overdue_at(today, petition.publish_max_wait).date(),

@@ -358,3 +358,9 @@ COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK = env.bool("COUNTERSIGN_WEBHOOK_ALLOW_LOOPBAC
 COUNTERSIGN_PUBLISH_INTERVAL = env.int("COUNTERSIGN_PUBLISH_INTERVAL", default=0)
 COUNTERSIGN_PUBLISH_MIN_BATCH = env.int("COUNTERSIGN_PUBLISH_MIN_BATCH", default=1)
 COUNTERSIGN_PUBLISH_MAX_WAIT = env.int("COUNTERSIGN_PUBLISH_MAX_WAIT", default=86400)
+# With DEBUG off, a petition policy below the safe floor (batches under 5, a longest wait
+# under a day) is refused, and the check countersign.E009 refuses such defaults in
+# production, unless the operator sets this on purpose (docs/operations.md).
+COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION = env.bool(
+    "COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION", default=False
+)

@@ -399,7 +399,9 @@ function init(root) {
     const lang = document.documentElement.lang || undefined;
     const day = new Date(`${publication.public_by}T00:00:00Z`);
     const date = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(day);
-    return (text('public-batch') ?? '').replace('{k}', String(publication.min_batch)).replace('{date}', date);
+    const when = (text('public-batch') ?? '').replaceAll('{k}', String(publication.min_batch)).replace('{date}', date);
+    // Below the safe floor the receipt says so instead of implying a promise (review M5).
+    return publication.unsafe ? `${when} ${text('public-unsafe') ?? ''}`.trim() : when;
   }
 
   async function refreshCount() {

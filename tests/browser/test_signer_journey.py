@@ -66,15 +66,38 @@ def test_a_batched_petition_accepts_at_once_and_says_by_when_it_is_public(live_s
     petition = petition_publish(petition=petition)
     _batch, codes = code_batch_create(petition=petition, level="in_person", size=10)
     page.goto(f"{live_server.url}/p/{petition.slug}/#code={codes[0]}")
-    expect(page.locator("#publication")).to_contain_text("batches of at least 5")
+    expect(page.locator("#publication")).to_contain_text(
+        "once at least 5 people have signed the same way"
+    )
     page.locator("#code-submit").click()
     page.locator("#sign-now").click()
     expect(page.locator("#step-done")).to_be_visible()
     public_by = overdue_at(timezone.now().date(), petition.publish_max_wait)
-    expect(page.locator("#done-public")).to_contain_text("with a batch of at least 5 signatures")
+    expect(page.locator("#done-public")).to_contain_text(
+        "in a batch of at least 5 new signatures of the same kind"
+    )
+    expect(page.locator("#done-public")).to_contain_text("once at least 5 people have signed")
+    expect(page.locator("#done-public")).not_to_contain_text("safe minimum")
     expect(page.locator("#done-public")).to_contain_text(str(public_by.year))
     assert_accessible(page, "signed, public with the next batch")
     expect(page.locator("[data-count]").first).to_have_text("0")  # not public yet
     assert PendingSignature.objects.filter(petition=petition).count() == 1
     assert Signature.objects.filter(petition=petition).count() == 0
+    assert page.problems == []
+
+
+def test_a_petition_below_the_safe_floor_says_so_on_the_page_and_the_receipt(live_server, page):
+    """Review M5: k = 1 with an interval (allowed here by the test settings' override) is
+    called unsafe; nothing promises that the signer is hidden."""
+    petition = PetitionFactory(publish_interval=60, publish_min_batch=1)
+    petition = petition_publish(petition=petition)
+    _batch, codes = code_batch_create(petition=petition, level="in_person", size=10)
+    page.goto(f"{live_server.url}/p/{petition.slug}/#code={codes[0]}")
+    expect(page.locator("#publication")).to_contain_text("below the safe minimum")
+    expect(page.locator("#publication")).not_to_contain_text("nobody can tell")
+    page.locator("#code-submit").click()
+    page.locator("#sign-now").click()
+    expect(page.locator("#step-done")).to_be_visible()
+    expect(page.locator("#done-public")).to_contain_text("smaller or shorter than the safe minimum")
+    assert_accessible(page, "signed, unsafe publication policy")
     assert page.problems == []

@@ -56,7 +56,7 @@ def test_check_deploy_fails_when_a_production_safeguard_is_switched_off():
     assert "security.W004" in result.stderr
 
 
-def test_production_publishes_in_batches_and_warns_about_immediate_publication():
+def test_production_publishes_in_batches_and_refuses_unsafe_defaults():
     code = (
         "from django.conf import settings as s; "
         "print(s.COUNTERSIGN_PUBLISH_INTERVAL, s.COUNTERSIGN_PUBLISH_MIN_BATCH)"
@@ -69,8 +69,18 @@ def test_production_publishes_in_batches_and_warns_about_immediate_publication()
     env = _clean_env(
         PRODUCTION_ENV, COUNTERSIGN_PUBLISH_INTERVAL="0", COUNTERSIGN_PUBLISH_MIN_BATCH="1"
     )
-    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    # Below the safe floor: an error in production (review M5), also when gunicorn loads
+    # the app, and only a warning with the operator's explicit override.
+    result = _run(["manage.py", "check", "--deploy"], env)
     assert result.returncode != 0
+    assert "countersign.E009" in result.stderr
+    result = _run(["-c", "import config.wsgi"], env)
+    assert result.returncode != 0 and "E009" in result.stderr
+    weak_wait = _clean_env(PRODUCTION_ENV, COUNTERSIGN_PUBLISH_MAX_WAIT="3600")
+    assert "countersign.E009" in _run(["manage.py", "check", "--deploy"], weak_wait).stderr
+    overridden = {**env, "COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION": "1"}
+    result = _run(["manage.py", "check", "--deploy"], overridden)
+    assert result.returncode == 0, result.stderr
     assert "countersign.W001" in result.stderr
 
 

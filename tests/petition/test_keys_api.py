@@ -93,6 +93,7 @@ def test_api_describes_the_petition(client, open_petition):
         "counts": {"total": 0, "work_email": 0, "in_person": 0, "flyer": 0},
         "publication": {
             "immediate": True,
+            "unsafe": True,
             "interval": 0,
             "min_batch": 1,
             "max_wait": 86400,

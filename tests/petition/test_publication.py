@@ -1,11 +1,14 @@
-"""Publication in batches (issue 6, parts 3 and 4): signatures and withdrawals become public
-only in batches of at least k per level, in nullifier order; counts come from the batches;
-nothing at rest keeps arrival order; two publication runs at once publish each entry once."""
+"""Publication in batches (issue 6, parts 3 and 4; issue 14 part 1): signatures become public
+only in batches of at least k new signatures per level, decided at slot boundaries, in
+nullifier order; withdrawals ride along or need k of their own; counts come from the
+batches; nothing at rest keeps arrival order; two publication runs at once publish each
+entry once."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import random
 import threading
 import time
 
@@ -27,6 +30,20 @@ from .signing_client import b64, mint
 pytestmark = pytest.mark.django_db
 
 HOUR = datetime.timedelta(hours=1)
+
+
+def at(hours: int = 0) -> datetime.datetime:
+    """Half a minute past an hour boundary (`hours` after the current one): when the beat's
+    run decides that slot of an hourly policy."""
+    return (
+        publication.slot_start(timezone.now(), 3600) + hours * HOUR + datetime.timedelta(seconds=30)
+    )
+
+
+def publish(petition, now, seed: int = 0) -> list[PublicationBatch]:
+    return publication.petition_publish_pending(
+        petition_id=petition.id, now=now, rng=random.Random(seed)
+    )
 
 
 @pytest.fixture
@@ -71,16 +88,18 @@ def test_four_signatures_stay_private_and_the_fifth_publishes_all_five_in_nullif
 ):
     credentials = [mint(batched_petition) for _ in range(5)]
     before = public_state(client, batched_petition)
-    for credential in credentials[:4]:
+    for hour, credential in enumerate(credentials[:4]):
         response = sign(client, batched_petition, credential)
         assert response.status_code == 201  # accepted at once
         assert response.json()["publication"]["min_batch"] == 5
-        publication_sweep()
+        assert publish(batched_petition, at(hour)) == []
         assert public_state(client, batched_petition) == before
     assert before[0]["total"] == 0 and before[1] == []
 
     assert sign(client, batched_petition, credentials[4]).status_code == 201
-    publication_sweep()
+    # Arrived after the last boundary was decided: waits for the next one.
+    assert publish(batched_petition, at(3) + datetime.timedelta(minutes=1)) == []
+    publish(batched_petition, at(5))
     counts, log = public_state(client, batched_petition)
     assert counts == {"total": 5, "work_email": 0, "in_person": 5, "flyer": 0}
     expected = sorted(blindrsa.nullifier(c.token) for c in credentials)
@@ -97,32 +116,64 @@ def test_the_receipt_says_by_when_the_signature_is_public(client, batched_petiti
 
 
 def test_the_interval_holds_the_next_batch_back_until_its_slot_is_over(client, batched_petition):
-    now = timezone.now()
     for _ in range(5):
         sign(client, batched_petition, mint(batched_petition))
-    assert len(publication.petition_publish_pending(petition_id=batched_petition.id, now=now)) == 1
+    assert len(publish(batched_petition, at(0))) == 1
     for _ in range(5):
         sign(client, batched_petition, mint(batched_petition))
-    assert publication.petition_publish_pending(petition_id=batched_petition.id, now=now) == []
+    # The slot is decided: five more arriving after its boundary wait for the next one.
+    assert publish(batched_petition, at(0) + datetime.timedelta(minutes=1)) == []
     assert petition_counts(batched_petition)["total"] == 5
-    later = publication.slot_end(now, 3600)
-    assert publication.petition_publish_pending(petition_id=batched_petition.id, now=later)
+    assert publish(batched_petition, at(1))
     assert petition_counts(batched_petition)["total"] == 10
 
 
-def test_the_maximum_wait_publishes_a_small_batch(client, batched_petition):
-    for _ in range(2):
+def test_only_a_run_soon_after_a_boundary_decides_its_slot(client, batched_petition):
+    """The k-th entry arriving mid-slot does not close a batch: no run decides the slot
+    more than DECISION_WINDOW after its boundary, whether or not anything was waiting."""
+    for _ in range(5):
         sign(client, batched_petition, mint(batched_petition))
-    today = timezone.now().date()
-    due = publication.overdue_at(today, batched_petition.publish_max_wait)
-    just_before = due - datetime.timedelta(minutes=1)
-    assert (
-        publication.petition_publish_pending(petition_id=batched_petition.id, now=just_before) == []
-    )
+    late = at(0) + datetime.timedelta(seconds=publication.DECISION_WINDOW)
+    assert publish(batched_petition, late) == []
+    assert publish(batched_petition, late + datetime.timedelta(minutes=20)) == []
     assert petition_counts(batched_petition)["total"] == 0
-    batches = publication.petition_publish_pending(petition_id=batched_petition.id, now=due)
-    assert [(b.added, b.number) for b in batches] == [(2, 1)]
-    assert petition_counts(batched_petition)["total"] == 2
+    assert publish(batched_petition, at(1))
+    assert petition_counts(batched_petition)["total"] == 5
+
+
+def test_fewer_than_k_waiting_are_never_published_while_open_even_past_the_maximum_wait(
+    client, batched_petition
+):
+    for _ in range(4):
+        sign(client, batched_petition, mint(batched_petition))
+    due = publication.overdue_at(timezone.now().date(), batched_petition.publish_max_wait)
+    for days in range(3):  # past the maximum wait, at each boundary for a while
+        later = publication.slot_start(due, 3600) + datetime.timedelta(days=days, seconds=30)
+        assert publish(batched_petition, later) == []
+    assert petition_counts(batched_petition)["total"] == 0
+    sign(client, batched_petition, mint(batched_petition))  # the fifth: merged with the four
+    batches = publish(batched_petition, later + HOUR)
+    assert [(b.added, b.number) for b in batches] == [(5, 1)]
+    assert petition_counts(batched_petition)["total"] == 5
+
+
+def test_the_pool_mix_draws_part_of_a_large_pool_and_everything_past_the_maximum_wait(
+    client, batched_petition
+):
+    for _ in range(20):
+        sign(client, batched_petition, mint(batched_petition))
+    published = []
+    for hour in range(3):
+        published += [b.added for b in publish(batched_petition, at(hour), seed=hour)]
+    # Seeded: each boundary took a random part (at least k), never the whole pool at once.
+    assert all(5 <= added < 20 for added in published) and published, published
+    waiting = PendingSignature.objects.filter(petition=batched_petition).count()
+    assert sum(published) + waiting == 20
+    assert petition_counts(batched_petition)["total"] == sum(published)
+    if waiting >= 5:  # past the maximum wait every waiting signature is drawn
+        due = publication.overdue_at(timezone.now().date(), batched_petition.publish_max_wait)
+        batches = publish(batched_petition, publication.slot_start(due, 3600) + HOUR)
+        assert [b.added for b in batches] == [waiting]
 
 
 def test_closing_publishes_everything_pending(client, batched_petition):
@@ -140,40 +191,67 @@ def test_closing_publishes_everything_pending(client, batched_petition):
 
 
 def test_a_withdrawal_becomes_public_only_with_a_batch(client, batched_petition):
-    now = timezone.now()
     credentials = [mint(batched_petition) for _ in range(5)]
     for credential in credentials:
         sign(client, batched_petition, credential)
-    publication.petition_publish_pending(petition_id=batched_petition.id, now=now)
+    publish(batched_petition, at(0))
     assert withdraw(client, batched_petition, credentials[0]).status_code == 200
     assert withdraw(client, batched_petition, credentials[0]).status_code == 200  # twice: once
 
-    next_slot = publication.slot_end(now, 3600)
-    publication.petition_publish_pending(petition_id=batched_petition.id, now=next_slot)
+    publish(batched_petition, at(1))
     counts, log = public_state(client, batched_petition)
     assert counts["total"] == 5  # one waiting withdrawal is not a batch
     assert not any(e["withdrawn"] for e in log)
 
-    for _ in range(4):  # four signatures and the withdrawal: five entries
+    for _ in range(4):  # four signatures and the withdrawal: still no batch (H1)
         sign(client, batched_petition, mint(batched_petition))
-    publication.petition_publish_pending(petition_id=batched_petition.id, now=next_slot)
+    assert publish(batched_petition, at(2)) == []
+    sign(client, batched_petition, mint(batched_petition))  # five new signatures
+    publish(batched_petition, at(3))
     counts, log = public_state(client, batched_petition)
-    assert counts["total"] == 8
+    assert counts["total"] == 9
     assert [e["nullifier"] for e in log if e["withdrawn"]] == [nullifier_of(credentials[0])]
     newest = PublicationBatch.objects.get(petition=batched_petition, number=2)
-    assert (newest.added, newest.withdrawn, newest.total) == (4, 1, 8)
+    assert (newest.added, newest.withdrawn, newest.total) == (5, 1, 9)
     assert PendingWithdrawal.objects.count() == 0
 
 
+def test_withdrawals_go_out_on_their_own_only_k_at_a_time(client, batched_petition):
+    credentials = [mint(batched_petition) for _ in range(5)]
+    for credential in credentials:
+        sign(client, batched_petition, credential)
+    publish(batched_petition, at(0))
+    assert petition_counts(batched_petition)["total"] == 5
+    for credential in credentials[:4]:
+        withdraw(client, batched_petition, credential)
+    assert publish(batched_petition, at(1)) == []  # four withdrawals: not a batch
+    withdraw(client, batched_petition, credentials[4])
+    (batch,) = publish(batched_petition, at(2))
+    assert (batch.added, batch.withdrawn) == (0, 5)
+    assert petition_counts(batched_petition)["total"] == 0
+
+
 def test_a_signature_withdrawn_before_its_batch_is_published_as_withdrawn(client, batched_petition):
-    credentials = [mint(batched_petition) for _ in range(4)]
+    credentials = [mint(batched_petition) for _ in range(6)]
     for credential in credentials:
         sign(client, batched_petition, credential)
     withdraw(client, batched_petition, credentials[1])
-    publication_sweep()  # four signatures and a withdrawal
+    # Five live signatures fill the batch; the withdrawn one rides along, counting for nothing.
+    (batch,) = publish(batched_petition, at(0))
+    assert (batch.added, batch.withdrawn) == (6, 1)
     counts, log = public_state(client, batched_petition)
-    assert counts["total"] == 3 and len(log) == 4
+    assert counts["total"] == 5 and len(log) == 6
     assert [e["nullifier"] for e in log if e["withdrawn"]] == [nullifier_of(credentials[1])]
+
+
+def test_signatures_withdrawn_while_waiting_never_fill_a_batch(client, batched_petition):
+    credentials = [mint(batched_petition) for _ in range(5)]
+    for credential in credentials:
+        sign(client, batched_petition, credential)
+    for credential in credentials[:4]:
+        withdraw(client, batched_petition, credential)
+    assert publish(batched_petition, at(0)) == []  # one live signature and four withdrawn
+    assert Signature.objects.filter(petition=batched_petition).count() == 0
 
 
 def test_a_second_use_is_refused_whether_the_twin_is_pending_or_published(client, batched_petition):
@@ -183,7 +261,7 @@ def test_a_second_use_is_refused_whether_the_twin_is_pending_or_published(client
     assert (response.status_code, response.json()["error"]["code"]) == (409, "already_signed")
 
     sign(client, batched_petition, published)
-    batched_petition.publish_min_batch = 1
+    batched_petition.publish_min_batch, batched_petition.publish_interval = 1, 0
     batched_petition.save()
     publication_sweep()
     assert Signature.objects.filter(petition=batched_petition).count() == 2
@@ -201,7 +279,7 @@ def test_withdrawing_an_unknown_token_is_404_and_records_nothing(client, batched
 def test_counts_are_read_from_batches_not_from_signature_rows(client, batched_petition):
     for _ in range(5):
         sign(client, batched_petition, mint(batched_petition))
-    publication_sweep()
+    publish(batched_petition, at(0))
     with CaptureQueriesContext(connection) as queries:
         assert petition_counts(batched_petition)["total"] == 5
         client.get(f"/api/v1/petitions/{batched_petition.slug}")
@@ -254,7 +332,7 @@ def test_counts_published_is_sent_after_the_batch_commits(
         for _ in range(5):
             sign(client, batched_petition, mint(batched_petition))
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            publication_sweep()
+            publish(batched_petition, at(0))
         assert received == []  # nothing before the commit
         for callback in callbacks:
             callback()
@@ -282,24 +360,24 @@ def test_a_copy_dump_of_the_published_table_is_in_nullifier_order_within_each_ba
     client, batched_petition
 ):
     assert connection.vendor == "postgresql"
-    now = timezone.now()
     credentials = [mint(batched_petition) for _ in range(12)]
     # Arrival order is the reverse of nullifier order, so a dump in arrival order would fail.
     credentials.sort(key=lambda c: blindrsa.nullifier(c.token), reverse=True)
     for credential in credentials[:6]:
         sign(client, batched_petition, credential)
-    publication.petition_publish_pending(petition_id=batched_petition.id, now=now)
+    publish(batched_petition, at(0))
     for credential in credentials[6:]:
         sign(client, batched_petition, credential)
-    publication.petition_publish_pending(petition_id=batched_petition.id, now=now + HOUR)
+    publish(batched_petition, at(1))
+    petition_close(petition=batched_petition)  # whatever the draws left
 
     dump = _copy_published_table(batched_petition)
     assert len(dump) == 12
     batch_ids = [batch_id for _, batch_id in dump]
-    first, second = (str(b.id) for b in PublicationBatch.objects.filter(petition=batched_petition))
+    batches = list(PublicationBatch.objects.filter(petition=batched_petition))
     # Each batch is one contiguous run, in nullifier order.
-    assert batch_ids == [first] * 6 + [second] * 6
-    for batch_id in (first, second):
+    assert batch_ids == [str(b.id) for b in batches for _ in range(b.added)]
+    for batch_id in {str(b.id) for b in batches}:
         nullifiers = [n for n, b in dump if b == batch_id]
         assert nullifiers == sorted(nullifiers)
     assert [n for n, _ in dump][:6] != [
@@ -378,11 +456,12 @@ def test_concurrent_publication_runs_publish_each_entry_once(draft_petition):
         assert sign(client, petition, credential).status_code == 201
     errors: list[BaseException] = []
     barrier = threading.Barrier(6, timeout=30)
+    boundary = at(0)
 
     def run():
         try:
             barrier.wait()
-            publication_sweep()
+            publication.petition_publish_pending(petition_id=petition.id, now=boundary)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -394,10 +473,11 @@ def test_concurrent_publication_runs_publish_each_entry_once(draft_petition):
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert PublicationBatch.objects.filter(petition=petition).count() == 1
-    assert Signature.objects.filter(petition=petition).count() == 20
-    assert PendingSignature.objects.filter(petition=petition).count() == 0
-    assert petition_counts(petition)["total"] == 20
+    # One run decided the slot; the others found it decided.
+    (batch,) = PublicationBatch.objects.filter(petition=petition)
+    assert Signature.objects.filter(petition=petition).count() == batch.added >= 5
+    assert PendingSignature.objects.filter(petition=petition).count() == 20 - batch.added
+    assert petition_counts(petition)["total"] == batch.added
 
 
 @pytest.mark.django_db(transaction=True)
@@ -427,7 +507,7 @@ def test_a_redemption_racing_the_batch_that_publishes_its_twin_gets_409(
 
     def publish():
         try:
-            publication.petition_publish_pending(petition_id=petition.id)
+            publication.petition_publish_pending(petition_id=petition.id, now=at(0))
         finally:
             connection.close()
 
