@@ -26,6 +26,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from . import sealing
 from .models import (
     Level,
     PendingSignature,
@@ -69,6 +70,13 @@ def batch_is_due(
     return last is None or last.next_after is None or last.next_after <= now
 
 
+def _waiting_signatures(petition: Petition, level: str) -> list[sealing.WaitingSignature]:
+    """The waiting signatures of one petition and level, opened, in nullifier order (each
+    has pk, key_id, level, nullifier, msg, sig, display_name, comment, received_on); the
+    batch deletes the published ones by pk. Sealed at rest: petition/sealing.py."""
+    return sorted(sealing.waiting_signatures_open(petition, level), key=lambda e: e.nullifier)
+
+
 def petition_publish_pending(
     *, petition_id: uuid.UUID, now: datetime.datetime | None = None
 ) -> list[PublicationBatch]:
@@ -91,9 +99,7 @@ def _publish_level(
         petition = Petition.objects.select_for_update(no_key=True).filter(pk=petition_id).first()
         if petition is None:
             return None
-        signatures = list(
-            PendingSignature.objects.filter(petition=petition, level=level).order_by("nullifier")
-        )
+        signatures = _waiting_signatures(petition, level)
         withdrawals = list(
             PendingWithdrawal.objects.filter(petition=petition, level=level).order_by("nullifier")
         )
@@ -161,6 +167,9 @@ def _publish_level(
         Signature.objects.filter(
             petition=petition, nullifier__in=sorted(to_withdraw - in_batch)
         ).update(withdrawn=True)
+
+        # Retire the window's sealing key and re-stamp the ledger and used codes (M4).
+        sealing.window_after_batch(petition, level)
 
         transaction.on_commit(
             lambda: counts_published.send(sender=PublicationBatch, petition_id=petition.id)
