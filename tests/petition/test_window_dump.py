@@ -25,6 +25,7 @@ from django.utils import timezone
 from petition import blindrsa
 from petition.codes import code_batch_create, code_hash
 from petition.credentials import email_hash
+from petition.models import PendingSignature
 from petition.publication import petition_publish_pending
 from petition.services import petition_publish
 
@@ -69,9 +70,11 @@ def _dump(petition) -> dict[str, list[tuple]]:
             "WHERE c.used AND b.petition_id = %s",
             [pid],
         ),
+        # The whole row as text, whatever its columns: the same query reads the table of
+        # the code before this fix, where the review's line-up worked.
         "pending": _copy(
-            "SELECT xmin::text::bigint, ctid, window_key_id, tag, sealed, id, level, "
-            "received_on FROM petition_pendingsignature WHERE petition_id = %s",
+            "SELECT xmin::text::bigint, ctid, p::text FROM petition_pendingsignature p "
+            "WHERE petition_id = %s",
             [pid],
         ),
         "published": _copy(
@@ -184,25 +187,30 @@ def test_a_dump_during_and_after_the_window_lines_nobody_up(window_petition):
     during = _dump(petition)
     assert len(during["pending"]) == len(signing_now)
     assert during["published"] == []
-    pending_text = "\n".join("\t".join(map(str, row)) for row in during["pending"])
+    # The review's line-up: every issuance row (ledger HMAC -> address, used card), then
+    # the first waiting row after it in xmin order. Nothing in that row says what the signer
+    # wrote or which published signature it becomes.
+    issued = {row[2]: int(row[0]) for row in during["ledger"] + during["codes"]}
+    waiting = sorted((int(row[0]), row[2]) for row in during["pending"])
+    for signer in signing_now:
+        xmin = issued[_hex(signer.issued_hash)]
+        following = next(text for x, text in waiting if x > xmin)
+        assert signer.comment not in following
+        assert nullifier[signer.i].hex() not in following
     whole = _whole_database()
     for signer in signers:
-        # No waiting row, and nothing anywhere in the database, holds what the signer wrote
-        # or the nullifier that the published signature will carry.
+        # Nothing anywhere in the database holds what the signer wrote or the nullifier
+        # that the published signature will carry.
         assert signer.comment not in whole and signer.name not in whole
-        assert nullifier[signer.i].hex() not in pending_text
         assert nullifier[signer.i].hex() not in whole
+    rows = list(PendingSignature.objects.filter(petition=petition))
     # The window key's secret is not in the database either, only its name.
-    secrets = [
-        caches["sealing"].get(f"window-key:{key}") for key in {row[2] for row in during["pending"]}
-    ]
+    window_keys = {row.window_key_id for row in rows}
+    secrets = [caches["sealing"].get(f"window-key:{key}") for key in window_keys]
     assert all(secrets) and not any(s.hex() in whole for s in secrets)
     # Every sealed entry is the same length: no comment length shows through.
-    assert len({len(row[4]) for row in during["pending"]}) == 1
-
-    # The review's line-up still exists physically (ledger row, then a waiting row), but
-    # it leads to a blob: nothing in a waiting row matches a published field. The rows
-    # hold: xmin, ctid, id, petition, level, window key, tag, sealed, day.
+    assert len({len(row.sealed) for row in rows}) == 1
+    # What is left in clear: a random id, the petition, level, window key, tag and day.
     columns = {
         c.name
         for c in connection.introspection.get_table_description(
@@ -224,9 +232,7 @@ def test_a_dump_during_and_after_the_window_lines_nobody_up(window_petition):
     batches = petition_publish_pending(petition_id=petition.id, now=now)
     assert batches
     # The window's secret is gone from the store once the batch committed.
-    assert not any(
-        caches["sealing"].get(f"window-key:{key}") for key in {row[2] for row in during["pending"]}
-    )
+    assert not any(caches["sealing"].get(f"window-key:{key}") for key in window_keys)
     after = _dump(petition)
     assert after["pending"] == []
     assert len(after["published"]) == len(signing_now)
