@@ -21,6 +21,9 @@ def _text(value, name: str, max_length: int, *, newlines: bool = False) -> str:
         return ""
     if not isinstance(value, str) or len(value) > max_length:
         raise ProtocolError(400, "malformed", f"{name} must be text of at most {max_length}.")
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        # JSON can carry a lone surrogate (\ud800), which no UTF-8 text can hold.
+        raise ProtocolError(400, "malformed", f"{name} is not valid Unicode text.")
     if hidden_controls(value, newlines=newlines):
         raise ProtocolError(
             400,
