@@ -13,7 +13,8 @@ def seal_waiting(apps, schema_editor):
 
     PendingSignature = apps.get_model("petition", "PendingSignature")
     WindowKey = apps.get_model("petition", "WindowKey")
-    groups = PendingSignature.objects.values_list("petition_id", "level").distinct()
+    # order_by(): the model orders by nullifier, which DISTINCT would otherwise include.
+    groups = PendingSignature.objects.order_by().values_list("petition_id", "level").distinct()
     for petition_id, level in list(groups):
         key = WindowKey.objects.create(petition_id=petition_id, level=level)
         secret = secrets.token_bytes(sealing.SECRET_LEN)
