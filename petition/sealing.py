@@ -44,6 +44,7 @@ from .models import (
     EmailLedger,
     IssuanceCount,
     PendingSignature,
+    PendingWithdrawal,
     Petition,
     Signature,
     SigningCode,
@@ -82,6 +83,9 @@ class WaitingSignature:
     display_name: str
     comment: str
     received_on: datetime.date
+    # Set when the signer withdrew while the signature was waiting: the batch then records
+    # the withdrawal (see `waiting_signatures_open`).
+    withdrawn_on: datetime.date | None = None
 
 
 # --- the primitives ---------------------------------------------------------------------
@@ -136,13 +140,18 @@ def _seal_entry(secret: bytes, aad: bytes, entry: dict) -> bytes:
             str(entry["key_id"]).encode(),
             entry["display_name"].encode(),
             entry["comment"].encode(),
+            entry["withdrawn_on"].isoformat().encode() if entry.get("withdrawn_on") else b"",
         ],
     )
 
 
 def _open_entry(secret: bytes, row: PendingSignature) -> WaitingSignature:
     aad = entry_aad(row.petition_id, row.level, row.window_key_id)
-    nullifier, msg, sig, key_id, name, comment = unseal(secret, aad, bytes(row.sealed), 6)
+    # Entries sealed before withdrawals were sealed too have six fields; the padding reads
+    # as an empty seventh.
+    nullifier, msg, sig, key_id, name, comment, withdrawn_on = unseal(
+        secret, aad, bytes(row.sealed), 7
+    )
     if not hmac.compare_digest(tag(secret, nullifier), bytes(row.tag)):
         raise SealingError("the tag does not match the sealed nullifier")
     return WaitingSignature(
@@ -155,6 +164,7 @@ def _open_entry(secret: bytes, row: PendingSignature) -> WaitingSignature:
         display_name=name.decode(),
         comment=comment.decode(),
         received_on=row.received_on,
+        withdrawn_on=datetime.date.fromisoformat(withdrawn_on.decode()) if withdrawn_on else None,
     )
 
 
@@ -241,21 +251,6 @@ def _live_keys(petition_id: uuid.UUID, level: str | None = None) -> list[tuple[u
     return found
 
 
-def waiting_level(petition: Petition, nullifier: bytes) -> str | None:
-    """The level of the waiting signature with this nullifier, or None."""
-    for key_id, secret in _live_keys(petition.pk):
-        level = (
-            PendingSignature.objects.filter(
-                petition=petition, window_key_id=key_id, tag=tag(secret, nullifier)
-            )
-            .values_list("level", flat=True)
-            .first()
-        )
-        if level is not None:
-            return level
-    return None
-
-
 class WindowMoved(Exception):
     """A batch retired the window key between choosing it and locking: choose again."""
 
@@ -289,6 +284,39 @@ def pending_signature_seal(
         sealed=_seal_entry(secret, entry_aad(petition.pk, level, key.pk), entry),
         received_on=received_on,
     )
+
+
+def pending_signature_withdraw(
+    *, petition: Petition, nullifier: bytes, day: datetime.date
+) -> str | None:
+    """Mark the waiting signature with this nullifier as withdrawn, inside its sealed entry;
+    returns its level, or None when no such signature waits.
+
+    A withdrawal row naming the nullifier in clear, written now, would sit in `xmin` order
+    next to the signer's ledger row and sealed entry when they sign and withdraw in one
+    window, and the nullifier leads to the published row with their name and comment. So
+    the withdrawal travels sealed; the batch writes the withdrawal row (`PendingWithdrawal`)
+    in its own transaction, where it lines up with nothing.
+    """
+    with transaction.atomic():
+        _lock_petition_shared(petition.pk)
+        for key_id, secret in _live_keys(petition.pk):
+            row = (
+                PendingSignature.objects.select_for_update()
+                .filter(petition=petition, window_key_id=key_id, tag=tag(secret, nullifier))
+                .first()
+            )
+            if row is None:
+                continue
+            entry = _open_entry(secret, row)
+            if entry.withdrawn_on is None:
+                fields = {**entry.__dict__, "withdrawn_on": day}
+                aad = entry_aad(petition.pk, row.level, key_id)
+                PendingSignature.objects.filter(pk=row.pk).update(
+                    sealed=_seal_entry(secret, aad, fields)
+                )
+            return row.level
+    return None
 
 
 # --- publication ------------------------------------------------------------------------
@@ -336,6 +364,21 @@ def waiting_signatures_open(petition: Petition, level: str) -> list[WaitingSigna
         kept.append(entry)
     if twins:
         PendingSignature.objects.filter(pk__in=twins).delete()
+    # Withdrawals made while their signature waited become withdrawal rows now, in the
+    # batch's transaction; the batch's rules apply to them as to any other withdrawal.
+    PendingWithdrawal.objects.bulk_create(
+        [
+            PendingWithdrawal(
+                petition=petition,
+                level=level,
+                nullifier=entry.nullifier,
+                received_on=entry.withdrawn_on,
+            )
+            for entry in kept
+            if entry.withdrawn_on is not None
+        ],
+        ignore_conflicts=True,
+    )
     return kept
 
 

@@ -116,20 +116,25 @@ def signature_withdraw(*, petition: Petition, payload: dict) -> None:
     signature (a count that drops at once would tell when that one person withdrew)."""
     token = decode_b64(payload.get("token"), "token", length=32)
     nullifier = blindrsa.nullifier(token)
-    # Pending first, then published: a batch moving the signature between the two queries
-    # has committed before the second one starts, so one of them finds it.
-    level = sealing.waiting_level(petition, nullifier)
-    if level is None:
-        published = (
-            Signature.objects.filter(petition=petition, nullifier=nullifier)
-            .values_list("level", "withdrawn")
-            .first()
-        )
-        if published is None:
-            raise ProtocolError(404, "not_found", "No signature with this token.")
-        level, withdrawn = published
-        if withdrawn:
-            return
+    today = timezone.now().date()
+    # Waiting first, then published: a batch moving the signature waits for the first step's
+    # lock or has committed before the second step starts, so one of them finds it.
+    level = sealing.pending_signature_withdraw(petition=petition, nullifier=nullifier, day=today)
+    if level is not None:
+        # Sealed inside the waiting entry; the batch writes the withdrawal row (M4).
+        if petition.publishes_immediately:
+            petition_publish_pending(petition_id=petition.id)
+        return
+    published = (
+        Signature.objects.filter(petition=petition, nullifier=nullifier)
+        .values_list("level", "withdrawn")
+        .first()
+    )
+    if published is None:
+        raise ProtocolError(404, "not_found", "No signature with this token.")
+    level, withdrawn = published
+    if withdrawn:
+        return
     # Withdrawing twice records one withdrawal.
     PendingWithdrawal.objects.bulk_create(
         [
@@ -137,7 +142,7 @@ def signature_withdraw(*, petition: Petition, payload: dict) -> None:
                 petition=petition,
                 level=level,
                 nullifier=nullifier,
-                received_on=timezone.now().date(),
+                received_on=today,
             )
         ],
         ignore_conflicts=True,

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from petition import blindrsa, publication, sealing
-from petition.models import PendingSignature, Signature, WindowKey
+from petition.models import PendingSignature, PendingWithdrawal, Signature, WindowKey
 from petition.services import petition_publish
 
 from .signing_client import mint
@@ -141,15 +141,39 @@ def test_a_retired_key_with_waiting_entries_still_guards_their_nullifiers(held_p
     assert WindowKey.objects.filter(petition=held_petition).count() == 2
 
 
-def test_a_withdrawal_finds_a_sealed_waiting_signature(held_petition):
-    credential = mint(held_petition)
-    assert sign(held_petition, credential).status_code == 201
-    withdrawn = Client().post(
-        f"/api/v1/petitions/{held_petition.slug}/withdrawals",
-        json.dumps({"token": blindrsa.b64url_encode(credential.token)}),
-        content_type="application/json",
+def test_a_withdrawal_of_a_waiting_signature_travels_sealed_until_the_batch(
+    held_petition, django_capture_on_commit_callbacks
+):
+    """Signing and withdrawing in one window must not leave a row naming the nullifier in
+    clear next to the signer's sealed entry (it would lead to their published comment)."""
+    credentials = [mint(held_petition) for _ in range(5)]
+    for credential in credentials:
+        assert sign(held_petition, credential, comment="changed my mind").status_code == 201
+    before = bytes(PendingSignature.objects.get(tag=_tag_of(held_petition, credentials[0])).sealed)
+    for _ in range(2):  # twice records one withdrawal
+        withdrawn = Client().post(
+            f"/api/v1/petitions/{held_petition.slug}/withdrawals",
+            json.dumps({"token": blindrsa.b64url_encode(credentials[0].token)}),
+            content_type="application/json",
+        )
+        assert withdrawn.status_code == 200
+    assert not PendingWithdrawal.objects.exists()
+    after = PendingSignature.objects.get(tag=_tag_of(held_petition, credentials[0]))
+    assert bytes(after.sealed) != before and len(bytes(after.sealed)) == len(before)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publication.petition_publish_pending(petition_id=held_petition.id)
+    published = Signature.objects.get(
+        petition=held_petition, nullifier=blindrsa.nullifier(credentials[0].token)
     )
-    assert withdrawn.status_code == 200
+    assert published.withdrawn
+    assert Signature.objects.filter(petition=held_petition, withdrawn=False).count() == 4
+    assert not PendingWithdrawal.objects.exists()
+
+
+def _tag_of(petition, credential) -> bytes:
+    key = WindowKey.objects.get(petition=petition, retired=False)
+    return sealing.tag(stored(key.pk), blindrsa.nullifier(credential.token))
 
 
 # --- a sealing store that lost its secrets ----------------------------------------------
