@@ -201,6 +201,10 @@ def _lock_petition_shared(petition_id: uuid.UUID) -> None:
 # --- redemption -------------------------------------------------------------------------
 
 
+class WindowMoved(Exception):
+    """A batch retired the window key between choosing it and locking: choose again."""
+
+
 def window_key_current(petition: Petition, level: str) -> tuple[WindowKey, bytes]:
     """The key new entries of this petition and level go under, made if there is none.
 
@@ -234,7 +238,7 @@ def window_key_current(petition: Petition, level: str) -> tuple[WindowKey, bytes
             _forget([key.pk])  # a concurrent redemption made the current key first
             continue
         return key, secret
-    raise RuntimeError("no current window key after three attempts")
+    raise WindowMoved  # keys made and retired under us three times: the caller retries
 
 
 def _live_keys(petition_id: uuid.UUID, level: str | None = None) -> list[tuple[uuid.UUID, bytes]]:
@@ -249,10 +253,6 @@ def _live_keys(petition_id: uuid.UUID, level: str | None = None) -> list[tuple[u
         if secret is not None:
             found.append((key_id, secret))
     return found
-
-
-class WindowMoved(Exception):
-    """A batch retired the window key between choosing it and locking: choose again."""
 
 
 def pending_signature_seal(

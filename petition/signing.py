@@ -82,8 +82,8 @@ def signature_redeem(*, petition: Petition, payload: dict) -> bytes:
     }
     already_signed = ProtocolError(409, "already_signed", "This credential was already used.")
     for _attempt in range(3):
-        window = sealing.window_key_current(petition, key.level)
         try:
+            window = sealing.window_key_current(petition, key.level)
             with transaction.atomic():
                 # The day only, for the maximum wait: an exact time would line up with
                 # issuance in access logs. A twin already waiting or published returns
