@@ -255,13 +255,15 @@ def test_a_dump_during_and_after_the_window_lines_nobody_up(window_petition):
 
 
 def _assert_no_arrival_order(dump, signers, published_signers, nullifier) -> None:
-    """Ledger and used-code rows carry one xmin (the batch's), lie in hash order, and their
-    order does not follow arrival or the published signatures' order."""
+    """Ledger and used-code rows carry one xmin (the batch's), and their physical order
+    does not follow arrival or the published signatures' order (rank correlation: 1 on
+    the code before the fix, |rho| < 0.7 here, where chance alone exceeds it about once in
+    a thousand runs with 25 rows)."""
+    # Rows are written again in hash order; where each lands (ctid) is that order or the
+    # free space left on the table's pages, never the order of arrival.
     for table in ("ledger", "codes"):
         rows = dump[table]
         assert len({int(row[0]) for row in rows}) == 1, table
-        by_ctid = sorted(rows, key=lambda row: _ctid(row[1]))
-        assert [row[2] for row in by_ctid] == sorted(row[2] for row in rows), table
     issued_rows = dump["ledger"] + dump["codes"]
     assert len({int(row[0]) for row in issued_rows}) == 1  # one transaction: the batch's
     published_position = {
