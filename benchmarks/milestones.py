@@ -129,7 +129,7 @@ def _run(args, arrivals: Arrivals) -> None:
 
     from organizing.models import Campaign, Membership, MilestonePlan, Role, User
     from organizing.services import invitation_create
-    from petition.models import PendingSignature
+    from petition import sealing
     from petition.publication import petition_publish_pending
     from petition.services import petition_create, petition_publish
 
@@ -160,15 +160,20 @@ def _run(args, arrivals: Arrivals) -> None:
     def batch_commit() -> float:
         """One signature waits, then a publication batch moves it into the published
         counts (petition.publication); returns the time that batch committed."""
-        PendingSignature.objects.create(
-            petition=petition,
-            key=key,
-            level=key.level,
-            nullifier=os.urandom(32),
-            msg=b"m",
-            sig=b"s",
-            received_on=timezone.localdate(),
-        )
+        entry = {
+            "level": key.level,
+            "key_id": key.pk,
+            "nullifier": os.urandom(32),
+            "msg": b"m",
+            "sig": b"s",
+            "display_name": "",
+            "comment": "",
+        }
+        window = sealing.window_key_current(petition, key.level)
+        with transaction.atomic():
+            sealing.pending_signature_seal(
+                petition=petition, window=window, entry=entry, received_on=timezone.localdate()
+            )
         stamp = []
         with transaction.atomic():
             # Registered before the batch's own on_commit (which sends counts_published),

@@ -51,6 +51,16 @@ def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]
                 id="countersign.E004",
             )
         )
+    sealing = settings.CACHES.get("sealing", {})
+    if "redis" not in sealing.get("BACKEND", "").lower() or sealing.get("TIMEOUT", 0) is not None:
+        errors.append(
+            checks.Error(
+                "Production needs the sealing store in Redis, without expiry: every worker "
+                "must read the window keys' secrets, which are never in the database.",
+                hint="Set COUNTERSIGN_SEALING_REDIS_URL (docs/operations.md, the sealing store).",
+                id="countersign.E021",
+            )
+        )
     if settings.EMAIL_BACKEND.rsplit(".", 1)[-1].lower().startswith(("console", "locmem")):
         errors.append(
             checks.Error(

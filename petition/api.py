@@ -151,11 +151,11 @@ def post_endpoint(limit: RateLimit):
 
 @post_endpoint(RateLimit("signatures", per_window=30))
 def signatures(petition: Petition, payload: dict) -> JsonResponse:
-    signature = signing.signature_redeem(petition=petition, payload=payload)
+    nullifier = signing.signature_redeem(petition=petition, payload=payload)
     # Accepted now, public with its batch: the receipt says by when at the latest.
     return JsonResponse(
         {
-            "nullifier": blindrsa.b64url_encode(bytes(signature.nullifier)),
+            "nullifier": blindrsa.b64url_encode(nullifier),
             "publication": _publication(petition),
         },
         status=201,

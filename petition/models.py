@@ -492,32 +492,64 @@ class PublicationSlot(models.Model):
         return f"{self.petition_id}/{self.level}@{self.decided_at:%Y-%m-%d %H:%M}"
 
 
+class WindowKey(models.Model):
+    """One publication window's sealing key for a petition and level (petition/sealing.py).
+
+    Only the key's name lives in the database; its 32-byte secret lives in the sealing store
+    (the "sealing" cache: Redis, or files under var/ in the embedded default), so a database
+    copy cannot open the waiting signatures sealed under it. New entries go under the one
+    key that is not retired; each batch retires it, and a retired key whose entries are all
+    published is deleted here and in the store (forward secrecy).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            # Two redemptions of one token compute their uniqueness tag under the same key.
+            models.UniqueConstraint(
+                fields=["petition", "level"],
+                condition=Q(retired=False),
+                name="petition_windowkey_one_current_per_level",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="petition_windowkey_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)[:8]
+
+
 class PendingSignature(models.Model):
     """An accepted signature waiting for its publication batch; deleted when published.
 
-    Kept apart so that the published table never holds rows in arrival order. The day only
-    (for the maximum wait), a random key, nothing about the person.
+    Kept apart so that the published table never holds rows in arrival order. Everything
+    that could be matched to a published signature (nullifier, message, signature, key,
+    name, comment) is sealed (AES-GCM, padded to one size) under the window key, whose
+    secret is not in the database: a dump taken during the window cannot tell which
+    published signature a waiting row, or the ledger row written just before it, became
+    (review finding M4). In clear: a random key, the day (for the maximum wait) and `tag`,
+    an HMAC of the nullifier under the window secret that keeps the nullifier unique (P2).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     petition = models.ForeignKey(
         Petition, on_delete=models.CASCADE, related_name="pending_signatures"
     )
-    key = models.ForeignKey(PetitionKey, on_delete=models.PROTECT, related_name="+")
     level = models.CharField(max_length=16, choices=Level.choices)
-    nullifier = models.BinaryField(max_length=32)
-    msg = models.BinaryField(max_length=127)
-    sig = models.BinaryField(max_length=1024)
-    display_name = models.CharField(max_length=DISPLAY_NAME_MAX, blank=True)
-    comment = models.TextField(max_length=COMMENT_MAX, blank=True)
+    window_key = models.ForeignKey(WindowKey, on_delete=models.PROTECT, related_name="+")
+    tag = models.BinaryField(max_length=32)
+    sealed = models.BinaryField()
     received_on = models.DateField()
 
     class Meta:
-        ordering = ["nullifier"]
         constraints = [
             models.UniqueConstraint(
-                fields=["petition", "nullifier"],
-                name="petition_pendingsignature_one_per_nullifier",
+                fields=["petition", "tag"], name="petition_pendingsignature_one_per_tag"
             ),
             models.CheckConstraint(
                 condition=Q(level__in=Level.values), name="petition_pendingsignature_level_valid"
@@ -525,7 +557,7 @@ class PendingSignature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return bytes(self.nullifier).hex()[:16]
+        return bytes(self.tag).hex()[:16]
 
 
 class PendingWithdrawal(models.Model):

@@ -44,6 +44,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from . import sealing
 from .models import (
     Level,
     PendingSignature,
@@ -109,13 +110,13 @@ def petition_publish_pending(
     return batches
 
 
-def _waiting_signatures(petition: Petition, level: str) -> list:
-    """The signatures of this petition and level waiting for publication, in any order.
-
-    The one place that reads waiting signatures (their storage may change): each object has
-    `pk, key_id, level, nullifier (bytes), msg, sig, display_name, comment, received_on`.
-    """
-    return list(PendingSignature.objects.filter(petition=petition, level=level))
+def _waiting_signatures(petition: Petition, level: str) -> list[sealing.WaitingSignature]:
+    """The waiting signatures of one petition and level, opened, in nullifier order (each
+    has pk, key_id, level, nullifier, msg, sig, display_name, comment, received_on); the
+    batch deletes the published ones by pk. Sealed at rest (petition/sealing.py), so this is
+    the one place that reads them, and it must run inside the batch's transaction before the
+    waiting withdrawals are read: it writes those that were sealed inside their entry."""
+    return sorted(sealing.waiting_signatures_open(petition, level), key=lambda e: e.nullifier)
 
 
 def _claim_slot(petition: Petition, level: str, now: datetime.datetime) -> bool:
@@ -163,15 +164,13 @@ def _publish_level(
     petition_id: uuid.UUID, level: str, now: datetime.datetime, rng: random.Random
 ) -> PublicationBatch | None:
     with transaction.atomic():
-        # FOR NO KEY UPDATE does not conflict with the KEY SHARE lock that redemptions'
-        # foreign keys take on this row, so signing goes on while a batch is written.
+        # FOR NO KEY UPDATE waits for, and holds off, redemptions' FOR SHARE on this row
+        # (petition/sealing.py): a redemption never seals under a key this batch retires.
+        # Withdrawals and credential issuance only take KEY SHARE and go on meanwhile.
         petition = Petition.objects.select_for_update(no_key=True).filter(pk=petition_id).first()
         if petition is None:
             return None
-        # Sorted here, not by SQL: the waiting signatures' storage may not be a plain table.
-        signatures = sorted(
-            _waiting_signatures(petition, level), key=lambda entry: bytes(entry.nullifier)
-        )
+        signatures = _waiting_signatures(petition, level)
         withdrawals = list(
             PendingWithdrawal.objects.filter(petition=petition, level=level).order_by("nullifier")
         )
@@ -258,6 +257,9 @@ def _publish_level(
         Signature.objects.filter(
             petition=petition, nullifier__in=sorted(to_withdraw - in_batch)
         ).update(withdrawn=True)
+
+        # Retire the window's sealing key and re-stamp the ledger and used codes (M4).
+        sealing.window_after_batch(petition, level)
 
         transaction.on_commit(
             lambda: counts_published.send(sender=PublicationBatch, petition_id=petition.id)

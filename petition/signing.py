@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import blindrsa
+from . import blindrsa, sealing
 from .keys import public_key
-from .models import PendingSignature, PendingWithdrawal, Petition, Signature
+from .models import PendingWithdrawal, Petition, Signature
 from .protocol import ProtocolError, decode_b64
 from .publication import petition_publish_pending
 from .text import COMMENT_MAX, DISPLAY_NAME_MAX, hidden_controls
@@ -21,6 +21,9 @@ def _text(value, name: str, max_length: int, *, newlines: bool = False) -> str:
         return ""
     if not isinstance(value, str) or len(value) > max_length:
         raise ProtocolError(400, "malformed", f"{name} must be text of at most {max_length}.")
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        # JSON can carry a lone surrogate (\ud800), which no UTF-8 text can hold.
+        raise ProtocolError(400, "malformed", f"{name} is not valid Unicode text.")
     if hidden_controls(value, newlines=newlines):
         raise ProtocolError(
             400,
@@ -31,11 +34,12 @@ def _text(value, name: str, max_length: int, *, newlines: bool = False) -> str:
     return value.strip()
 
 
-def signature_redeem(*, petition: Petition, payload: dict) -> PendingSignature:
-    """Accept a signature, checking in the order protocol v1 prescribes.
+def signature_redeem(*, petition: Petition, payload: dict) -> bytes:
+    """Accept a signature, checking in the order protocol v1 prescribes; returns its
+    nullifier.
 
-    The signature waits in PendingSignature for its publication batch; see
-    petition.publication. The caller answers 201 at once.
+    The signature waits in PendingSignature, sealed (petition.sealing), for its publication
+    batch; see petition.publication. The caller answers 201 at once.
     """
     # 1. Shape and lengths.
     key_id = decode_b64(payload.get("key_id"), "key_id", length=32)
@@ -65,38 +69,46 @@ def signature_redeem(*, petition: Petition, payload: dict) -> PendingSignature:
     if petition_id != petition.id.bytes or msg_key_id != key_id:
         raise ProtocolError(403, "petition_mismatch", "The message names another petition.")
 
-    # 5. The nullifier, under the database's unique constraints (P2).
+    # 5. The nullifier, unique across the waiting (by tag, sealed) and published tables
+    # (P2); the entry is sealed under the current window key (petition/sealing.py, M4).
+    entry = {
+        "level": key.level,
+        "key_id": key.pk,
+        "nullifier": nullifier,
+        "msg": prepared,
+        "sig": sig,
+        "display_name": display_name,
+        "comment": comment,
+    }
     already_signed = ProtocolError(409, "already_signed", "This credential was already used.")
-    try:
-        with transaction.atomic():
-            pending = PendingSignature.objects.create(
-                petition=petition,
-                key=key,
-                level=key.level,
-                nullifier=nullifier,
-                msg=prepared,
-                sig=sig,
-                display_name=display_name,
-                comment=comment,
+    for _attempt in range(3):
+        try:
+            window = sealing.window_key_current(petition, key.level)
+            with transaction.atomic():
                 # The day only, for the maximum wait: an exact time would line up with
-                # issuance in access logs.
-                received_on=timezone.now().date(),
-            )
-            # A twin waiting for publication fails the insert above (unique constraint). A
-            # published twin is looked for only now, in a statement after the insert: if a
-            # publication batch was moving the twin from the pending to the published table,
-            # the insert waited on the twin's pending row until that batch committed, so
-            # this query (a new snapshot under READ COMMITTED) sees it published. Raising
-            # here rolls the insert back. Tested with a batch held open mid-way.
-            if Signature.objects.filter(petition=petition, nullifier=nullifier).exists():
-                raise already_signed
-    except IntegrityError as exc:
-        raise already_signed from exc
+                # issuance in access logs. A twin already waiting or published returns
+                # None; a twin inserted concurrently under the same key fails the unique
+                # constraint on the tag.
+                pending = sealing.pending_signature_seal(
+                    petition=petition,
+                    window=window,
+                    entry=entry,
+                    received_on=timezone.now().date(),
+                )
+        except sealing.WindowMoved:
+            continue  # a batch closed the window meanwhile: seal under the next key
+        except IntegrityError as exc:
+            raise already_signed from exc
+        if pending is None:
+            raise already_signed
+        break
+    else:
+        raise ProtocolError(503, "try_again", "The server is busy. Send the same request again.")
     if petition.publishes_immediately:
         # Tests and demos: public at once. Publication runs in its own transaction, after
         # the signature's has committed.
         petition_publish_pending(petition_id=petition.id)
-    return pending
+    return nullifier
 
 
 def signature_withdraw(*, petition: Petition, payload: dict) -> None:
@@ -104,24 +116,25 @@ def signature_withdraw(*, petition: Petition, payload: dict) -> None:
     signature (a count that drops at once would tell when that one person withdrew)."""
     token = decode_b64(payload.get("token"), "token", length=32)
     nullifier = blindrsa.nullifier(token)
-    # Pending first, then published: a batch moving the signature between the two queries
-    # has committed before the second one starts, so one of them finds it.
-    level = (
-        PendingSignature.objects.filter(petition=petition, nullifier=nullifier)
-        .values_list("level", flat=True)
+    today = timezone.now().date()
+    # Waiting first, then published: a batch moving the signature waits for the first step's
+    # lock or has committed before the second step starts, so one of them finds it.
+    level = sealing.pending_signature_withdraw(petition=petition, nullifier=nullifier, day=today)
+    if level is not None:
+        # Sealed inside the waiting entry; the batch writes the withdrawal row (M4).
+        if petition.publishes_immediately:
+            petition_publish_pending(petition_id=petition.id)
+        return
+    published = (
+        Signature.objects.filter(petition=petition, nullifier=nullifier)
+        .values_list("level", "withdrawn")
         .first()
     )
-    if level is None:
-        published = (
-            Signature.objects.filter(petition=petition, nullifier=nullifier)
-            .values_list("level", "withdrawn")
-            .first()
-        )
-        if published is None:
-            raise ProtocolError(404, "not_found", "No signature with this token.")
-        level, withdrawn = published
-        if withdrawn:
-            return
+    if published is None:
+        raise ProtocolError(404, "not_found", "No signature with this token.")
+    level, withdrawn = published
+    if withdrawn:
+        return
     # Withdrawing twice records one withdrawal.
     PendingWithdrawal.objects.bulk_create(
         [
@@ -129,7 +142,7 @@ def signature_withdraw(*, petition: Petition, payload: dict) -> None:
                 petition=petition,
                 level=level,
                 nullifier=nullifier,
-                received_on=timezone.now().date(),
+                received_on=today,
             )
         ],
         ignore_conflicts=True,

@@ -112,6 +112,26 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The sealing store holds the secrets of the publication windows' keys (petition/sealing.py),
+# which must not be in the database: a waiting signature is sealed under one. Entries never
+# expire and are never culled (a lost secret leaves its waiting signatures unreadable); the
+# batch deletes them. Redis when there is one, else files under var/, which every process of
+# the embedded default shares. See docs/operations.md, "The sealing store".
+SEALING_REDIS_URL = env.str("COUNTERSIGN_SEALING_REDIS_URL", default=REDIS_URL)
+if SEALING_REDIS_URL:
+    CACHES["sealing"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": SEALING_REDIS_URL,
+        "KEY_PREFIX": env.str("COUNTERSIGN_SEALING_PREFIX", default="countersign-sealing"),
+        "TIMEOUT": None,
+    }
+else:
+    CACHES["sealing"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env.str("COUNTERSIGN_SEALING_PATH", default=str(BASE_DIR / "var" / "sealing")),
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 10**9},
+    }
 
 # Celery reads every CELERY_* setting through config/celery_app.py.
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html

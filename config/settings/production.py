@@ -30,7 +30,16 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("COUNTERSIGN_CACHE_PREFIX", default="countersign"),
-    }
+    },
+    # Window keys' secrets (petition/sealing.py): never in the database, never expiring.
+    # Point COUNTERSIGN_SEALING_REDIS_URL at a Redis with persistence and no eviction
+    # (docs/operations.md, "The sealing store").
+    "sealing": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("COUNTERSIGN_SEALING_REDIS_URL", default=REDIS_URL),
+        "KEY_PREFIX": env.str("COUNTERSIGN_SEALING_PREFIX", default="countersign-sealing"),
+        "TIMEOUT": None,
+    },
 }
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False

@@ -27,7 +27,16 @@ CACHES = {
         "KEY_PREFIX": "cs-test-"
         + os.environ.get("PYTEST_XDIST_WORKER", "main")
         + f"-{os.getpid()}",
-    }
+    },
+    # The window keys' secrets (petition/sealing.py), in Redis as in production.
+    "sealing": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cs-test-sealing-"
+        + os.environ.get("PYTEST_XDIST_WORKER", "main")
+        + f"-{os.getpid()}",
+        "TIMEOUT": None,
+    },
 }
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True

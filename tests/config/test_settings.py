@@ -228,3 +228,22 @@ def test_env_example_and_makefile_show_a_valid_key_encryption_key():
     dummy = re.search(r"COUNTERSIGN_KEY_ENCRYPTION_KEY=(\S+)", makefile).group(1)
     secret = re.search(r"DJANGO_SECRET_KEY=(\S+)", makefile).group(1)
     assert key_encryption_key_problem(dummy, secret) is None
+
+
+def test_the_system_check_wants_the_sealing_store_in_redis_without_expiry(settings):
+    """Review M4: the window keys' secrets must be shared by every worker, never in the
+    database, and never expire before their batch."""
+    settings.COUNTERSIGN_PRODUCTION = True
+    sealing_store = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/0",
+        "TIMEOUT": None,
+    }
+    settings.CACHES = {**settings.CACHES, "sealing": sealing_store}
+    assert "countersign.E021" not in {e.id for e in production_services()}
+    for broken in (
+        {**sealing_store, "TIMEOUT": 300},
+        {**sealing_store, "BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    ):
+        settings.CACHES = {**settings.CACHES, "sealing": broken}
+        assert "countersign.E021" in {e.id for e in production_services()}

@@ -153,6 +153,9 @@ ERROR_ROWS = [
         400,
         "text_not_allowed",
     ),
+    # A lone surrogate is valid JSON ("\ud800") but no UTF-8 text: it could neither be sealed
+    # nor stored, and answered 500.
+    ("comment with a lone surrogate", lambda c, p: c.payload(comment="a\ud800b"), 400, "malformed"),
     ("unknown key", lambda c, p: _tamper(c.payload(), "key_id", b64(b"\0" * 32)), 403, "wrong_key"),
     (
         "flipped signature bit",
