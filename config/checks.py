@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from config.demo_secrets import DEVELOPMENT_SECRET_KEY
 from config.secrets import GENERATE_KEY_ENCRYPTION_KEY, key_encryption_key_problem
 from petition.blindrsa import MIN_BITS
 from petition.models import SAFE_PUBLISH_MAX_WAIT, SAFE_PUBLISH_MIN_BATCH
@@ -112,8 +113,6 @@ def development_key_stays_local(app_configs=None, **kwargs) -> list[checks.Check
     """The public development key (config/demo_secrets.py) lets anyone who reaches the
     server forge an invitation link (review L9): refused as soon as the site answers any
     name but loopback. `make run` and `make run-phone` make a key of their own."""
-    from config.demo_secrets import DEVELOPMENT_SECRET_KEY
-
     if settings.SECRET_KEY != DEVELOPMENT_SECRET_KEY:
         return []
     outside = sorted(set(settings.ALLOWED_HOSTS) - LOOPBACK_HOSTS)

@@ -100,6 +100,10 @@ def worker_environment(db_settings: dict, broker_url: str, smtp_port: int, **ext
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "COUNTERSIGN_BASE_URL": "http://testserver",
+        # The window keys' secrets the test process sealed waiting signatures under
+        # (petition/sealing.py): the worker must read the same sealing store.
+        "COUNTERSIGN_SEALING_REDIS_URL": settings.CACHES["sealing"]["LOCATION"],
+        "COUNTERSIGN_SEALING_PREFIX": settings.CACHES["sealing"]["KEY_PREFIX"],
         **extra,
     }
 

@@ -26,7 +26,7 @@ from petition import blindrsa
 from petition.codes import code_batch_create, code_hash
 from petition.credentials import email_hash
 from petition.models import PendingSignature
-from petition.publication import petition_publish_pending
+from petition.publication import petition_publish_pending, slot_start
 from petition.services import petition_publish
 
 from .signing_client import b64, start
@@ -228,7 +228,11 @@ def test_a_dump_during_and_after_the_window_lines_nobody_up(window_petition):
     }
 
     # --- The batch.
-    now = timezone.now() + datetime.timedelta(hours=1)
+    # Half a minute past an hour boundary two days on: every entry is past its maximum wait,
+    # so the pool draw takes them all (petition/publication.py).
+    now = slot_start(timezone.now() + datetime.timedelta(days=2), 3600) + datetime.timedelta(
+        seconds=30
+    )
     batches = petition_publish_pending(petition_id=petition.id, now=now)
     assert batches
     # The window's secret is gone from the store once the batch committed.
@@ -248,7 +252,7 @@ def test_a_dump_during_and_after_the_window_lines_nobody_up(window_petition):
     assert len(issuance_xmins) == 1
     assert max(issuance_xmins) < min(int(row[0]) for row in window2["pending"])
 
-    petition_publish_pending(petition_id=petition.id, now=now + datetime.timedelta(hours=2))
+    petition_publish_pending(petition_id=petition.id, now=now + datetime.timedelta(days=2))
     final = _dump(petition)
     assert final["pending"] == [] and len(final["published"]) == SIGNERS
     _assert_no_arrival_order(final, signers, signers, nullifier)
