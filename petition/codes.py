@@ -253,7 +253,11 @@ def _recorded_usage(batches: QuerySet[CodeBatch], as_of: date) -> QuerySet[CodeB
 
 
 def code_batches_for_petition(
-    petition: Petition, viewer: User | None = None, *, per_batch: bool = True
+    petition: Petition,
+    viewer: User | None = None,
+    *,
+    per_batch: bool = True,
+    now: datetime | None = None,
 ) -> list[CodeBatch]:
     """The petition's batches, each with `usage_at_least`: its used codes as recorded at
     the end of the previous day (UTC), rounded down to steps of USAGE_STEP; None where this
@@ -262,7 +266,7 @@ def code_batches_for_petition(
 
     No live count, and no exact one, leaves this function: a page cannot show it by mistake.
     """
-    as_of = _usage_as_of()
+    as_of = _usage_as_of(now)
     batches = list(
         _recorded_usage(CodeBatch.objects.filter(petition=petition), as_of)
         .select_related("created_by", "approved_by")
