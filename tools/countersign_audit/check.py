@@ -319,8 +319,8 @@ class Audit:
             if level != 0:
                 continue
             try:
-                bundle = f.get(bundle_path(index, width), MAX_BUNDLE)
-                tile = f.get(tile_path(0, index, width), width * 32)
+                bundle = f.get("log/" + bundle_path(index, width), MAX_BUNDLE)
+                tile = f.get("log/" + tile_path(0, index, width), width * 32)
             except NotFound as exc:
                 raise AuditFailure(f"gap: {exc.path} is missing") from None
             try:
@@ -362,7 +362,7 @@ class Audit:
                 continue
             path = tile_path(level, index, width)
             try:
-                stored = split_tile(f.get(path, width * 32), width)
+                stored = split_tile(f.get("log/" + path, width * 32), width)
             except NotFound:
                 raise AuditFailure(f"gap: {path} is missing") from None
             except TileError as exc:

@@ -69,7 +69,7 @@ class Verifier:
 
     @classmethod
     def parse(cls, vkey: str) -> Verifier:
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key is <name>+<8 hex key id>+<base64 key>")
         name, hex_id, b64 = parts
@@ -157,7 +157,7 @@ class Signer:
 
     @classmethod
     def parse_private_key(cls, text: str) -> Signer:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("not a PRIVATE+KEY+<name>+<id>+<key> string")
         raw = b64decode_strict(parts[4])
