@@ -46,7 +46,9 @@ class Petition:
         return (
             self.keys[level]
             .public_key()
-            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
         )
 
     def key_id(self, level: str) -> bytes:
@@ -68,7 +70,7 @@ class Site:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 body = site.files.get(self.path)
                 self.send_response(200 if body is not None else 404)
                 body = body if body is not None else b"not found"
@@ -94,7 +96,9 @@ class Site:
         self.server.shutdown()
         self.server.server_close()
 
-    def batch(self, pet: Petition, level: str, new: int = 0, withdraw: int = 0, issued_extra: int = 0):
+    def batch(
+        self, pet: Petition, level: str, new: int = 0, withdraw: int = 0, issued_extra: int = 0
+    ):
         """Publish one batch: `new` signatures, withdrawals of the `withdraw` oldest live ones."""
         sigs = sorted((pet.signature(level) for _ in range(new)), key=lambda s: s.nullifier)
         live = [s for s in pet.sigs[level] + sigs if s.nullifier not in pet.withdrawn[level]]
@@ -117,7 +121,7 @@ class Site:
         raw = [E.encode(s) for s in sigs] + [
             E.encode(E.WithdrawalEntry(pet.pid, level, n)) for n in wds
         ]
-        self.append_and_sign(raw + [E.encode(summary)])
+        self.append_and_sign([*raw, E.encode(summary)])
 
     def append_and_sign(self, raw_entries):
         self.writer.append(raw_entries)
@@ -131,7 +135,9 @@ class Site:
             {
                 "origin": self.origin,
                 "vkey": self.signer.verifier.vkey,
-                "petitions": [{"petition_id": b64url(p.pid), "slug": p.slug} for p in self.petitions],
+                "petitions": [
+                    {"petition_id": b64url(p.pid), "slug": p.slug} for p in self.petitions
+                ],
             }
         ).encode()
         for p in self.petitions:

@@ -44,7 +44,9 @@ def test_honest_log_passes_and_is_pinned(site, tmp_path):
     assert "16 RSA signatures" in lines[0]
     assert any("trusted on first use" in line for line in lines)
     assert "petition union-now: work_email 5 (issued 5); in_person 0" not in lines  # level absent
-    assert any(line.startswith("petition union-now: work_email 5 (issued 5); flyer 8") for line in lines)
+    assert any(
+        line.startswith("petition union-now: work_email 5 (issued 5); flyer 8") for line in lines
+    )
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["size"] == len(site.writer.entries) and state["vkey"] == site.signer.verifier.vkey
     # The next run proves consistency with the pinned state.
@@ -83,7 +85,11 @@ def test_entries_dropped_after_an_earlier_check_is_a_fork(site, tmp_path):
     site.rewrite(entries)
     site.batch(site.petitions[0], "flyer", new=9)
     assert len(site.writer.entries) > old_size
-    fails(site, tmp_path, rf"^fork: the first {old_size} entries no longer hash to the root verified on ")
+    fails(
+        site,
+        tmp_path,
+        rf"^fork: the first {old_size} entries no longer hash to the root verified on ",
+    )
 
 
 def _withdrawal_index(site):
@@ -94,7 +100,7 @@ def test_withdrawal_flipped_in_the_bundle_only(site, tmp_path):
     i = _withdrawal_index(site)
     entry = site.writer.entries[i]
     flipped = entry[:1] + bytes([E.KIND_SIGNATURE]) + entry[2:]
-    path = "/log/tile/entries/000.p/%d" % len(site.writer.entries)
+    path = f"/log/tile/entries/000.p/{len(site.writer.entries)}"
     site.files[path] = site.files[path].replace(entry, flipped)
     fails(site, tmp_path, rf"tile mismatch: entry {i} does not hash to hash {i} of tile/0/000.p/")
 
@@ -108,7 +114,9 @@ def test_withdrawal_flipped_and_the_log_re_signed(site, tmp_path):
     other = next(
         E.decode(e)
         for e in entries
-        if e[1] == E.KIND_SIGNATURE and e[18] == entries[i][18] and E.decode(e).nullifier not in withdrawn
+        if e[1] == E.KIND_SIGNATURE
+        and e[18] == entries[i][18]
+        and E.decode(e).nullifier not in withdrawn
     )
     entries[i] = E.encode(E.WithdrawalEntry(other.petition_id, other.level, other.nullifier))
     site.rewrite(entries)
@@ -145,7 +153,9 @@ def test_bad_rsa_signature_in_a_consistent_log(site, tmp_path):
     entries = list(site.writer.entries)
     s = E.decode(entries[0])
     entries[0] = E.encode(
-        E.SignatureEntry(s.petition_id, s.level, s.key_id, s.nullifier, s.prepared_msg, s.sig[:-1] + b"\0")
+        E.SignatureEntry(
+            s.petition_id, s.level, s.key_id, s.nullifier, s.prepared_msg, s.sig[:-1] + b"\0"
+        )
     )
     site.rewrite(entries)
     fails(site, tmp_path, r"^entry 0: bad RSA blind signature$")
@@ -156,7 +166,11 @@ def test_count_mismatch_with_the_api(site, tmp_path):
     data = json.loads(site.files[path])
     data["counts"]["flyer"] += 1
     site.files[path] = json.dumps(data).encode()
-    fails(site, tmp_path, r"^count mismatch: petition union-now flyer: the API says 9, the log gives 8$")
+    fails(
+        site,
+        tmp_path,
+        r"^count mismatch: petition union-now flyer: the API says 9, the log gives 8$",
+    )
 
 
 def test_invalidated_key_counts_zero(site, tmp_path):
@@ -168,7 +182,11 @@ def test_invalidated_key_counts_zero(site, tmp_path):
     data = json.loads(site.files["/api/v1/petitions/union-now"])
     data["counts"]["flyer"] = 13
     site.files["/api/v1/petitions/union-now"] = json.dumps(data).encode()
-    fails(site, tmp_path, r"count mismatch: petition union-now flyer: the API says 13, the log gives 0")
+    fails(
+        site,
+        tmp_path,
+        r"count mismatch: petition union-now flyer: the API says 13, the log gives 0",
+    )
 
 
 def test_more_signatures_than_credentials(tmp_path):
@@ -200,8 +218,15 @@ def test_witness_quorum(site, tmp_path):
     site.batch(site.petitions[0], "work_email", new=2)
     lines = audit(site, tmp_path, witnesses=[w1.verifier.vkey])
     assert "1 witness cosignature(s) (quorum 1)" in lines[0]
-    fails(site, tmp_path, r"only 1 of the 2 witness cosignatures needed", witnesses=[w1.verifier.vkey, w2.verifier.vkey])
-    assert audit(site, tmp_path, witnesses=[w1.verifier.vkey, w2.verifier.vkey], quorum=1)[0].startswith("OK")
+    fails(
+        site,
+        tmp_path,
+        r"only 1 of the 2 witness cosignatures needed",
+        witnesses=[w1.verifier.vkey, w2.verifier.vkey],
+    )
+    assert audit(site, tmp_path, witnesses=[w1.verifier.vkey, w2.verifier.vkey], quorum=1)[
+        0
+    ].startswith("OK")
 
 
 def test_cli_prints_one_line_and_exit_status(site, tmp_path, capsys):

@@ -12,15 +12,23 @@ from countersign_audit.merkle import leaf_hash, root_from_hashes
 SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 SPEC_NOTE = (
     "This is an example message.\n\n"
-    "\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
+    "\u2014 example.com/foo "
+    "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
 ).encode()
 # golang.org/x/mod sumdb/note note_test.go (TestSign): Ed25519 is deterministic.
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-GO_TEXT = b"If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
-GO_NOTE = GO_TEXT + (
-    "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
-).encode()
+GO_TEXT = (
+    b"If you think cryptography is the answer to your problem,\n"
+    b"then you don't know what your problem is.\n"
+)
+GO_NOTE = (
+    GO_TEXT
+    + (
+        "\n\u2014 PeterNeumann "
+        "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+    ).encode()
+)
 
 
 def test_spec_example_key_id_is_recomputed_and_its_note_verifies():
@@ -171,7 +179,9 @@ def test_writer_tiles_hold_the_subtree_hashes():
     hashes = [leaf_hash(b"%d" % i) for i in range(600)]
     assert w.files["tile/0/001"] == b"".join(hashes[256:512])
     assert w.files["tile/0/002.p/88"] == b"".join(hashes[512:600])
-    assert w.files["tile/1/000.p/2"] == root_from_hashes(hashes[:256]) + root_from_hashes(hashes[256:512])
+    assert w.files["tile/1/000.p/2"] == root_from_hashes(hashes[:256]) + root_from_hashes(
+        hashes[256:512]
+    )
     assert T.parse_bundle(w.files["tile/entries/002.p/88"], 88)[0] == b"512"
 
 
@@ -195,7 +205,12 @@ def test_entry_v1_layout_and_round_trip():
     raw = E.encode(summary)
     assert len(raw) == 19 + 4 + 40 + 4 and raw[19:23] == b"\x00\x00\x00\x07"
     assert E.decode(raw) == summary
-    for bad in [raw[:-1], b"\x02" + raw[1:], raw[:1] + b"\x09" + raw[2:], raw[:18] + b"\x04" + raw[19:]]:
+    for bad in [
+        raw[:-1],
+        b"\x02" + raw[1:],
+        raw[:1] + b"\x09" + raw[2:],
+        raw[:18] + b"\x04" + raw[19:],
+    ]:
         with pytest.raises(E.EntryError):
             E.decode(bad)
 

@@ -21,7 +21,9 @@ XMOD = Path("/usr/share/gocode/src/golang.org/x/mod/sumdb/tlog")
 def csverify(tmp_path_factory):
     go = shutil.which("go")
     if go is None or not XMOD.is_dir():
-        pytest.skip("Go or golang.org/x/mod is not installed (apt: golang-go golang-golang-x-mod-dev)")
+        pytest.skip(
+            "Go or golang.org/x/mod is not installed (apt: golang-go golang-golang-x-mod-dev)"
+        )
     out = tmp_path_factory.mktemp("go")
     env = dict(
         os.environ,
@@ -31,7 +33,11 @@ def csverify(tmp_path_factory):
         GOCACHE=str(out / "cache"),
     )
     subprocess.run(
-        [go, "build", "-o", str(out / "csverify"), "csverify.go"], cwd=GO_DIR, env=env, check=True, timeout=300
+        [go, "build", "-o", str(out / "csverify"), "csverify.go"],
+        cwd=GO_DIR,
+        env=env,
+        check=True,
+        timeout=300,
     )
     return out / "csverify"
 
@@ -41,7 +47,9 @@ def _b64(b):
 
 
 def _run(binary, payload):
-    return subprocess.run([str(binary)], input=json.dumps(payload), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(binary)], input=json.dumps(payload), capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("size", [1, 7, 256, 257, 70_000 // 100, 65_793])
@@ -57,9 +65,16 @@ def test_go_accepts_the_writers_log_and_proofs(csverify, size):
         "note": cp.decode(),
         "files": {p: _b64(d) for p, d in log.files.items() if p != "checkpoint"},
         "inclusion": [
-            {"index": i, "size": size, "root": _b64(log.root()), "proof": [_b64(h) for h in inclusion_proof(log.leaves, i)]}
+            {
+                "index": i,
+                "size": size,
+                "root": _b64(log.root()),
+                "proof": [_b64(h) for h in inclusion_proof(log.leaves, i)],
+            }
             for i in picks
-        ] if size < 5000 else [],
+        ]
+        if size < 5000
+        else [],
         "consistency": [
             {
                 "old": m,
@@ -70,7 +85,9 @@ def test_go_accepts_the_writers_log_and_proofs(csverify, size):
             }
             for m in picks
             if 0 < m < size
-        ] if size < 5000 else [],
+        ]
+        if size < 5000
+        else [],
     }
     result = _run(csverify, payload)
     assert result.returncode == 0, result.stdout + result.stderr

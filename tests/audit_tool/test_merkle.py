@@ -38,7 +38,9 @@ def test_inclusion_vector(name):
     v = json.loads((VECTORS / name).read_text())
     proof = [_b64(p) for p in v["proof"] or []]
     ok = _accepts(
-        lambda: M.verify_inclusion(v["leafIdx"], v["treeSize"], _b64(v["leafHash"]), proof, _b64(v["root"]))
+        lambda: M.verify_inclusion(
+            v["leafIdx"], v["treeSize"], _b64(v["leafHash"]), proof, _b64(v["root"])
+        )
     )
     assert ok is not v["wantErr"], v["desc"]
 
@@ -48,7 +50,9 @@ def test_consistency_vector(name):
     v = json.loads((VECTORS / name).read_text())
     proof = [_b64(p) for p in v["proof"] or []]
     ok = _accepts(
-        lambda: M.verify_consistency(v["size1"], v["size2"], proof, _b64(v["root1"]), _b64(v["root2"]))
+        lambda: M.verify_consistency(
+            v["size1"], v["size2"], proof, _b64(v["root1"]), _b64(v["root2"])
+        )
     )
     if name in DIFFERENT_CONVENTION:
         assert ok is False and v["wantErr"] is False, v["desc"]
@@ -64,7 +68,19 @@ def test_empty_tree_and_rfc6962_roots():
     assert M.root_from_hashes([]) == M.EMPTY_ROOT
     assert base64.b64encode(M.EMPTY_ROOT).decode() == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
     # RFC 6962's reference tree of 8 leaves (as in certificate-transparency's tests).
-    leaves = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]]
+    leaves = [
+        bytes.fromhex(h)
+        for h in [
+            "",
+            "00",
+            "10",
+            "2021",
+            "3031",
+            "40414243",
+            "5051525354555657",
+            "606162636465666768696a6b6c6d6e6f",
+        ]
+    ]
     root = M.root_from_entries(leaves)
     assert root.hex() == "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
 
@@ -85,7 +101,7 @@ def test_generated_proofs_verify_and_tampered_ones_do_not():
             proof = M.inclusion_proof(hashes, m, n)
             M.verify_inclusion(m, n, hashes[m], proof, root)
             if proof:
-                bad = [proof[0][:-1] + bytes([proof[0][-1] ^ 1])] + proof[1:]
+                bad = [proof[0][:-1] + bytes([proof[0][-1] ^ 1]), *proof[1:]]
                 with pytest.raises(M.ProofError):
                     M.verify_inclusion(m, n, hashes[m], bad, root)
         for m in range(0, n + 1):

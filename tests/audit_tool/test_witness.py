@@ -1,4 +1,4 @@
-"""The witness in a real process (`python -m countersign_audit witness`), per tlog-witness v1.0.0."""
+"""The witness in a real process (`python -m countersign_audit witness`), tlog-witness v1.0.0."""
 
 import base64
 import http.client
@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from countersign_audit.check import Audit, Options
 from countersign_audit.merkle import consistency_proof
-from countersign_audit.note import TYPE_COSIGNATURE_V1, Checkpoint, Signer, Verifier, parse_note, sign_note, verify_note
+from countersign_audit.note import (
+    TYPE_COSIGNATURE_V1,
+    Checkpoint,
+    Signer,
+    Verifier,
+    parse_note,
+    sign_note,
+    verify_note,
+)
 from countersign_audit.tiles import LogWriter
 
 from .static_site import Petition, Site
@@ -23,15 +31,40 @@ class WitnessProcess:
         self.key = tmp_path / "witness.key"
         if not self.key.exists():
             out = subprocess.run(
-                [sys.executable, "-m", "countersign_audit", "witness", "keygen", "--name", "witness.test", "--key", str(self.key)],
-                cwd=TOOLS, capture_output=True, text=True, check=True, timeout=60,
+                [
+                    sys.executable,
+                    "-m",
+                    "countersign_audit",
+                    "witness",
+                    "keygen",
+                    "--name",
+                    "witness.test",
+                    "--key",
+                    str(self.key),
+                ],
+                cwd=TOOLS,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
             ).stdout
             self.vkey = out.strip().splitlines()[-1]
         self.log_vkeys = log_vkeys
-        args = [sys.executable, "-m", "countersign_audit", "witness", "--key", str(self.key), "--listen", "127.0.0.1:0"]
+        args = [
+            sys.executable,
+            "-m",
+            "countersign_audit",
+            "witness",
+            "--key",
+            str(self.key),
+            "--listen",
+            "127.0.0.1:0",
+        ]
         for v in log_vkeys:
             args += ["--log", v]
-        self.proc = subprocess.Popen(args, cwd=TOOLS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            args, cwd=TOOLS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         first = self.proc.stdout.readline()
         assert "listening on 127.0.0.1:" in first, first + self.proc.stderr.read()
         self.vkey = first.split()[1]
@@ -51,7 +84,12 @@ class WitnessProcess:
 
 
 def request(old: int, proof, checkpoint: bytes) -> bytes:
-    return f"old {old}\n".encode() + b"".join(base64.b64encode(h) + b"\n" for h in proof) + b"\n" + checkpoint
+    return (
+        f"old {old}\n".encode()
+        + b"".join(base64.b64encode(h) + b"\n" for h in proof)
+        + b"\n"
+        + checkpoint
+    )
 
 
 @pytest.fixture
@@ -63,16 +101,43 @@ def log():
 def test_keygen_writes_a_private_key_and_prints_a_cosignature_vkey(tmp_path):
     key = tmp_path / "w.key"
     out = subprocess.run(
-        [sys.executable, "-m", "countersign_audit", "witness", "keygen", "--name", "w.example", "--key", str(key)],
-        cwd=TOOLS, capture_output=True, text=True, check=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "countersign_audit",
+            "witness",
+            "keygen",
+            "--name",
+            "w.example",
+            "--key",
+            str(key),
+        ],
+        cwd=TOOLS,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout
     v = Verifier.parse(out.strip().splitlines()[-1])
     assert v.key_type == TYPE_COSIGNATURE_V1 and v.name == "w.example"
     assert oct(os.stat(key).st_mode & 0o777) == "0o600"
     assert Signer.parse_private_key(key.read_text()).verifier == v
     again = subprocess.run(
-        [sys.executable, "-m", "countersign_audit", "witness", "keygen", "--name", "w.example", "--key", str(key)],
-        cwd=TOOLS, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "countersign_audit",
+            "witness",
+            "keygen",
+            "--name",
+            "w.example",
+            "--key",
+            str(key),
+        ],
+        cwd=TOOLS,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert again.returncode == 2 and "cannot create the key" in again.stderr
 
@@ -105,7 +170,7 @@ def test_witness_cosigns_20_growing_checkpoints_and_refuses_forks(tmp_path, log)
         assert status == 422
         # Same size, another root.
         fork2 = LogWriter(log.origin, log.signer)
-        fork2.append(log.entries[:-1] + [b"rewritten"])
+        fork2.append([*log.entries[:-1], b"rewritten"])
         status, _, _ = w.post(request(size, [], fork2.sign()))
         assert status == 409
 
@@ -114,7 +179,7 @@ def test_witness_cosigns_20_growing_checkpoints_and_refuses_forks(tmp_path, log)
         other.append([b"x"])
         assert w.post(request(0, [], other.sign()))[0] == 404
         impostor = LogWriter(log.origin, Signer.generate(log.origin))
-        impostor.append(log.entries + [b"y"])
+        impostor.append([*log.entries, b"y"])
         assert w.post(request(size, [], impostor.sign()))[0] == 403
         assert w.post(request(size + 50, [], cp))[0] == 400
         assert w.post(b"garbage")[0] == 400
@@ -141,7 +206,9 @@ def test_check_accepts_a_quorum_from_the_real_witness(tmp_path):
         status, _, line = w.post(request(0, [], site.files["/log/checkpoint"]))
         assert status == 200
         site.files["/log/checkpoint"] += line
-        lines = Audit(Options(site.url, witnesses=[w.vkey], state_path=str(tmp_path / "s.json"))).run()
+        lines = Audit(
+            Options(site.url, witnesses=[w.vkey], state_path=str(tmp_path / "s.json"))
+        ).run()
         assert "1 witness cosignature(s) (quorum 1)" in lines[0]
     finally:
         if w:

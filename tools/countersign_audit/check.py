@@ -174,7 +174,9 @@ def _load_keys(fetcher: Fetcher, slug: str, origin: str, vkey: str) -> Petition:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         if canonical != spki or pk.public_numbers().e != 65537 or pk.key_size < 2048:
-            raise AuditFailure(f"petition {slug}: key is not a canonical RSA key, e=65537, >=2048 bits")
+            raise AuditFailure(
+                f"petition {slug}: key is not a canonical RSA key, e=65537, >=2048 bits"
+            )
         keys[kid] = PetitionKey(
             item["level"], pk, (pk.key_size + 7) // 8, item.get("invalidated_at") is not None
         )
@@ -184,7 +186,9 @@ def _load_keys(fetcher: Fetcher, slug: str, origin: str, vkey: str) -> Petition:
 def _check_signature(index: int, entry: E.SignatureEntry, petition: Petition) -> None:
     key = petition.keys.get(entry.key_id)
     if key is None:
-        raise AuditFailure(f"entry {index}: signed with a key petition {petition.slug} does not publish")
+        raise AuditFailure(
+            f"entry {index}: signed with a key petition {petition.slug} does not publish"
+        )
     if key.level != entry.level:
         raise AuditFailure(f"entry {index}: key level {key.level} but entry level {entry.level}")
     try:
@@ -204,7 +208,9 @@ class Audit:
         self.opts = opts
         self.fetcher = Fetcher(opts.base_url, opts.timeout)
         self.origin = opts.origin or expected_origin(opts.base_url)
-        self.state_path = Path(opts.state_path) if opts.state_path else default_state_path(self.origin)
+        self.state_path = (
+            Path(opts.state_path) if opts.state_path else default_state_path(self.origin)
+        )
         self.notes: list[str] = []
         self.warnings: list[str] = []
 
@@ -215,7 +221,9 @@ class Audit:
                     return self._run_once()
                 except LogMoved:
                     if attempt == ATTEMPTS - 1:
-                        raise FetchError("the log kept growing during the check; run it again") from None
+                        raise FetchError(
+                            "the log kept growing during the check; run it again"
+                        ) from None
                     self.notes, self.warnings = [], []
             raise AssertionError("unreachable")
         finally:
@@ -251,7 +259,8 @@ class Audit:
             raise AuditFailure("/api/v1/log is not the expected JSON object")
         if info.get("origin") != self.origin:
             raise AuditFailure(
-                f"the server calls its log {info.get('origin')!r}, expected {self.origin!r} (see --origin)"
+                f"the server calls its log {info.get('origin')!r}, "
+                f"expected {self.origin!r} (see --origin)"
             )
         log_key = self._log_key(state, info.get("vkey"))
         witnesses = []
@@ -270,10 +279,14 @@ class Audit:
             raw_cp = f.get("log/checkpoint", MAX_CHECKPOINT)
         except NotFound:
             if state and state.get("size", 0) > 0:
-                raise AuditFailure(f"size went down: the log had {state['size']} entries, now none") from None
+                raise AuditFailure(
+                    f"size went down: the log had {state['size']} entries, now none"
+                ) from None
             if info["petitions"]:
-                raise AuditFailure("the log has no checkpoint but lists petitions with entries")
-            return [f"OK: log {self.origin} is empty (no checkpoint yet)"] + self.notes
+                raise AuditFailure(
+                    "the log has no checkpoint but lists petitions with entries"
+                ) from None
+            return [f"OK: log {self.origin} is empty (no checkpoint yet)", *self.notes]
         try:
             note = parse_note(raw_cp)
             verified = verify_note(note, [log_key, *witnesses])
@@ -292,9 +305,13 @@ class Audit:
         if state and state.get("size") is not None:
             old_size, old_root = state["size"], base64.b64decode(state["root"])
             if cp.size < old_size:
-                raise AuditFailure(f"size went down: {old_size} entries verified before, now {cp.size}")
+                raise AuditFailure(
+                    f"size went down: {old_size} entries verified before, now {cp.size}"
+                )
             if cp.size == old_size and cp.root != old_root:
-                raise AuditFailure(f"fork: a different root for size {cp.size} than verified before")
+                raise AuditFailure(
+                    f"fork: a different root for size {cp.size} than verified before"
+                )
         else:
             old_size, old_root = 0, None
 
@@ -305,7 +322,9 @@ class Audit:
                 raise AuditFailure("/api/v1/log lists a petition without a slug")
             pet = _load_keys(f, item["slug"], self.origin, log_key.vkey)
             if b64url_strict(item.get("petition_id"), "petition_id") != pet.petition_id:
-                raise AuditFailure(f"petition {pet.slug}: /api/v1/log and its keys disagree on its id")
+                raise AuditFailure(
+                    f"petition {pet.slug}: /api/v1/log and its keys disagree on its id"
+                )
             if pet.petition_id in petitions:
                 raise AuditFailure(f"petition {pet.slug} is listed twice")
             petitions[pet.petition_id] = pet
@@ -333,7 +352,8 @@ class Audit:
                 h = leaf_hash(data)
                 if h != stored[i]:
                     raise AuditFailure(
-                        f"tile mismatch: entry {n} does not hash to hash {i} of {tile_path(0, index, width)}"
+                        f"tile mismatch: entry {n} does not hash to hash {i} of "
+                        f"{tile_path(0, index, width)}"
                     )
                 leaves.append(h)
                 try:
@@ -377,7 +397,9 @@ class Audit:
                 f"{state.get('checked_at', '?')}"
             )
         if state and old_size:
-            self.notes.append(f"consistent with the {old_size} entries verified on {state.get('checked_at')}")
+            self.notes.append(
+                f"consistent with the {old_size} entries verified on {state.get('checked_at')}"
+            )
 
         report = self._compare_counts(petitions, ledger, note.text)
 
@@ -427,10 +449,13 @@ class Audit:
                     continue
                 s = st.last_summary
                 if s.signatures_total - s.withdrawn_total != live:
-                    raise AuditFailure(f"count mismatch: petition {pet.slug} {level}: last batch summary")
+                    raise AuditFailure(
+                        f"count mismatch: petition {pet.slug} {level}: last batch summary"
+                    )
                 if s.keys_invalidated and level not in invalidated:
                     raise AuditFailure(
-                        f"petition {pet.slug} {level}: the log says a key was invalidated, the API does not"
+                        f"petition {pet.slug} {level}: the log says a key was invalidated, "
+                        "the API does not"
                     )
                 if level not in invalidated and s.signatures_total > s.credentials_issued:
                     raise AuditFailure(
@@ -439,7 +464,8 @@ class Audit:
                     )
                 if level != "work_email" and s.credentials_issued + s.codes_revoked > s.codes_made:
                     self.warnings.append(
-                        f"petition {pet.slug} {level}: credentials issued + codes revoked exceed codes made"
+                        f"petition {pet.slug} {level}: credentials issued + codes revoked "
+                        "exceed codes made"
                     )
                 extra = f"issued {s.credentials_issued}"
                 if level != "work_email":
@@ -447,7 +473,10 @@ class Audit:
                 flag = " INVALIDATED KEY, not counted" if level in invalidated else ""
                 parts.append(f"{level} {counted} ({extra}){flag}")
             if counts.get("total") != total and mismatch is None:
-                mismatch = f"count mismatch: petition {pet.slug} total: the API says {counts.get('total')}, the log gives {total}"
+                mismatch = (
+                    f"count mismatch: petition {pet.slug} total: the API says "
+                    f"{counts.get('total')}, the log gives {total}"
+                )
             lines.append(f"petition {pet.slug}: " + ("; ".join(parts) or "no entries"))
         if mismatch:
             # The API may already show a batch newer than the checkpoint we verified.

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from countersign_audit import witness as W
-from countersign_audit.check import AuditFailure, Audit, Options
+from countersign_audit.check import Audit, AuditFailure, Options
 from countersign_audit.fetch import FetchError
 from countersign_audit.note import NoteError
 

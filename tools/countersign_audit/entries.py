@@ -194,7 +194,8 @@ class Ledger:
                 raise EntryError(f"entry {index}: withdrawals of a batch not sorted by nullifier")
             if entry.nullifier not in st.signatures:
                 raise EntryError(
-                    f"entry {index}: withdrawal of a signature not published for this petition and level"
+                    f"entry {index}: withdrawal of a signature not published "
+                    "for this petition and level"
                 )
             if entry.nullifier in st.withdrawn:
                 raise EntryError(f"entry {index}: double withdrawal")
@@ -217,7 +218,12 @@ class Ledger:
             if last is not None:
                 if entry.batch <= last.batch:
                     raise EntryError(f"entry {index}: batch number does not grow")
-                for name in ("credentials_issued", "codes_made", "codes_revoked", "keys_invalidated"):
+                for name in (
+                    "credentials_issued",
+                    "codes_made",
+                    "codes_revoked",
+                    "keys_invalidated",
+                ):
                     if getattr(entry, name) < getattr(last, name):
                         raise EntryError(f"entry {index}: running total {name} went down")
             st.last_summary = entry

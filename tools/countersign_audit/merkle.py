@@ -12,7 +12,7 @@ Conventions (RFC 6962 / RFC 9162 leave them to implementations; docs/audit.md re
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -75,8 +75,8 @@ def inclusion_proof(hashes: Sequence[bytes], index: int, size: int | None = None
             return []
         k = _largest_power_of_two_below(hi - lo)
         if m < k:
-            return path(m, lo, lo + k) + [subtree_hash(hashes, lo + k, hi)]
-        return path(m - k, lo + k, hi) + [subtree_hash(hashes, lo, lo + k)]
+            return [*path(m, lo, lo + k), subtree_hash(hashes, lo + k, hi)]
+        return [*path(m - k, lo + k, hi), subtree_hash(hashes, lo, lo + k)]
 
     return path(index, 0, n)
 
@@ -93,8 +93,8 @@ def consistency_proof(hashes: Sequence[bytes], old: int, new: int | None = None)
             return [] if complete else [subtree_hash(hashes, lo, hi)]
         k = _largest_power_of_two_below(hi - lo)
         if m <= k:
-            return subproof(m, lo, lo + k, complete) + [subtree_hash(hashes, lo + k, hi)]
-        return subproof(m - k, lo + k, hi, False) + [subtree_hash(hashes, lo, lo + k)]
+            return [*subproof(m, lo, lo + k, complete), subtree_hash(hashes, lo + k, hi)]
+        return [*subproof(m - k, lo + k, hi, False), subtree_hash(hashes, lo, lo + k)]
 
     return subproof(old, 0, n, True)
 
@@ -132,7 +132,9 @@ def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequenc
     return r
 
 
-def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> None:
+def verify_inclusion(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
+) -> None:
     """Raise ProofError unless `proof` shows leaf hash `leaf` at `index` in the tree `root`."""
     _check_hash(root, "root")
     if root_from_inclusion_proof(index, size, leaf, proof) != root:
@@ -175,7 +177,7 @@ def verify_consistency(
         raise ProofError("empty consistency proof")
     p = list(proof)
     if old & (old - 1) == 0:  # old is a power of 2: its root is the first node
-        p = [old_root] + p
+        p = [old_root, *p]
     fn, sn = old - 1, new - 1
     while fn & 1:
         fn >>= 1
@@ -201,4 +203,3 @@ def verify_consistency(
         raise ProofError("consistency proof does not lead to the old root")
     if sr != new_root:
         raise ProofError("consistency proof does not lead to the new root")
-

@@ -86,7 +86,9 @@ class Verifier:
 
     @property
     def vkey(self) -> str:
-        return f"{self.name}+{self.key_id:08x}+{b64encode(bytes([self.key_type]) + self.public_key)}"
+        return (
+            f"{self.name}+{self.key_id:08x}+{b64encode(bytes([self.key_type]) + self.public_key)}"
+        )
 
     def verify_payload(self, text: bytes, payload: bytes) -> int | None:
         """Raise NoteError if the signature payload (after the 4-byte id) does not verify.
@@ -153,7 +155,8 @@ class Signer:
     def private_key_string(self) -> str:
         """x/mod's private-key convention (not C2SP): PRIVATE+KEY+<name>+<id>+<b64(type‖seed)>."""
         seed = self.private_key.private_bytes_raw()
-        return f"PRIVATE+KEY+{self.name}+{self.verifier.key_id:08x}+{b64encode(bytes([self.key_type]) + seed)}"
+        key = b64encode(bytes([self.key_type]) + seed)
+        return f"PRIVATE+KEY+{self.name}+{self.verifier.key_id:08x}+{key}"
 
     @classmethod
     def parse_private_key(cls, text: str) -> Signer:
@@ -183,7 +186,7 @@ class Note:
 
     def lines(self) -> bytes:
         return b"".join(
-            f"{EM_DASH_PREFIX}{s.name} {b64encode(struct.pack('>I', s.key_id) + s.payload)}\n".encode()
+            f"{EM_DASH_PREFIX}{s.name} {b64encode(struct.pack('>I', s.key_id) + s.payload)}\n".encode()  # noqa: E501
             for s in self.signatures
         )
 

@@ -34,7 +34,13 @@ MAX_PROOF = 63
 
 
 class Reject(Exception):
-    def __init__(self, status: int, message: str, body: bytes | None = None, ctype: str = "text/plain; charset=utf-8"):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        body: bytes | None = None,
+        ctype: str = "text/plain; charset=utf-8",
+    ):
         super().__init__(message)
         self.status, self.body, self.ctype = status, body, ctype
 
@@ -76,8 +82,10 @@ class Witness:
         if not sep:
             raise Reject(400, "no blank line after the proof")
         lines = head.split("\n")
-        if not lines[0].startswith("old ") or not lines[0][4:].isdigit() or (
-            len(lines[0]) > 5 and lines[0][4] == "0"
+        if (
+            not lines[0].startswith("old ")
+            or not lines[0][4:].isdigit()
+            or (len(lines[0]) > 5 and lines[0][4] == "0")
         ):
             raise Reject(400, "first line must be old <size>")
         old = int(lines[0][4:])
@@ -113,7 +121,9 @@ class Witness:
             state = self._read_state()
             stored = state.get(cp.origin, {"size": 0, "root": None})
             if old != stored["size"]:
-                raise Reject(409, "old size differs", f"{stored['size']}\n".encode(), "text/x.tlog.size")
+                raise Reject(
+                    409, "old size differs", f"{stored['size']}\n".encode(), "text/x.tlog.size"
+                )
             stored_root = base64.b64decode(stored["root"]) if stored["root"] else None
             if old == cp.size and old > 0 and stored_root != cp.root:
                 raise Reject(409, "same size, different root: fork")
@@ -139,7 +149,7 @@ def make_handler(witness: Witness):
             self.end_headers()
             self.wfile.write(body)
 
-        def do_POST(self):  # noqa: N802 (http.server's naming)
+        def do_POST(self):
             if self.path != "/add-checkpoint":
                 return self._send(404, b"not found\n")
             length = self.headers.get("Content-Length", "")
@@ -151,18 +161,24 @@ def make_handler(witness: Witness):
             except Reject as exc:
                 return self._send(exc.status, exc.body or f"{exc}\n".encode(), exc.ctype)
 
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             self._send(404, b"not found\n")
 
         def log_message(self, fmt, *args):  # one line per request, no client address
-            print(f"witness: {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
+            print(
+                f"witness: {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}",
+                flush=True,
+            )
 
     return Handler
 
 
 def serve(witness: Witness, host: str, port: int) -> None:
     server = ThreadingHTTPServer((host, port), make_handler(witness))
-    print(f"witness {witness.signer.verifier.vkey} listening on {host}:{server.server_port}", flush=True)
+    print(
+        f"witness {witness.signer.verifier.vkey} listening on {host}:{server.server_port}",
+        flush=True,
+    )
     try:
         server.serve_forever()
     finally:
