@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fcntl
 import json
 import os
 import tempfile
@@ -16,6 +15,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+try:  # Unix: the lock also holds against a second witness process on the same state file
+    import fcntl
+except ImportError:  # Windows: the in-process lock only
+    fcntl = None
 
 from countersign_audit.merkle import EMPTY_ROOT, ProofError, verify_consistency
 from countersign_audit.note import (
@@ -117,7 +121,8 @@ class Witness:
         if cp.size == 0 and cp.root != EMPTY_ROOT:
             raise Reject(422, "size 0 with a root other than the empty-tree hash")
         with self.lock, open(str(self.state_path) + ".lock", "a") as lockfile:
-            fcntl.flock(lockfile, fcntl.LOCK_EX)
+            if fcntl is not None:
+                fcntl.flock(lockfile, fcntl.LOCK_EX)
             state = self._read_state()
             stored = state.get(cp.origin, {"size": 0, "root": None})
             if old != stored["size"]:
