@@ -1,5 +1,6 @@
 """Signed notes, keys, checkpoints, cosignatures, tile paths, bundles and entries v1."""
 
+import dataclasses
 import hashlib
 import struct
 
@@ -230,3 +231,49 @@ def test_ledger_rules():
     ledger.add(s)
     with pytest.raises(E.EntryError, match="summary says 2 signatures"):
         ledger.add(E.SummaryEntry(s.petition_id, "flyer", 1, 2, 0, 2, 10, 0, 0))
+
+
+def test_ledger_batch_shape():
+    s = _sig_entry()
+    wd = E.WithdrawalEntry(s.petition_id, "flyer", s.nullifier)
+    ledger = E.Ledger()
+    ledger.add(s)
+    ledger.add(wd)
+    with pytest.raises(E.EntryError, match="withdrawals of a batch not sorted"):
+        ledger.add(wd)
+    ledger = E.Ledger()
+    for entry in [s, wd, E.SummaryEntry(s.petition_id, "flyer", 1, 1, 1, 1, 10, 0, 0)]:
+        ledger.add(entry)
+    with pytest.raises(E.EntryError, match="double withdrawal"):
+        ledger.add(wd)
+    ledger = E.Ledger()
+    ledger.add(s)
+    with pytest.raises(E.EntryError, match="not published for this petition and level"):
+        ledger.add(E.WithdrawalEntry(s.petition_id, "work_email", s.nullifier))
+    ledger = E.Ledger()
+    ledger.add(s)
+    with pytest.raises(E.EntryError, match="ends without its summary"):
+        ledger.add(E.SummaryEntry(s.petition_id, "work_email", 1, 0, 0, 0, 0, 0, 0))
+    ledger = E.Ledger()
+    ledger.add(s)
+    with pytest.raises(E.EntryError, match="ends inside a batch"):
+        ledger.finish()
+    smaller = dataclasses.replace(s, nullifier=b"m" * 32)
+    ledger = E.Ledger()
+    ledger.add(s)
+    with pytest.raises(E.EntryError, match="not sorted"):
+        ledger.add(smaller)
+    ledger = E.Ledger()
+    ledger.add(s)
+    ledger.add(wd)
+    with pytest.raises(E.EntryError, match="signature after a withdrawal"):
+        ledger.add(dataclasses.replace(s, nullifier=b"z" * 32))
+    ledger = E.Ledger()
+    ledger.add(s)
+    ledger.add(E.SummaryEntry(s.petition_id, "flyer", 2, 1, 0, 5, 10, 1, 0))
+    ledger.add(dataclasses.replace(s, nullifier=b"z" * 32))
+    with pytest.raises(E.EntryError, match="batch number does not grow"):
+        ledger.add(E.SummaryEntry(s.petition_id, "flyer", 2, 2, 0, 5, 10, 1, 0))
+    ledger.batch = [(0, s)]
+    with pytest.raises(E.EntryError, match="codes_revoked went down"):
+        ledger.add(E.SummaryEntry(s.petition_id, "flyer", 3, 2, 0, 5, 10, 0, 0))

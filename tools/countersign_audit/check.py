@@ -235,13 +235,15 @@ class Audit:
         if given and pinned and given != pinned:
             raise AuditFailure("the --log-key differs from the log key pinned in the state file")
         vkey = given or pinned or served_vkey
+        if not isinstance(vkey, str):
+            raise AuditFailure("/api/v1/log publishes no log key")
         try:
             verifier = Verifier.parse(vkey)
         except NoteError as exc:
             raise AuditFailure(f"log key: {exc}") from exc
         if verifier.key_type != TYPE_ED25519 or verifier.name != self.origin:
             raise AuditFailure(f"the log key is not an Ed25519 key named {self.origin}")
-        if served_vkey != verifier.vkey:
+        if not isinstance(served_vkey, str) or served_vkey != verifier.vkey:
             raise AuditFailure(f"the server publishes another log key than {verifier.vkey}")
         if not given and not pinned:
             self.notes.append(
@@ -434,11 +436,21 @@ class Audit:
             if not isinstance(counts, dict):
                 raise AuditFailure(f"petition {pet.slug}: the API shows no counts")
             invalidated = {k.level for k in pet.keys.values() if k.invalidated}
+            invalid_keys = {kid for kid, k in pet.keys.items() if k.invalidated}
             parts, total = [], 0
             for level in E.LEVEL_CODES:
                 st = ledger.levels.get((pid, level))
-                live = len(st.signatures - st.withdrawn) if st else 0
-                counted = 0 if level in invalidated else live
+                live = len(st.signatures) - len(st.withdrawn) if st else 0
+                # Entries of an invalidated key stay in the log but do not count (protocol §5.2).
+                counted = (
+                    sum(
+                        1
+                        for nullifier, kid in st.signatures.items()
+                        if nullifier not in st.withdrawn and kid not in invalid_keys
+                    )
+                    if st
+                    else 0
+                )
                 total += counted
                 if counts.get(level) != counted and mismatch is None:
                     mismatch = (

@@ -33,6 +33,9 @@ def _check(args) -> int:
     except (FetchError, ValueError) as exc:
         print(f"COULD NOT CHECK: {exc}")
         return 3
+    except Exception as exc:  # still one line, never a traceback, for whoever runs it by hand
+        print(f"COULD NOT CHECK: unexpected {type(exc).__name__}: {exc}")
+        return 3
     print("\n".join(lines))
     return 0
 

@@ -143,7 +143,7 @@ def check_message(entry: SignatureEntry) -> None:
 
 @dataclass
 class LevelState:
-    signatures: set[bytes] = field(default_factory=set)
+    signatures: dict[bytes, bytes] = field(default_factory=dict)  # nullifier -> key id
     withdrawn: set[bytes] = field(default_factory=set)
     last_summary: SummaryEntry | None = None
 
@@ -187,7 +187,7 @@ class Ledger:
             if entry.nullifier in seen:
                 raise EntryError(f"entry {index}: double signature (nullifier used before)")
             seen.add(entry.nullifier)
-            st.signatures.add(entry.nullifier)
+            st.signatures[entry.nullifier] = entry.key_id
             self.batch.append((index, entry))
         elif isinstance(entry, WithdrawalEntry):
             if isinstance(previous, WithdrawalEntry) and entry.nullifier <= previous.nullifier:
