@@ -248,6 +248,7 @@ def test_ledger_batch_shape():
         ledger.add(wd)
     ledger = E.Ledger()
     ledger.add(s)
+    ledger.add(E.SummaryEntry(s.petition_id, "flyer", 1, 1, 0, 1, 10, 0, 0))
     with pytest.raises(E.EntryError, match="not published for this petition and level"):
         ledger.add(E.WithdrawalEntry(s.petition_id, "work_email", s.nullifier))
     ledger = E.Ledger()
