@@ -243,3 +243,8 @@ def test_cli_prints_one_line_and_exit_status(site, tmp_path, capsys):
 def test_missing_tile_is_a_gap(site, tmp_path):
     del site.files[f"/log/tile/0/000.p/{len(site.writer.entries)}"]
     fails(site, tmp_path, r"^gap: /log/tile/0/000.p/\d+ is missing$")
+
+
+def test_a_listed_petition_without_keys_fails(site, tmp_path):
+    del site.files["/api/v1/petitions/union-now/keys"]
+    fails(site, tmp_path, r"^/api/v1/petitions/union-now/keys answers 404 Not Found$")

@@ -219,6 +219,8 @@ class Audit:
             for attempt in range(ATTEMPTS):
                 try:
                     return self._run_once()
+                except NotFound as exc:  # an endpoint the log's own answers point to
+                    raise AuditFailure(f"{exc.path} answers 404 Not Found") from None
                 except LogMoved:
                     if attempt == ATTEMPTS - 1:
                         raise FetchError(
