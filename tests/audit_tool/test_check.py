@@ -5,8 +5,9 @@ import json
 
 import pytest
 from countersign_audit import entries as E
-from countersign_audit.check import Audit, AuditFailure, Options
+from countersign_audit.check import MAX_CHECKPOINT, Audit, AuditFailure, Options
 from countersign_audit.cli import main
+from countersign_audit.fetch import FetchError
 from countersign_audit.merkle import leaf_hash
 from countersign_audit.note import TYPE_COSIGNATURE_V1, Signer
 from countersign_audit.tiles import TILE_WIDTH, encode_bundle
@@ -248,3 +249,9 @@ def test_missing_tile_is_a_gap(site, tmp_path):
 def test_a_listed_petition_without_keys_fails(site, tmp_path):
     del site.files["/api/v1/petitions/union-now/keys"]
     fails(site, tmp_path, r"^/api/v1/petitions/union-now/keys answers 404 Not Found$")
+
+
+def test_an_oversized_answer_stops_the_check(site, tmp_path):
+    site.files["/log/checkpoint"] = b"x" * (MAX_CHECKPOINT + 1)
+    with pytest.raises(FetchError, match="answer larger than 65536 bytes"):
+        audit(site, tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 import urllib.parse
 import zlib
 
@@ -71,9 +72,21 @@ class Fetcher:
         length = resp.getheader("Content-Length")
         if length is not None and length.isdigit() and int(length) > max_bytes:
             raise FetchError(f"answer larger than {max_bytes} bytes")
-        raw = resp.read(max_bytes + 1)
-        if len(raw) > max_bytes:
-            raise FetchError(f"answer larger than {max_bytes} bytes")
+        # The socket timeout bounds each read; this deadline bounds the whole answer, so a
+        # server that sends a byte every few seconds cannot hold the check forever.
+        deadline = time.monotonic() + 2 * self.timeout
+        chunks, size = [], 0
+        while True:
+            chunk = resp.read(min(1 << 16, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"answer larger than {max_bytes} bytes")
+            if time.monotonic() > deadline:
+                raise FetchError("answer too slow")
+        raw = b"".join(chunks)
         if resp.getheader("Content-Encoding", "").lower() == "gzip":
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             try:
