@@ -62,7 +62,7 @@ def verifier_for(name: str, public_key: bytes, key_type: int = TYPE_ED25519) -> 
 def parse_vkey(vkey: str) -> Verifier:
     """`<name>+<8 hex key id>+<base64(type ‖ key)>`, Ed25519 (0x01) or cosignature (0x04);
     the key id is recomputed and must match."""
-    parts = vkey.split("+")
+    parts = vkey.split("+", 2)  # the base64 may hold "+" too
     if len(parts) != 3:
         raise NoteError("a verifier key has three '+'-separated parts")
     name, hex_id, encoded = parts

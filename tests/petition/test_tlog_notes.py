@@ -57,6 +57,13 @@ def test_x_mod_known_answer_is_reproduced_byte_for_byte():
     assert notes.verify_note(GO_NOTE, [notes.parse_vkey(GO_VKEY)])[0] == GO_TEXT
 
 
+def test_a_vkey_whose_base64_holds_a_plus_parses():
+    # transparency-dev/formats' test key: its base64 contains "+".
+    vkey = "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6"
+    verifier = notes.parse_vkey(vkey)
+    assert verifier.name == "TEST" and verifier.vkey == vkey
+
+
 def test_unknown_keys_are_ignored_and_a_note_without_known_signature_is_refused():
     other = Ed25519PrivateKey.generate()
     note = notes.sign_note(GO_TEXT, "Other", other)
