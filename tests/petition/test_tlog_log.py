@@ -10,9 +10,10 @@ import random
 import uuid
 
 import pytest
+from django.core import checks
 from django.db import DatabaseError, connection, transaction
 
-from petition.models import LogCheckpoint, LogEntry, LogTile
+from petition.models import LogCheckpoint, LogEntry, LogTile, WitnessState
 from petition.tlog import entries, merkle, notes, services, views
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +205,18 @@ def test_origin_follows_the_base_url():
     assert services.origin_for("https://petition.example.org") == "petition.example.org/log"
     assert services.origin_for("https://example.org/cs/") == "example.org/cs/log"
     assert base64.b64decode(notes.parse_vkey(services.log_identity()["vkey"]).vkey.split("+")[2])
+
+
+def test_checks_flag_a_changed_origin_bad_witnesses_and_a_rolled_back_log(settings):
+    def ids():
+        return sorted(m.id for m in checks.run_checks() if m.id.startswith("countersign.E02"))
+
+    _append(0, 4)
+    assert ids() == []
+    base_url = settings.COUNTERSIGN_BASE_URL
+    settings.COUNTERSIGN_BASE_URL = "https://elsewhere.example"
+    assert ids() == ["countersign.E022"]
+    settings.COUNTERSIGN_BASE_URL = base_url
+    settings.COUNTERSIGN_WITNESSES = [{"name": "w"}]
+    WitnessState.objects.create(name="w", size=9)
+    assert ids() == ["countersign.E023", "countersign.E025"]
