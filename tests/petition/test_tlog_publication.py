@@ -10,12 +10,23 @@ from petition import blindrsa
 from petition.keys import public_key
 from petition.models import IssuanceCount, LogCheckpoint, LogEntry, PetitionKey
 from petition.selectors import petition_counts
+from petition.services import petition_publish
 from petition.tlog import entries, merkle, notes, services
 
 from .signing_client import mint
-from .test_publication import at, batched_petition, publish, sign, withdraw  # noqa: F401
+from .test_publication import at, publish, sign, withdraw
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def batched_petition(draft_petition):
+    """Batches of at least 5, at most one an hour (the production defaults)."""
+    draft_petition.publish_interval = 3600
+    draft_petition.publish_min_batch = 5
+    draft_petition.publish_max_wait = 86400
+    draft_petition.save()
+    return petition_publish(petition=draft_petition)
 
 
 def _log() -> list[entries.Entry]:
