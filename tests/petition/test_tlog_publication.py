@@ -107,3 +107,11 @@ def test_the_log_and_keys_apis_name_the_log(client, batched_petition):
             "slug": batched_petition.slug,
         }
     ]
+
+
+def test_petition_and_audit_pages_show_the_log_key(client, batched_petition):
+    vkey = services.log_identity()["vkey"]
+    for url in (f"/p/{batched_petition.slug}/", f"/p/{batched_petition.slug}/audit/"):
+        response = client.get(url)
+        assert f'data-log-vkey="{vkey}"' in response.content.decode()
+        assert not response.cookies
