@@ -199,6 +199,7 @@ def test_tile_path_parser():
     assert views.parse_tile_path("0/x001/x234/067") == (False, 0, 1234067, 256)
     assert views.parse_tile_path("entries/000.p/7") == (True, 0, 0, 7)
     assert views.parse_tile_path("63/000.p/255") == (False, 63, 0, 255)
+    assert views.parse_tile_path("0/" + "x999/" * 30 + "999") is None
 
 
 def test_origin_follows_the_base_url():
