@@ -52,7 +52,9 @@ def parse_tile_path(path: str) -> tuple[bool, int, int, int] | None:
         return None
     index = merkle.decode_index(match["index"])
     width = int(match["width"]) if match["width"] else merkle.TILE_WIDTH
-    if index is None or (width > merkle.TILE_WIDTH - 1 and match["width"]):
+    if index is None or (match["width"] and width >= merkle.TILE_WIDTH):
+        return None  # partial widths are 1..255
+    if index >= 1 << 56:  # past any log of 2**64 entries, and past a database integer
         return None
     bundle = match["level"] == "entries"
     level = 0 if bundle else int(match["level"])
