@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from ..models import LogCheckpoint, WitnessCosignature
 from . import witness
@@ -28,7 +29,13 @@ def witness_cosign(name: str) -> bool:
 
 def witnesses_enqueue() -> None:
     """After a checkpoint commits: one task per witness. A broker outage is logged and
-    left to witnesses_sweep; it never reaches the publication that called this."""
+    left to witnesses_sweep; it never reaches the publication that called this.
+
+    Without a worker (tasks run eagerly: the embedded default, tests) nothing is sent: an
+    eager task would make the signer's request wait for a slow witness and its retries.
+    Witnesses need the worker and its beat (production requires both, check E003)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return
     for configured in witness.configured_witnesses():
         try:
             witness_cosign.delay(configured.name)

@@ -150,8 +150,10 @@ def test_a_failing_witness_raises_for_a_retry_and_stores_nothing(log_witness, mo
     with pytest.raises(witness.WitnessError):
         witness.cosign_latest(_configured())
     assert not WitnessCosignature.objects.exists()
-    # Publication is not blocked: the enqueue hook swallows the failure (eager tasks here).
+    # Without a worker (eager tasks, as here) the hook after a batch sends nothing, so a
+    # slow witness never holds a signer's request; the worker's sweep asks later.
     tasks.witnesses_enqueue()
+    assert len(log_witness.requests) == 1
     _append(2)
     log_witness.mode = "honest"
     assert tasks.witness_cosign(NAME) is True
