@@ -16,6 +16,7 @@ from .credentials import credential_issue, email_code_request
 from .models import Petition
 from .protocol import ProtocolError, decode_b64
 from .ratelimits import RateLimit, rate_limited
+from .tlog.services import log_identity
 
 ALG = "RSABSSA-SHA384-PSS-Randomized"
 MAX_BODY = 16 * 1024
@@ -84,6 +85,8 @@ def petition_keys(petition: Petition) -> JsonResponse:
         {
             "alg": ALG,
             "petition_id": blindrsa.b64url_encode(petition.id.bytes),
+            # The transparency log that holds this petition's entries (docs/protocol.md).
+            "log": log_identity(),
             "keys": [
                 {
                     "level": key.level,

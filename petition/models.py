@@ -17,6 +17,15 @@ from organizing.models import SLUG_MESSAGE, SLUG_REGEX, Campaign
 
 from .blindrsa import MIN_BITS
 from .text import COMMENT_MAX, DISPLAY_NAME_MAX
+from .tlog.models import (  # noqa: F401  (the transparency log's tables, in this app)
+    LogCheckpoint,
+    LogEntry,
+    LogHead,
+    LogKey,
+    LogTile,
+    WitnessCosignature,
+    WitnessState,
+)
 
 MAX_GOAL = 10_000_000
 # Publication policy bounds (seconds, entries). Interval 0 with a batch of 1 publishes each

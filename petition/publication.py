@@ -55,6 +55,7 @@ from .models import (
     Signature,
 )
 from .signals import counts_published
+from .tlog.batches import batch_append
 
 # Each waiting signature joins the batch at a slot boundary with this probability, so a
 # signature waits on average two slots once k are waiting, and an outsider who sends k-1
@@ -257,6 +258,10 @@ def _publish_level(
         Signature.objects.filter(
             petition=petition, nullifier__in=sorted(to_withdraw - in_batch)
         ).update(withdrawn=True)
+
+        # The transparency log: this batch's entries and a signed checkpoint, in this
+        # transaction (petition/tlog; docs/protocol.md).
+        batch_append(batch=batch, published=to_publish, withdrawn=to_withdraw)
 
         # Retire the window's sealing key and re-stamp the ledger and used codes (M4).
         sealing.window_after_batch(petition, level)

@@ -13,6 +13,7 @@ from . import codes
 from .publication import petition_publish_pending
 from .review import entries_purge, petitions_due_for_purge
 from .selectors import petitions_with_pending_entries
+from .tlog.tasks import witness_cosign, witnesses_sweep  # noqa: F401  (registers them)
 from .workemail import EMAIL_CODE_TTL, open_sealed_mail
 
 SWEEP_SECONDS = 50  # below the beat period (60 s), so that runs rarely overlap

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api, views
+from .tlog import views as tlog_views
 
 app_name = "petition"
 
@@ -17,4 +18,8 @@ urlpatterns = [
     path("api/v1/petitions/<slug:slug>/signatures", api.signatures, name="api_signatures"),
     path("api/v1/petitions/<slug:slug>/withdrawals", api.withdrawals, name="api_withdrawals"),
     path("api/v1/petitions/<slug:slug>/log", api.log, name="api_log"),
+    # The transparency log (C2SP tlog-tiles v0.1.0): the prefix is <base URL>/log.
+    path("log/checkpoint", tlog_views.checkpoint, name="log_checkpoint"),
+    path("log/tile/<path:path>", tlog_views.tile, name="log_tile"),
+    path("api/v1/log", tlog_views.api_log, name="api_tlog"),
 ]

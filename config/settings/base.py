@@ -176,6 +176,8 @@ CELERY_BEAT_SCHEDULE = {
     "retention-purge": {"task": "petition.tasks.retention_purge", "schedule": 6 * 3600.0},
     # Code usage as staff see it: recorded once a day at the turn (UTC), never live (M2).
     "code-usage-record": {"task": "petition.tasks.code_usage_record", "schedule": crontab(0, 0)},
+    # Witnesses the worker could not reach (or a broker outage lost the task) are asked again.
+    "witnesses-sweep": {"task": "petition.tlog.tasks.witnesses_sweep", "schedule": 300.0},
     # Generated PDFs hold single-use codes: delete them when they expire.
     "print-runs-expire": {"task": "organizing.flyers.tasks.print_runs_expire", "schedule": 600.0},
 }
@@ -337,6 +339,11 @@ MEDIA_ROOT = Path(env.str("COUNTERSIGN_MEDIA_ROOT", default=str(BASE_DIR / "var"
 # Absolute address of the site, for links in mail sent from the worker (no request there).
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL", default="http://127.0.0.1:8000")
 # RSA modulus for petition keys (protocol v1: 3072 by default, never below 2048).
+# Witnesses that cosign the transparency log's checkpoints (docs/operations.md): a JSON
+# list of {"name", "url", "vkey"}; the vkey is the witness's cosignature/v1 key (type 0x04).
+COUNTERSIGN_WITNESSES = env.json("COUNTERSIGN_WITNESSES", default=[])
+# Seconds to wait for a witness's answer; a slow one is retried later, never waited for.
+COUNTERSIGN_WITNESS_TIMEOUT = env.int("COUNTERSIGN_WITNESS_TIMEOUT", default=10)
 COUNTERSIGN_KEY_BITS = env.int("COUNTERSIGN_KEY_BITS", default=3072)
 # Encrypts petition private keys at rest. The development default derives from SECRET_KEY;
 # production requires its own value (see .env.example).

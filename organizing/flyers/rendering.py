@@ -15,6 +15,8 @@ from django.utils import translation
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from petition.tlog.services import log_identity
+
 from .designs import DESIGNS, PAPERS, build_sheets, short_url
 from .pdf import render_pdf_chunked
 from .qr import QRCode, qr_svg
@@ -86,6 +88,9 @@ def sheet_context(
         "short_url": short_url(target_url),
         "main_qr": qr_svg(target_url, chosen.main_ec),
         "key_prefix": key_prefix,
+        # The transparency log's key id (its verifier key is on the petition page): the
+        # cards have room for the 8 hex digits only.
+        "log_key_id": log_identity()["vkey"].split("+")[1],
     }
 
 

@@ -2,6 +2,7 @@ from django import template
 from django.utils.translation import ngettext
 
 from petition.markdown import render_markdown
+from petition.tlog.services import log_identity
 
 register = template.Library()
 
@@ -35,3 +36,10 @@ def duration(seconds: int) -> str:
         return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
     minutes = max(1, round(seconds / 60))
     return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+@register.simple_tag
+def transparency_log() -> dict[str, str]:
+    """{"origin", "vkey"} of the transparency log, for `{% transparency_log as log %}`: the
+    verifier key that petition pages, printed cards and the delivery document show."""
+    return log_identity()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from organizing.models import AuditEntry
 from petition.review import entry_approve, entry_hide
 from petition.services import petition_close
+from petition.tlog.services import log_identity
 from tests.organizing.test_moderation import sign
 
 pytestmark = pytest.mark.django_db
@@ -74,4 +75,6 @@ def test_the_document_downloads_as_a_pdf_with_the_same_content(
     assert "1 verified signature" in text
     assert "Proud to sign" in text
     assert "Download as PDF" not in text
+    # The transparency log's key (its id survives text extraction of the wrapped line).
+    assert log_identity()["vkey"].split("+")[1] in text
     assert AuditEntry.objects.filter(action="delivery_download").count() == 1
