@@ -15,7 +15,7 @@ from organizing.models import FlyerBatch
 from petition.codes import code_hash
 from petition.keys import key_id_prefix
 from petition.models import SigningCode
-from tests.petition.signing_client import b64, start
+from tests.signing_client import b64, start
 
 from .flyer_helpers import PAGE_POINTS, decode_qr_codes, page_sizes
 

@@ -24,8 +24,7 @@ from petition.selectors import petition_count_history, petition_counts
 from petition.services import petition_close, petition_publish
 from petition.signals import counts_published
 from petition.tasks import publication_sweep
-
-from .signing_client import b64, mint
+from tests.signing_client import b64, mint
 
 pytestmark = pytest.mark.django_db
 

@@ -28,8 +28,7 @@ from petition.selectors import petition_counts
 from petition.services import petition_close, petition_publish
 from petition.signing import signature_redeem, signature_withdraw
 from petition.tasks import publication_sweep
-
-from .signing_client import b64, mint
+from tests.signing_client import b64, mint
 
 pytestmark = pytest.mark.django_db
 
