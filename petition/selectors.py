@@ -19,7 +19,7 @@ from .models import (
     PublicationBatch,
     Signature,
 )
-from .publication import overdue_at
+from .publication_policy import overdue_at
 
 PUBLIC_STATUSES = (Petition.Status.PUBLISHED, Petition.Status.CLOSED, Petition.Status.DELIVERED)
 
