@@ -114,7 +114,7 @@ def test_flyers_help_lists_the_designs_as_choices(capsys):
     [
         (["--design", "tearoff", "--copies", "501"], "500 sheets"),
         (["--design", "poster", "--copies", "0"], "between 1 and 5000"),
-        (["--design", "poster", "--accent", "#ffff00"], "dark enough"),
+        (["--design", "poster", "--accent", "#ffff00"], "too light"),
     ],
 )
 def test_flyers_command_refuses_bad_options_and_makes_nothing(
