@@ -1,7 +1,8 @@
 """System checks that keep production off the embedded default.
 
-Registered by organizing.apps; `manage.py check --deploy` runs them, and config/wsgi.py runs
-them again when gunicorn loads the app because gunicorn runs no checks of its own.
+Registered by config/apps.py (ProjectConfig.ready); `manage.py check --deploy` runs them,
+and config/wsgi.py runs them again when gunicorn loads the app because gunicorn runs no
+checks of its own.
 """
 
 from django.conf import settings
