@@ -34,9 +34,10 @@ def main() -> None:
         "COUNTERSIGN_RATE_LIMIT_FACTOR": "1000",
     }
     with scratch_database(DB, settings) as env:
+        # Only now: these read the models, which need the scratch database's Django set-up.
         from organizing.models import Campaign
         from petition.services import petition_create, petition_publish
-        from tests.petition.signing_client import mint
+        from tests.signing_client import mint
 
         campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
         petition = petition_publish(

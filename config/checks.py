@@ -1,7 +1,8 @@
 """System checks that keep production off the embedded default.
 
-Registered by organizing.apps; `manage.py check --deploy` runs them, and config/wsgi.py runs
-them again when gunicorn loads the app because gunicorn runs no checks of its own.
+Registered by config/apps.py (ProjectConfig.ready); `manage.py check --deploy` runs them,
+and config/wsgi.py runs them again when gunicorn loads the app because gunicorn runs no
+checks of its own.
 """
 
 from django.conf import settings
@@ -11,7 +12,11 @@ from django.core.exceptions import ImproperlyConfigured
 from config.demo_secrets import DEVELOPMENT_SECRET_KEY
 from config.secrets import GENERATE_KEY_ENCRYPTION_KEY, key_encryption_key_problem
 from petition.blindrsa import MIN_BITS
-from petition.models import SAFE_PUBLISH_MAX_WAIT, SAFE_PUBLISH_MIN_BATCH
+from petition.publication_policy import (
+    SAFE_PUBLISH_MAX_WAIT,
+    SAFE_PUBLISH_MIN_BATCH,
+    below_safe_floor,
+)
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -136,9 +141,9 @@ def publication_defaults(app_configs=None, **kwargs) -> list[checks.CheckMessage
     production unless the operator overrides it on purpose (then a warning)."""
     if not getattr(settings, "COUNTERSIGN_PRODUCTION", False):
         return []
-    if (
-        settings.COUNTERSIGN_PUBLISH_MIN_BATCH >= SAFE_PUBLISH_MIN_BATCH
-        and settings.COUNTERSIGN_PUBLISH_MAX_WAIT >= SAFE_PUBLISH_MAX_WAIT
+    if not below_safe_floor(
+        min_batch=settings.COUNTERSIGN_PUBLISH_MIN_BATCH,
+        max_wait=settings.COUNTERSIGN_PUBLISH_MAX_WAIT,
     ):
         return []
     message = (

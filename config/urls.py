@@ -9,6 +9,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
 ]
 
-handler403 = "petition.errors.forbidden"
-handler404 = "petition.errors.not_found"
-handler500 = "petition.errors.server_error"
+handler403 = "config.errors.forbidden"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

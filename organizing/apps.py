@@ -7,8 +7,6 @@ class OrganizingConfig(AppConfig):
     verbose_name = _("Organizing")
 
     def ready(self) -> None:
-        from config import checks  # noqa: F401  (registers the production checks)
-
         from . import signals  # noqa: F401
         from .flyers import checks as flyer_checks  # noqa: F401
         from .milestones import receivers  # noqa: F401

@@ -11,15 +11,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from petition.models import (
-    CODE_BATCH_MAX_SIZE,
-    CODE_BATCH_MIN_SIZE,
+from petition.models import CODE_BATCH_MAX_SIZE, CODE_BATCH_MIN_SIZE, Level, Petition
+from petition.publication_policy import (
     MAX_PUBLISH_INTERVAL,
     MAX_PUBLISH_MAX_WAIT,
     MAX_PUBLISH_MIN_BATCH,
     MIN_PUBLISH_MAX_WAIT,
-    Level,
-    Petition,
 )
 from petition.workemail import canonical_domain
 

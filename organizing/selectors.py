@@ -9,8 +9,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from petition.models import Petition
-from petition.selectors import petition_count_history, petition_counts
-from petition.templatetags.petition_tags import percent_of
+from petition.selectors import percent_of, petition_count_history, petition_counts
 
 from .models import Campaign, Invitation, Membership, Role, User
 

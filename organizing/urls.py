@@ -73,6 +73,11 @@ staff_patterns = (
             name="code_batch_revoke",
         ),
         path(
+            "p/<slug:slug>/codes/<int:batch_id>/approve/",
+            views.code_batch_approve,
+            name="code_batch_approve",
+        ),
+        path(
             "p/<slug:slug>/milestones/",
             milestone_views.petition_milestones,
             name="petition_milestones",
@@ -87,11 +92,6 @@ staff_patterns = (
             "c/<slug:slug>/notifications/",
             milestone_views.notification_settings,
             name="notification_settings",
-        ),
-        path(
-            "p/<slug:slug>/codes/<int:batch_id>/approve/",
-            views.code_batch_approve,
-            name="code_batch_approve",
         ),
         path("p/<slug:slug>/flyers/", flyer_views.flyer_designer, name="flyers"),
         path(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from organizing.models import SLUG_MESSAGE, SLUG_REGEX, Campaign
 
+from . import publication_policy
 from .blindrsa import MIN_BITS
+from .publication_policy import (
+    MAX_PUBLISH_INTERVAL,
+    MAX_PUBLISH_MAX_WAIT,
+    MAX_PUBLISH_MIN_BATCH,
+    MIN_PUBLISH_MAX_WAIT,
+)
 from .text import COMMENT_MAX, DISPLAY_NAME_MAX
 from .tlog.models import (  # noqa: F401  (the transparency log's tables, in this app)
     LogCheckpoint,
@@ -28,31 +34,19 @@ from .tlog.models import (  # noqa: F401  (the transparency log's tables, in thi
 )
 
 MAX_GOAL = 10_000_000
-# Publication policy bounds (seconds, entries). Interval 0 with a batch of 1 publishes each
-# signature at once: for tests and demos only (the staff page warns).
-MAX_PUBLISH_INTERVAL = 7 * 86400
-MAX_PUBLISH_MIN_BATCH = 1000
-MIN_PUBLISH_MAX_WAIT = 3600
-MAX_PUBLISH_MAX_WAIT = 14 * 86400
-# The safe floor (threat model, timing): outside DEBUG a policy below it is refused unless
-# the operator sets COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION, and the pages call it unsafe. With
-# fewer than 5 new signatures per batch a watcher's "one of these k" is nearly "this one";
-# with a wait under a day, entries leave the random pool (petition/publication.py) so soon
-# that a batch's members mostly are whoever signed in the last slot.
-SAFE_PUBLISH_MIN_BATCH = 5
-SAFE_PUBLISH_MAX_WAIT = 86400
 
 
+# Migrations name these three by their path here; the values come from the policy module.
 def default_publish_interval() -> int:
-    return settings.COUNTERSIGN_PUBLISH_INTERVAL
+    return publication_policy.default_interval()
 
 
 def default_publish_min_batch() -> int:
-    return settings.COUNTERSIGN_PUBLISH_MIN_BATCH
+    return publication_policy.default_min_batch()
 
 
 def default_publish_max_wait() -> int:
-    return settings.COUNTERSIGN_PUBLISH_MAX_WAIT
+    return publication_policy.default_max_wait()
 
 
 class Level(models.TextChoices):
@@ -204,15 +198,16 @@ class Petition(models.Model):
     @property
     def publishes_immediately(self) -> bool:
         """Each signature public on its own, at once: fine for a demo, unsafe for signers."""
-        return self.publish_interval == 0 and self.publish_min_batch == 1
+        return publication_policy.publishes_immediately(
+            interval=self.publish_interval, min_batch=self.publish_min_batch
+        )
 
     @property
     def publication_is_unsafe(self) -> bool:
         """Below the safe floor: the pages say so and never promise that nobody can tell
         when one person signed."""
-        return (
-            self.publish_min_batch < SAFE_PUBLISH_MIN_BATCH
-            or self.publish_max_wait < SAFE_PUBLISH_MAX_WAIT
+        return publication_policy.below_safe_floor(
+            min_batch=self.publish_min_batch, max_wait=self.publish_max_wait
         )
 
     def clean(self) -> None:
@@ -221,22 +216,9 @@ class Petition(models.Model):
 
     def clean_publication_policy(self) -> None:
         """Refuse a policy below the safe floor outside DEBUG, unless overridden."""
-        # Outside the demo, an infiltrated organizer must not be able to set a policy that
-        # publishes signers one by one (review M5). The database keeps only the wide
-        # ranges: the floor depends on the deployment, the override on the operator.
-        if settings.DEBUG or settings.COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION:
-            return
-        errors = {}
-        if self.publish_min_batch is not None and self.publish_min_batch < SAFE_PUBLISH_MIN_BATCH:
-            errors["publish_min_batch"] = _(
-                "Batches of fewer than %(k)d new signatures would let someone who knows when "
-                "a coworker got a code pick out their signature. Choose %(k)d or more."
-            ) % {"k": SAFE_PUBLISH_MIN_BATCH}
-        if self.publish_max_wait is not None and self.publish_max_wait < SAFE_PUBLISH_MAX_WAIT:
-            errors["publish_max_wait"] = _(
-                "A longest wait under %(hours)d hours mixes too few signatures together. "
-                "Choose %(hours)d hours or more."
-            ) % {"hours": SAFE_PUBLISH_MAX_WAIT // 3600}
+        errors = publication_policy.safe_floor_errors(
+            min_batch=self.publish_min_batch, max_wait=self.publish_max_wait
+        )
         if errors:
             raise ValidationError(errors)
 

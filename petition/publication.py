@@ -1,4 +1,6 @@
-"""Publication in batches (threat model, timing; issue 6 parts 3 and 4, issue 14 part 1).
+"""Publication in batches (threat model, timing; issue 6 parts 3 and 4, issue 14 part 1):
+the mechanics. The rules they apply (bounds, safe floor, defaults, slot boundaries, the
+decision window, the draw) are in petition/publication_policy.py.
 
 A redeemed signature waits in PendingSignature, a withdrawal in PendingWithdrawal. A batch
 moves waiting entries of one petition and level into the public log and counts, in one
@@ -54,41 +56,11 @@ from .models import (
     PublicationSlot,
     Signature,
 )
+from .publication_policy import joins_batch, slot_end, slot_start, too_late_to_decide
 from .signals import counts_published
 from .tlog.batches import batch_append
 
-# Each waiting signature joins the batch at a slot boundary with this probability, so a
-# signature waits on average two slots once k are waiting, and an outsider who sends k-1
-# entries right after a colleague's cannot know which of the waiting ones go out together.
-DRAW_PROBABILITY = 0.5
-# A run decides a slot only this soon after its boundary (seconds; the beat runs every
-# minute); a later run, e.g. after the worker was down, leaves the slot to the next boundary.
-DECISION_WINDOW = 600
-
 _system_random = secrets.SystemRandom()
-
-
-def slot_start(now: datetime.datetime, interval: int) -> datetime.datetime:
-    """The slot boundary at or before `now` (`now` itself when there is no interval)."""
-    if interval <= 0:
-        return now
-    seconds = int(now.timestamp()) // interval * interval
-    return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
-
-
-def slot_end(now: datetime.datetime, interval: int) -> datetime.datetime | None:
-    """End of the interval slot that `now` falls in (None when there is no interval)."""
-    if interval <= 0:
-        return None
-    return slot_start(now, interval) + datetime.timedelta(seconds=interval)
-
-
-def overdue_at(received_on: datetime.date, max_wait: int) -> datetime.datetime:
-    """When an entry that arrived on `received_on` is drawn into the next batch for sure."""
-    end_of_day = datetime.datetime.combine(
-        received_on + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC
-    )
-    return end_of_day + datetime.timedelta(seconds=max_wait)
 
 
 def petition_publish_pending(
@@ -125,9 +97,9 @@ def _claim_slot(petition: Petition, level: str, now: datetime.datetime) -> bool:
     interval = petition.publish_interval
     if interval <= 0:
         return True
+    if too_late_to_decide(now, interval):
+        return False  # wait for the next boundary
     start = slot_start(now, interval)
-    if (now - start).total_seconds() >= min(interval, DECISION_WINDOW):
-        return False  # too long after the boundary: wait for the next one
     slot, created = PublicationSlot.objects.get_or_create(
         petition=petition, level=level, defaults={"decided_at": start}
     )
@@ -152,7 +124,7 @@ def _draw(petition: Petition, pool: list, now: datetime.datetime, rng: random.Ra
     drawn = [
         entry
         for entry in pool
-        if overdue_at(entry.received_on, max_wait) <= now or rng.random() < DRAW_PROBABILITY
+        if joins_batch(received_on=entry.received_on, max_wait=max_wait, now=now, rng=rng)
     ]
     if len(drawn) < k:
         chosen = {entry.pk for entry in drawn}

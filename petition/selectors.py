@@ -19,9 +19,21 @@ from .models import (
     PublicationBatch,
     Signature,
 )
-from .publication import overdue_at
+from .publication_policy import overdue_at
 
 PUBLIC_STATUSES = (Petition.Status.PUBLISHED, Petition.Status.CLOSED, Petition.Status.DELIVERED)
+
+
+def percent_of(count: int, goal: int) -> int:
+    """Progress towards the goal, 0 to 100, for the progress bar (staff and public pages;
+    `static/js/sign.js` `percentOf` repeats it for the live count).
+
+    Any signature at all shows on the bar: 1 of 500 rounds to 0 %, which draws nothing and
+    reads as "nobody signed", so a started bar shows at least 2 %.
+    """
+    if not goal or count <= 0:
+        return 0
+    return max(2, min(100, round(100 * count / goal)))
 
 
 def public_petitions() -> QuerySet[Petition]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from organizing.audit import audit_record
 from organizing.models import AuditAction, Campaign, User
@@ -14,6 +13,7 @@ from organizing.models import AuditAction, Campaign, User
 from .keys import new_key_fields
 from .models import EmailCode, EmailLedger, IssuanceCount, Petition, PetitionKey
 from .publication import petition_publish_pending
+from .publication_policy import looser_fields
 
 Status = Petition.Status
 
@@ -29,16 +29,6 @@ FIELDS_LOCKED_AFTER_PUBLISH = frozenset(
         "slug",
     }
 )
-
-
-# Publication policy of an open petition may only become stricter: an infiltrated organizer
-# must not be able to switch to real-time publication and watch who signs (threat model,
-# timing). A larger batch, a longer interval and a longer maximum wait each hide more.
-POLICY_FIELDS_ONLY_STRICTER = {
-    "publish_min_batch": _("Once the petition is open, batches can only get larger."),
-    "publish_interval": _("Once the petition is open, the interval can only get longer."),
-    "publish_max_wait": _("Once the petition is open, the longest wait can only get longer."),
-}
 
 
 class TransitionError(Exception):
@@ -65,11 +55,7 @@ def petition_update(*, petition: Petition, actor: User | None = None, **fields) 
         changed = FIELDS_LOCKED_AFTER_PUBLISH & set(edited)
         if changed:
             raise TransitionError(f"cannot change {', '.join(sorted(changed))} after publishing")
-        looser = {
-            name: message
-            for name, message in POLICY_FIELDS_ONLY_STRICTER.items()
-            if name in fields and fields[name] < stored[name]
-        }
+        looser = looser_fields(stored=stored, edited=fields)
         if looser:
             raise ValidationError(looser)
     for name, value in fields.items():

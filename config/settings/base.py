@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "organizing",
     "petition",
+    # The project's own system checks (config/checks.py), registered in its ready().
+    "config.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [
@@ -49,7 +51,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Only with DJANGO_DEBUG=1: the app's 404 page instead of Django's list of routes.
-    "petition.errors.DebugNotFoundMiddleware",
+    "config.errors.DebugNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -25,6 +25,8 @@ DESIGN_CHOICES = [
 ]
 PAPER_CHOICES = [("letter", _("US Letter")), ("a4", _("A4"))]
 BATCH_CODE_REGEX = r"^[0-9a-z]{6,12}$"
+# The most copies of one run or batch; every print-run rule is in organizing/flyers/rules.py.
+MAX_COPIES = 5000
 
 
 class FlyerBatch(models.Model):
@@ -59,7 +61,7 @@ class FlyerBatch(models.Model):
                 condition=~Q(label=""), name="organizing_flyerbatch_label_not_empty"
             ),
             models.CheckConstraint(
-                condition=Q(copies__gte=1, copies__lte=5000),
+                condition=Q(copies__gte=1, copies__lte=MAX_COPIES),
                 name="organizing_flyerbatch_copies_range",
             ),
         ]
@@ -145,7 +147,7 @@ class PrintRun(models.Model):
                 name="organizing_printrun_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(copies__gte=1, copies__lte=5000),
+                condition=Q(copies__gte=1, copies__lte=MAX_COPIES),
                 name="organizing_printrun_copies_range",
             ),
             models.CheckConstraint(

@@ -16,28 +16,18 @@ from django.utils.translation import gettext as _
 
 from petition.codes import code_batch_create, code_batch_revoke
 from petition.keys import key_id_prefix
-from petition.models import CodeBatch, Petition
+from petition.models import CodeBatch
 
 from .designs import DESIGNS, codes_needed
 from .models import PrintRun
 from .pdf import PDFLibrariesMissing
 from .rendering import FlyerText, flyer_pdf, petition_target_url
+from .rules import print_run_check
 
 logger = logging.getLogger(__name__)
 
 # A run still "running" after this long lost its worker (acks_late redelivers it).
 STALE_RUN = timedelta(minutes=35)
-
-
-def print_run_check(*, petition: Petition, design: str, code_level: str | None = None) -> None:
-    """Raise ValidationError if this petition cannot have this print run now."""
-    if petition.status != Petition.Status.PUBLISHED:
-        raise ValidationError(_("Flyers and codes can be made only while the petition is open."))
-    level = code_level or DESIGNS[design].code_level
-    if level and level not in petition.levels:
-        raise ValidationError(
-            _("This petition does not take the codes this design prints."), code="level"
-        )
 
 
 def _failure_message(exc: BaseException) -> str:

@@ -19,8 +19,8 @@ from petition.models import Petition
 from .designs import DESIGNS, codes_needed
 from .models import FlyerBatch, FlyerScanDay, PrintRun
 from .rendering import FlyerText
+from .rules import print_run_check
 from .runs import (  # noqa: F401
-    print_run_check,
     print_run_delete,
     print_run_execute,
     print_runs_expire,
@@ -111,10 +111,15 @@ def print_run_create(
     code_level: str | None = None,
     code_label: str = "",
     code_expires_at=None,
+    in_process: bool = False,
 ) -> PrintRun:
-    """Record a print run and start it: in this process if it is short, else in the
-    worker (after commit). The codes are made by whoever renders, never sent anywhere."""
-    print_run_check(petition=petition, design=design, code_level=code_level)
+    """Record a print run and start it: in this process if it is short (or `in_process`,
+    for a caller with no request to answer and perhaps no worker: `manage.py flyers`),
+    else in the worker (after commit). The codes are made by whoever renders, never sent
+    anywhere."""
+    print_run_check(
+        petition=petition, design=design, copies=copies, text=text, code_level=code_level
+    )
     chosen = DESIGNS[design]
     needed = codes_needed(chosen, copies)
     if needed:
@@ -151,7 +156,7 @@ def print_run_create(
         if code_expires_at is not None:
             run.code_expires_at = code_expires_at
             run.save(update_fields=["code_expires_at"])
-    _start(run)
+    _start(run, in_process=in_process)
     return run
 
 
@@ -173,8 +178,8 @@ def _run_create(
     )
 
 
-def _start(run: PrintRun) -> None:
-    if run.pages_total <= INLINE_SHEETS:
+def _start(run: PrintRun, *, in_process: bool = False) -> None:
+    if in_process or run.pages_total <= INLINE_SHEETS:
         # Short runs: made right here, so the page that follows can offer the download.
         print_run_execute(run_id=run.pk)
     else:

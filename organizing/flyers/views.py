@@ -64,7 +64,7 @@ def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
         return redirect(url)  # a reload or double click: the first run, not a second one
     initial = {**default_text(petition).as_dict(), "design": "poster", "paper": "letter"}
-    form = FlyerForm(request.POST or None, initial=initial)
+    form = FlyerForm(request.POST or None, initial=initial, petition=petition)
     if request.method == "POST" and form.is_valid():
 
         def make_run() -> str:

@@ -60,7 +60,7 @@ def test_a_batched_petition_accepts_at_once_and_says_by_when_it_is_public(live_s
     from django.utils import timezone
 
     from petition.models import PendingSignature
-    from petition.publication import overdue_at
+    from petition.publication_policy import overdue_at
 
     petition = PetitionFactory(publish_interval=3600, publish_min_batch=5)
     petition = petition_publish(petition=petition)

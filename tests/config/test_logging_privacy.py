@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.log import log_response
 
 from petition.codes import code_batch_create
-from tests.petition.signing_client import start
 from tests.petition.test_credentials_api import ask, mailed_code, post  # noqa: F401
+from tests.signing_client import start
 
 pytestmark = pytest.mark.django_db
 

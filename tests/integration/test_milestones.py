@@ -19,7 +19,7 @@ from organizing.milestones.channels import webhook_secret_text
 from organizing.milestones.models import Delivery, DeliveryState, Notice, Webhook
 from organizing.milestones.tasks import milestones_sweep
 from tests.organizing.milestones.helpers import publish, sign_and_publish
-from tests.petition.signing_client import mint
+from tests.signing_client import mint
 
 from .conftest import ROOT, celery_worker, worker_environment
 

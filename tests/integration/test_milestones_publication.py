@@ -16,7 +16,7 @@ from django.test import Client
 from organizing.milestones.models import Delivery, DeliveryState, Notice, Webhook
 from petition.models import Petition
 from petition.publication import petition_publish_pending
-from tests.petition.signing_client import mint
+from tests.signing_client import mint
 
 from .conftest import celery_worker
 from .test_milestones import FAST_RETRIES, settle, wait_until

@@ -18,7 +18,7 @@ from petition.publication import petition_publish_pending
 from petition.selectors import petition_counts
 from petition.services import petition_close
 from petition.tasks import publication_sweep
-from tests.petition.signing_client import mint
+from tests.signing_client import mint
 
 from .conftest import celery_worker
 from .test_milestones import wait_until

@@ -46,7 +46,7 @@ from petition.services import (
 )
 from tests.factories import UserFactory
 from tests.organizing.milestones.helpers import add_signatures
-from tests.petition.signing_client import mint
+from tests.signing_client import mint
 
 
 @dataclass

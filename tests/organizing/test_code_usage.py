@@ -16,8 +16,8 @@ from organizing.models import Role
 from petition.codes import code_batch_create, code_batches_for_petition, code_usage_record
 from petition.models import CodeBatch, CodeUsageDay, SigningCode
 from tests.factories import MembershipFactory
-from tests.petition.signing_client import start
 from tests.petition.test_credentials_api import ask
+from tests.signing_client import start
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from organizing.models import FlyerBatch
 from petition.codes import code_hash
 from petition.keys import key_id_prefix
 from petition.models import SigningCode
-from tests.petition.signing_client import b64, start
+from tests.signing_client import b64, start
 
 from .flyer_helpers import PAGE_POINTS, decode_qr_codes, page_sizes
 
@@ -114,7 +114,7 @@ def test_flyers_help_lists_the_designs_as_choices(capsys):
     [
         (["--design", "tearoff", "--copies", "501"], "500 sheets"),
         (["--design", "poster", "--copies", "0"], "between 1 and 5000"),
-        (["--design", "poster", "--accent", "#ffff00"], "dark enough"),
+        (["--design", "poster", "--accent", "#ffff00"], "too light"),
     ],
 )
 def test_flyers_command_refuses_bad_options_and_makes_nothing(

@@ -17,7 +17,7 @@ from petition.codes import code_batch_create
 from petition.models import EntryReview, Signature
 from petition.review import ReviewError, entry_approve, entry_hide
 from petition.selectors import petition_counts
-from tests.petition.signing_client import mint
+from tests.signing_client import mint
 
 pytestmark = pytest.mark.django_db
 

@@ -23,8 +23,7 @@ from petition.models import (
     SigningCode,
 )
 from petition.services import petition_close, petition_publish
-
-from .signing_client import b64, start
+from tests.signing_client import b64, start
 
 pytestmark = pytest.mark.django_db
 

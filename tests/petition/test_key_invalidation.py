@@ -21,7 +21,7 @@ from petition.models import KeyInvalidation
 from petition.selectors import petition_count_history, petition_counts
 from tests.factories import MembershipFactory
 from tests.organizing.test_moderation import sign
-from tests.petition.signing_client import mint
+from tests.signing_client import mint
 
 pytestmark = pytest.mark.django_db
 

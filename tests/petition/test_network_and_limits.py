@@ -12,8 +12,7 @@ from django.core.cache import cache
 
 from petition.models import EmailCode, Signature
 from petition.services import petition_publish
-
-from .signing_client import mint
+from tests.signing_client import mint
 
 pytestmark = pytest.mark.django_db
 

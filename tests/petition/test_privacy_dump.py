@@ -15,8 +15,7 @@ from django.core import mail
 from django.db import connection
 
 from petition.services import petition_publish
-
-from .signing_client import b64, start
+from tests.signing_client import b64, start
 
 pytestmark = pytest.mark.django_db
 

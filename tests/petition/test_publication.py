@@ -18,14 +18,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from petition import blindrsa, publication
+from petition import blindrsa, publication, publication_policy
 from petition.models import PendingSignature, PendingWithdrawal, PublicationBatch, Signature
 from petition.selectors import petition_count_history, petition_counts
 from petition.services import petition_close, petition_publish
 from petition.signals import counts_published
 from petition.tasks import publication_sweep
-
-from .signing_client import b64, mint
+from tests.signing_client import b64, mint
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +35,9 @@ def at(hours: int = 0) -> datetime.datetime:
     """Half a minute past an hour boundary (`hours` after the current one): when the beat's
     run decides that slot of an hourly policy."""
     return (
-        publication.slot_start(timezone.now(), 3600) + hours * HOUR + datetime.timedelta(seconds=30)
+        publication_policy.slot_start(timezone.now(), 3600)
+        + hours * HOUR
+        + datetime.timedelta(seconds=30)
     )
 
 
@@ -133,7 +134,7 @@ def test_only_a_run_soon_after_a_boundary_decides_its_slot(client, batched_petit
     more than DECISION_WINDOW after its boundary, whether or not anything was waiting."""
     for _ in range(5):
         sign(client, batched_petition, mint(batched_petition))
-    late = at(0) + datetime.timedelta(seconds=publication.DECISION_WINDOW)
+    late = at(0) + datetime.timedelta(seconds=publication_policy.DECISION_WINDOW)
     assert publish(batched_petition, late) == []
     assert publish(batched_petition, late + datetime.timedelta(minutes=20)) == []
     assert petition_counts(batched_petition)["total"] == 0
@@ -146,9 +147,9 @@ def test_fewer_than_k_waiting_are_never_published_while_open_even_past_the_maxim
 ):
     for _ in range(4):
         sign(client, batched_petition, mint(batched_petition))
-    due = publication.overdue_at(timezone.now().date(), batched_petition.publish_max_wait)
+    due = publication_policy.overdue_at(timezone.now().date(), batched_petition.publish_max_wait)
     for days in range(3):  # past the maximum wait, at each boundary for a while
-        later = publication.slot_start(due, 3600) + datetime.timedelta(days=days, seconds=30)
+        later = publication_policy.slot_start(due, 3600) + datetime.timedelta(days=days, seconds=30)
         assert publish(batched_petition, later) == []
     assert petition_counts(batched_petition)["total"] == 0
     sign(client, batched_petition, mint(batched_petition))  # the fifth: merged with the four
@@ -171,8 +172,10 @@ def test_the_pool_mix_draws_part_of_a_large_pool_and_everything_past_the_maximum
     assert sum(published) + waiting == 20
     assert petition_counts(batched_petition)["total"] == sum(published)
     if waiting >= 5:  # past the maximum wait every waiting signature is drawn
-        due = publication.overdue_at(timezone.now().date(), batched_petition.publish_max_wait)
-        batches = publish(batched_petition, publication.slot_start(due, 3600) + HOUR)
+        due = publication_policy.overdue_at(
+            timezone.now().date(), batched_petition.publish_max_wait
+        )
+        batches = publish(batched_petition, publication_policy.slot_start(due, 3600) + HOUR)
         assert [b.added for b in batches] == [waiting]
 
 

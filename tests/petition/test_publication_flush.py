@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from organizing.models import AuditEntry
-from petition import blindrsa, publication
+from petition import blindrsa, publication, publication_policy
 from petition.models import (
     PendingSignature,
     PendingWithdrawal,
@@ -28,8 +28,7 @@ from petition.selectors import petition_counts
 from petition.services import petition_close, petition_publish
 from petition.signing import signature_redeem, signature_withdraw
 from petition.tasks import publication_sweep
-
-from .signing_client import b64, mint
+from tests.signing_client import b64, mint
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +96,7 @@ def test_withdrawals_cannot_fill_a_batch_around_one_new_signature(client, beta_b
 
 def test_a_lone_signature_past_the_maximum_wait_is_not_published_alone(client, beta_batched):
     assert _sign(client, beta_batched, mint(beta_batched), comment="alone").status_code == 201
-    due = publication.overdue_at(timezone.now().date(), beta_batched.publish_max_wait)
+    due = publication_policy.overdue_at(timezone.now().date(), beta_batched.publish_max_wait)
     for hours in (0, 1, 24, 24 * 7):
         later = due + datetime.timedelta(hours=hours)
         assert publication.petition_publish_pending(petition_id=beta_batched.id, now=later) == []
@@ -117,7 +116,7 @@ def test_an_outsider_sending_the_kth_entry_mid_slot_does_not_close_the_batch(
     draft_petition.publish_interval, draft_petition.publish_min_batch = 3600, 5
     draft_petition.save()
     petition = petition_publish(petition=draft_petition)
-    boundary = publication.slot_start(timezone.now(), 3600)
+    boundary = publication_policy.slot_start(timezone.now(), 3600)
     for _ in range(4):
         _sign(client, petition, mint(petition))
     assert (
@@ -194,7 +193,7 @@ def test_no_open_batch_adds_fewer_than_k_and_every_signature_is_published_once(
     signed: list = []
     unused = {level: list(credentials[level]) for level in LEVELS}
     withdrawn: set[bytes] = set()
-    clock = publication.slot_start(timezone.now(), 3600) + datetime.timedelta(seconds=20)
+    clock = publication_policy.slot_start(timezone.now(), 3600) + datetime.timedelta(seconds=20)
     seen: set = set()
 
     for op in ops:

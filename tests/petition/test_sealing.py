@@ -17,8 +17,7 @@ from django.utils import timezone
 from petition import blindrsa, publication, sealing
 from petition.models import PendingSignature, PendingWithdrawal, Signature, WindowKey
 from petition.services import petition_publish
-
-from .signing_client import mint
+from tests.signing_client import mint
 
 pytestmark = pytest.mark.django_db
 

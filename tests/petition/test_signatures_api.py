@@ -17,8 +17,7 @@ from petition import blindrsa
 from petition.models import Signature
 from petition.services import petition_close, petition_publish
 from tests.factories import PetitionFactory
-
-from .signing_client import b64, mint
+from tests.signing_client import b64, mint
 
 pytestmark = pytest.mark.django_db
 

@@ -26,10 +26,10 @@ from petition import blindrsa
 from petition.codes import code_batch_create, code_hash
 from petition.credentials import email_hash
 from petition.models import PendingSignature
-from petition.publication import petition_publish_pending, slot_start
+from petition.publication import petition_publish_pending
+from petition.publication_policy import slot_start
 from petition.services import petition_publish
-
-from .signing_client import b64, start
+from tests.signing_client import b64, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

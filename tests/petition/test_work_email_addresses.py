@@ -15,8 +15,7 @@ from django.core import mail
 from petition.models import EmailCode, EmailLedger, IssuanceCount
 from petition.protocol import ProtocolError
 from petition.workemail import canonical_address
-
-from .signing_client import b64, start
+from tests.signing_client import b64, start
 
 pytestmark = pytest.mark.django_db
 

@@ -1,20 +1,35 @@
-"""Print-ready flyer PDFs without the browser, for print shops and scripts."""
+"""Print-ready flyer PDFs without the browser, for print shops and scripts.
+
+The same door as the designer: `print_run_create` checks the run against every rule
+(organizing/flyers/rules.py and the code-batch rules), records it (a PrintRun, audited like
+the designer's) and makes its codes and PDF; the command then copies the PDF to -o. It renders
+in this process whatever the size, so it works without a Celery worker (docs/operations.md).
+Bad input ends in one line on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from organizing.flyers import services
-from organizing.flyers.designs import DESIGNS, PAPERS, codes_needed
-from organizing.flyers.forms import HEX_COLOUR, MIN_CONTRAST, contrast_with_white
-from organizing.flyers.rendering import default_text, flyer_pdf, petition_target_url
-from petition.codes import code_batch_create, code_batch_revoke
-from petition.keys import key_id_prefix
+from organizing.flyers.designs import DESIGNS, PAPERS
+from organizing.flyers.models import PrintRun
+from organizing.flyers.rendering import default_text, petition_target_url
+from organizing.flyers.rules import smallest_run
+from organizing.flyers.services import print_run_create
+from petition.codes import code_batch_revoke
 from petition.models import Petition
+
+TEXT_OPTIONS = ("headline", "subheadline", "body", "call_to_action", "privacy_line", "accent")
+# The rules' field names that are not this command's options (the code batch's size).
+OPTION_FOR_FIELD = {"size": "copies"}
+
+
+def one_line(messages) -> str:
+    return " ".join(" ".join(str(m).split()) for m in messages)
 
 
 class Command(BaseCommand):
@@ -30,8 +45,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--copies",
             type=int,
-            default=1,
-            help="posters, half-page flyers, stickers or cards (default 1)",
+            help="posters, half-page flyers, stickers or cards (default: one sheet; code "
+            "cards: enough for the smallest code batch)",
         )
         parser.add_argument(
             "--batch",
@@ -53,74 +68,58 @@ class Command(BaseCommand):
         if petition is None:
             raise CommandError(f"No petition with the short name {opts['petition']!r}.")
         design = DESIGNS[opts["design"]]
-        copies = opts["copies"]
-        if not 1 <= copies <= 5000 or design.sheets_for(copies) > 500:
-            raise CommandError("--copies must be between 1 and 5000, at most 500 sheets.")
-        accent = opts["accent"]
-        if accent and (not HEX_COLOUR.match(accent) or contrast_with_white(accent) < MIN_CONTRAST):
-            raise CommandError("--accent must be a #rrggbb colour dark enough for white text.")
+        copies = opts["copies"] if opts["copies"] is not None else smallest_run(design)
         text = default_text(petition)
-        overrides = {
-            name: opts[name]
-            for name in (
-                "headline",
-                "subheadline",
-                "body",
-                "call_to_action",
-                "privacy_line",
-                "accent",
-            )
-            if opts[name] is not None
-        }
+        overrides = {name: opts[name] for name in TEXT_OPTIONS if opts[name] is not None}
         text = type(text)(**{**text.as_dict(), **overrides, "language": opts["language"]})
-        try:
-            services.print_run_check(petition=petition, design=design.name)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
-
-        batch = None
-        if opts["batch"]:
-            batch = services.flyer_batch_create(
-                petition=petition,
-                label=opts["batch"],
-                design=design.name,
-                paper=opts["paper"],
-                copies=copies,
-            )
-        codes: list[str] = []
-        code_batch = None
-        key_prefix = ""
-        needed = codes_needed(design, copies)
-        if needed:
-            with transaction.atomic():
-                code_batch, codes = code_batch_create(
-                    petition=petition,
-                    level=design.code_level,
-                    size=needed,
-                    label=opts["batch"] or f"{design.name} (command line)",
-                )
-            key = petition.keys.get(level=design.code_level)
-            key_prefix = key_id_prefix(bytes(key.key_id))
         output = Path(opts["output"])
         try:
-            with output.open("wb") as out:
-                pages = flyer_pdf(
+            # Opened before anything is made: an unwritable path must not cost codes.
+            out = output.open("wb")
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror}.") from exc
+        with out:
+            try:
+                run = print_run_create(
                     petition=petition,
                     design=design.name,
                     paper=opts["paper"],
                     copies=copies,
                     text=text,
-                    out=out,
-                    target_url=petition_target_url(petition, batch),
-                    codes=codes,
-                    key_prefix=key_prefix,
-                    code_level=design.code_level or "",
+                    batch_label=opts["batch"],
+                    code_label=opts["batch"] or f"{design.name} (command line)",
+                    in_process=True,
                 )
-        except BaseException:
-            if code_batch is not None:
-                code_batch_revoke(batch=code_batch)  # never printed: no code may stay valid
-            output.unlink(missing_ok=True)
-            raise
-        self.stdout.write(f"Wrote {output} ({pages} pages, {len(codes)} single-use codes).")
-        if batch is not None:
-            self.stdout.write(f"Its QR codes lead through {petition_target_url(petition, batch)}")
+            except ValidationError as exc:
+                output.unlink(missing_ok=True)
+                raise CommandError(_field_messages(exc)) from exc
+            run.refresh_from_db()
+            if run.status != PrintRun.Status.DONE:
+                output.unlink(missing_ok=True)
+                raise CommandError(one_line([run.error or "The PDF was not made."]))
+            try:
+                with run.file.open("rb") as made:
+                    shutil.copyfileobj(made, out)
+            except OSError as exc:
+                if run.code_batch_id is not None:
+                    code_batch_revoke(batch=run.code_batch)  # never printed: none may work
+                output.unlink(missing_ok=True)
+                raise CommandError(f"Cannot write {output}: {exc.strerror}.") from exc
+        codes = run.code_batch.size if run.code_batch_id else 0
+        self.stdout.write(f"Wrote {output} ({run.pages_total} pages, {codes} single-use codes).")
+        if run.flyer_batch_id is not None:
+            url = petition_target_url(petition, run.flyer_batch)
+            self.stdout.write(f"Its QR codes lead through {url}")
+
+
+def _field_messages(exc: ValidationError) -> str:
+    """The refusal in one line, naming the option each message is about."""
+    if not hasattr(exc, "error_dict"):
+        return one_line(exc.messages)
+    parts = []
+    for field, errors in exc.error_dict.items():
+        messages = [m for error in errors for m in error.messages]
+        field = OPTION_FOR_FIELD.get(field, field)
+        option = "" if field == "__all__" else f"--{field.replace('_', '-')}: "
+        parts.append(option + one_line(messages))
+    return " ".join(parts)

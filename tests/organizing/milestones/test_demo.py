@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from organizing.demo import DEMO_EMAILS, seed_demo
-from tests.petition.signing_client import mint
+from tests.signing_client import mint
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,3 +1,7 @@
+"""The site's error pages (config/urls.py names the handlers): a styled 403 for staff, the
+app's 404, a 500 that needs neither database nor session; and DebugNotFoundMiddleware, which
+keeps Django's route-listing debug 404 away from a demo on a LAN."""
+
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError

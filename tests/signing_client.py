@@ -1,11 +1,14 @@
 """A test client of protocol v1 written from docs/protocol.md, using petition.blindrsa for
 the client-side steps and the petition's stored key for BlindSign (which the credential
-endpoint does in production)."""
+endpoint does in production). Shared by the tests of every app and by benchmarks/redeem.py,
+so it sits next to tests/factories.py."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from petition import blindrsa
 from petition.keys import load_private_key
@@ -64,8 +67,6 @@ class PendingCredential:
 
 def start(client, petition: Petition, level: str) -> PendingCredential:
     """What a client does before asking for a credential: only public data from the API."""
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
-
     keys = client.get(f"/api/v1/petitions/{petition.slug}/keys").json()
     entry = next(k for k in keys["keys"] if k["level"] == level)
     public = load_der_public_key(blindrsa.b64url_decode(entry["spki"]))
