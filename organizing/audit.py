@@ -32,9 +32,16 @@ from django.utils.translation import gettext_lazy as _
 
 from petition.models import Level, Petition
 
-from .flyers.models import DESIGN_CHOICES, PAPER_CHOICES
-from .milestones.models import MilestonePlan
-from .models import AuditAction, AuditEntry, Campaign, Role, User
+from .models import (
+    DESIGN_CHOICES,
+    PAPER_CHOICES,
+    AuditAction,
+    AuditEntry,
+    Campaign,
+    MilestonePlan,
+    Role,
+    User,
+)
 
 DETAILS_MAX_BYTES = 2000
 # Spreadsheet programs run a cell that starts with one of these as a formula.

@@ -9,18 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .alerts import (  # noqa: F401  (registered with the worker from here)
-    moderation_alert_send,
-    moderation_alerts_sweep,
-)
 from .invitations import invitation_token
-from .milestones.tasks import (  # noqa: F401  (registered with the worker from here)
-    deadlines_run,
-    delivery_send,
-    digests_record,
-    milestones_check,
-    milestones_sweep,
-)
 from .models import Invitation
 
 
@@ -52,7 +41,3 @@ def invitation_send(invitation_id: int) -> bool:
         recipient_list=[invitation.email],
     )
     return True
-
-
-# The flyer package's tasks, registered with the worker through this module.
-from .flyers.tasks import print_run_render, print_runs_expire  # noqa: E402, F401

@@ -18,10 +18,10 @@ from organizing.idempotency import earlier_result, submit_once
 from organizing.models import Role
 from petition.ratelimits import RateLimit, rate_limited
 
+from ..models import FlyerBatch, PrintRun
 from . import selectors, services
 from .designs import DESIGNS, PAPERS, build_sheets
 from .forms import FlyerForm
-from .models import FlyerBatch, PrintRun
 from .rendering import default_text, level_in_url, petition_target_url, sheet_context
 
 ORGANIZER = (Role.ORGANIZER,)

@@ -15,8 +15,7 @@ from petition.review import items_waiting
 from petition.selectors import petition_count_history, petition_counts
 
 from ..charts import growth_chart
-from ..models import AuditEntry
-from .models import DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
+from ..models import AuditEntry, DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
 from .thresholds import crossed
 
 

@@ -19,19 +19,23 @@ from petition.selectors import petition_counts
 from petition.services import TransitionError, petition_close
 
 from ..audit import audit_record
-from ..models import AuditAction, Campaign, Membership, Role, User
-from . import selectors, thresholds
-from .models import (
+from ..models import (
+    AuditAction,
+    Campaign,
     Channel,
     Delivery,
     DeliveryState,
+    Membership,
     MilestonePlan,
     Notice,
     NoticeKind,
     NoticeMode,
     NotificationPreference,
+    Role,
+    User,
     Webhook,
 )
+from . import selectors, thresholds
 from .signals import deliveries_created
 
 logger = logging.getLogger(__name__)

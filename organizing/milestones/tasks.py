@@ -18,8 +18,8 @@ from redis.exceptions import RedisError
 from petition.models import Petition
 from petition.selectors import petition_counts
 
+from ..models import Channel, MilestonePlan
 from . import channels, messages, services
-from .models import Channel, MilestonePlan
 
 logger = logging.getLogger(__name__)
 
