@@ -369,3 +369,13 @@ def invitation_revoke(*, invitation: Invitation, actor: User | None) -> None:
             details={"role": current.role},
         )
         current.delete()
+
+
+def delivery_record(*, petition: Petition, actor: User) -> None:
+    """An organizer downloaded the delivery document: that leaves a row in the audit log."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELIVERY_DOWNLOAD,
+        campaign=petition.campaign,
+        target=petition,
+    )

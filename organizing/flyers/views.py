@@ -12,7 +12,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from organizing.access import petition_for_member
+from organizing.access import ORGANIZERS, petition_for_member
 from organizing.forms import apply_validation_error
 from organizing.idempotency import earlier_result, submit_once
 from organizing.models import Role
@@ -24,7 +24,6 @@ from .designs import DESIGNS, PAPERS, build_sheets
 from .forms import FlyerForm
 from .rendering import default_text, level_in_url, petition_target_url, sheet_context
 
-ORGANIZER = (Role.ORGANIZER,)
 # Shown on preview tabs and cards; a scan of a preview leads to the petition with a code
 # the server does not know.
 PREVIEW_CODES = [f"PREVW-{n:05d}" for n in range(1, 11)]
@@ -60,7 +59,7 @@ def _previews(petition, text, paper: str) -> list[dict]:
 
 
 def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
-    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
         return redirect(url)  # a reload or double click: the first run, not a second one
     initial = {**default_text(petition).as_dict(), "design": "poster", "paper": "letter"}
@@ -105,7 +104,7 @@ def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def flyer_batch_retire(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
-    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     batch = get_object_or_404(FlyerBatch, petition=petition, pk=batch_id)
     if services.flyer_batch_retire(batch=batch, actor=request.user):
         messages.success(
