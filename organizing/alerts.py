@@ -9,7 +9,6 @@ most once a day per campaign, and a second sweep running at the same time sends 
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -20,6 +19,7 @@ from django.utils import timezone
 from petition.codes import code_batches_waiting_approval
 from petition.review import review_queue
 
+from .links import absolute_url
 from .milestones.services import email_recipients
 from .models import Campaign, ModerationAlert, NoticeMode, Role
 
@@ -74,7 +74,7 @@ def _alert_mail(alert: ModerationAlert) -> bool:
         "campaign": campaign,
         "entries": alert.entries,
         "batches": alert.batches,
-        "url": f"{settings.COUNTERSIGN_BASE_URL.rstrip('/')}{path}",
+        "url": absolute_url(path),
     }
     subject = render_to_string("emails/moderation_alert_subject.txt", context).strip()
     body = render_to_string("emails/moderation_alert.txt", context)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .invitations import invitation_token
+from .links import absolute_url
 from .models import Invitation
 
 
@@ -31,7 +32,7 @@ def invitation_send(invitation_id: int) -> bool:
     path = reverse("organizing:invitation", kwargs={"token": invitation_token(invitation)})
     context = {
         "invitation": invitation,
-        "url": f"{settings.COUNTERSIGN_BASE_URL.rstrip('/')}{path}",
+        "url": absolute_url(path),
         "days": settings.COUNTERSIGN_INVITATION_DAYS,
     }
     send_mail(
