@@ -23,8 +23,8 @@ from ..forms import (
     InvitationForm,
     MemberRoleForm,
     apply_validation_error,
+    create_once,
 )
-from ..idempotency import earlier_result, submit_once
 from ..models import Role
 
 
@@ -35,25 +35,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def campaign_create(request: HttpRequest) -> HttpResponse:
     require_site_organizer(request.user)
-    if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
-        return redirect(url)
     form = CampaignCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
 
-        def create() -> str:
-            campaign = services.campaign_create(creator=request.user, **form.service_fields())
-            return campaign_url(campaign)
+    def create() -> str:
+        campaign = services.campaign_create(creator=request.user, **form.service_fields())
+        return campaign_url(campaign)
 
-        try:
-            submission = submit_once(
-                user=request.user, key=form.cleaned_data["form_key"], action=create
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            if submission.created:
-                messages.success(request, _("Campaign created."))
-            return redirect(submission.url)
+    if submission := create_once(request, form, create):
+        if submission.created:
+            messages.success(request, _("Campaign created."))
+        return redirect(submission.url)
     return render(request, "organizing/campaign_form.html", {"form": form})
 
 
@@ -111,27 +102,23 @@ def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, membership = campaign_for_member(request.user, slug, ORGANIZERS)
-    if url := earlier_result(user=request.user, data=request.POST):
-        return redirect(url)
     form = InvitationForm(request.POST)
-    if form.is_valid():
 
-        def invite() -> str:
-            services.invitation_create(
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                campaign=campaign,
-                invited_by=request.user,
-            )
-            return campaign_url(campaign)
+    def invite() -> str:
+        services.invitation_create(
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            campaign=campaign,
+            invited_by=request.user,
+        )
+        return campaign_url(campaign)
 
-        try:
-            submission = submit_once(
-                user=request.user, key=form.cleaned_data["form_key"], action=invite
-            )
-        except services.TeamError as exc:
-            messages.error(request, str(exc))
-            return redirect("staff:campaign", slug=campaign.slug)
+    try:
+        submission = create_once(request, form, invite)
+    except services.TeamError as exc:
+        messages.error(request, str(exc))
+        return redirect("staff:campaign", slug=campaign.slug)
+    if submission:
         if submission.created:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,9 +17,8 @@ from ..flyers.rendering import default_text
 from ..flyers.services import print_run_create
 from ..forms import (
     CodeBatchForm,
-    apply_validation_error,
+    create_once,
 )
-from ..idempotency import earlier_result, submit_once
 from ..models import Role
 
 CODES_ALREADY_MADE = _lazy(
@@ -34,36 +32,26 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
     their PDF in one process, then redirects (a reload makes nothing twice) to the page that
     offers the download. Only keyed hashes of the codes are kept."""
     petition, membership = petition_for_member(request.user, slug)
-    if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
-        messages.info(request, CODES_ALREADY_MADE)
-        return redirect(url)
     form = CodeBatchForm(request.POST or None, petition=petition)
-    if request.method == "POST" and form.is_valid():
 
-        def make_cards() -> str:
-            run = print_run_create(
-                petition=petition,
-                design="cards",
-                paper=form.cleaned_data["paper"] or "letter",
-                copies=form.cleaned_data["size"],
-                text=default_text(petition),
-                code_level=form.cleaned_data["level"],
-                code_label=form.cleaned_data["label"],
-                code_expires_at=form.service_fields()["expires_at"],
-                created_by=request.user,
-            )
-            return reverse("staff:print_run", kwargs={"slug": petition.slug, "run_id": run.pk})
+    def make_cards() -> str:
+        run = print_run_create(
+            petition=petition,
+            design="cards",
+            paper=form.cleaned_data["paper"] or "letter",
+            copies=form.cleaned_data["size"],
+            text=default_text(petition),
+            code_level=form.cleaned_data["level"],
+            code_label=form.cleaned_data["label"],
+            code_expires_at=form.service_fields()["expires_at"],
+            created_by=request.user,
+        )
+        return reverse("staff:print_run", kwargs={"slug": petition.slug, "run_id": run.pk})
 
-        try:
-            submission = submit_once(
-                user=request.user, key=form.cleaned_data["form_key"], action=make_cards
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            if not submission.created:
-                messages.info(request, CODES_ALREADY_MADE)
-            return redirect(submission.url)
+    if submission := create_once(request, form, make_cards):
+        if not submission.created:
+            messages.info(request, CODES_ALREADY_MADE)
+        return redirect(submission.url)
     context = {
         "petition": petition,
         "campaign": petition.campaign,

@@ -25,35 +25,26 @@ from ..forms import (
     PetitionCreateForm,
     PetitionForm,
     apply_validation_error,
+    create_once,
 )
-from ..idempotency import earlier_result, submit_once
 from ..milestones import selectors as milestone_selectors
 from ..models import Role
 
 
 def petition_create(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
-    if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
-        return redirect(url)
     form = PetitionCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
 
-        def create() -> str:
-            petition = petition_services.petition_create(
-                campaign=campaign, actor=request.user, **form.service_fields()
-            )
-            return reverse("staff:petition", kwargs={"slug": petition.slug})
+    def create() -> str:
+        petition = petition_services.petition_create(
+            campaign=campaign, actor=request.user, **form.service_fields()
+        )
+        return reverse("staff:petition", kwargs={"slug": petition.slug})
 
-        try:
-            submission = submit_once(
-                user=request.user, key=form.cleaned_data["form_key"], action=create
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            if submission.created:
-                messages.success(request, _("Draft saved. Publish it when it is ready."))
-            return redirect(submission.url)
+    if submission := create_once(request, form, create):
+        if submission.created:
+            messages.success(request, _("Draft saved. Publish it when it is ready."))
+        return redirect(submission.url)
     return render(request, "organizing/petition_form.html", {"form": form, "campaign": campaign})
 
 
