@@ -11,7 +11,10 @@ from petition.models import Petition
 
 from .models import Campaign, Membership, Role, User
 
+# The roles a staff page names as its first line: any member of the campaign, or its
+# organizers only. docs/roles.md and tests/staff_urls.py write out which page takes which.
 ANY_ROLE = (Role.ORGANIZER, Role.MODERATOR)
+ORGANIZERS = (Role.ORGANIZER,)
 
 
 def _check_role(membership: Membership | None, roles: Iterable[str]) -> Membership:

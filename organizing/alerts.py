@@ -1,6 +1,6 @@
 """Mail moderators when something waits for them: counts only, never a signer's text.
 
-A beat task (`organizing.tasks.moderation_alerts_sweep`) looks at every campaign; for one
+A beat task (`organizing.alerts.moderation_alerts_sweep`) looks at every campaign; for one
 with names or comments to review or code batches to approve it claims that day's alert with
 a unique row and sends one mail after commit. So a moderator hears about waiting work at
 most once a day per campaign, and a second sweep running at the same time sends nothing.
@@ -9,7 +9,6 @@ most once a day per campaign, and a second sweep running at the same time sends 
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -20,9 +19,9 @@ from django.utils import timezone
 from petition.codes import code_batches_waiting_approval
 from petition.review import review_queue
 
-from .milestones.models import NoticeMode
+from .links import absolute_url
 from .milestones.services import email_recipients
-from .models import Campaign, ModerationAlert, Role
+from .models import Campaign, ModerationAlert, NoticeMode, Role
 
 
 def waiting_counts(campaign: Campaign) -> dict[str, int]:
@@ -75,7 +74,7 @@ def _alert_mail(alert: ModerationAlert) -> bool:
         "campaign": campaign,
         "entries": alert.entries,
         "batches": alert.batches,
-        "url": f"{settings.COUNTERSIGN_BASE_URL.rstrip('/')}{path}",
+        "url": absolute_url(path),
     }
     subject = render_to_string("emails/moderation_alert_subject.txt", context).strip()
     body = render_to_string("emails/moderation_alert.txt", context)
@@ -84,7 +83,7 @@ def _alert_mail(alert: ModerationAlert) -> bool:
     return bool(recipients)
 
 
-# --- tasks (registered with the worker through organizing.tasks) -------------------------
+# --- tasks (loaded by the worker through CELERY_IMPORTS, config/settings/base.py) ------
 
 
 @shared_task(soft_time_limit=120, time_limit=180)

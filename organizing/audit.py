@@ -32,9 +32,16 @@ from django.utils.translation import gettext_lazy as _
 
 from petition.models import Level, Petition
 
-from .flyers.models import DESIGN_CHOICES, PAPER_CHOICES
-from .milestones.models import MilestonePlan
-from .models import AuditAction, AuditEntry, Campaign, Role, User
+from .models import (
+    DESIGN_CHOICES,
+    PAPER_CHOICES,
+    AuditAction,
+    AuditEntry,
+    Campaign,
+    MilestonePlan,
+    Role,
+    User,
+)
 
 DETAILS_MAX_BYTES = 2000
 # Spreadsheet programs run a cell that starts with one of these as a formula.
@@ -279,6 +286,43 @@ def audit_record(
         object_label=_object_label(target)[:200] if target is not None else "",
         details=json.loads(encoded),
     )
+
+
+def update_with_audit(
+    instance: models.Model,
+    fields: dict[str, Any],
+    *,
+    actor: User | None,
+    action: str,
+    campaign: Campaign | None,
+    target: models.Model | None,
+    changed: Iterable[str] | None = None,
+    details: dict[str, Any] | None = None,
+) -> list[str]:
+    """Set `fields` on `instance`, validate and save it, and record which fields changed.
+
+    `changed` is what the caller compared against the stored row (a ModelForm has already
+    copied the new values onto `instance`, so comparing with the instance itself would see
+    nothing); without it the instance's current values are the "before". No change, no
+    audit row. Call it inside the service's transaction, after the service's own checks.
+    Returns the names of the changed fields, sorted.
+    """
+    if changed is None:
+        changed = [name for name, value in fields.items() if getattr(instance, name) != value]
+    changed = sorted(changed)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    if changed:
+        audit_record(
+            actor=actor,
+            action=action,
+            campaign=campaign,
+            target=target,
+            details={"fields": changed, **(details or {})},
+        )
+    return changed
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +22,7 @@ from petition.publication_policy import (
 )
 from petition.workemail import canonical_domain
 
-from .idempotency import IdempotentFormMixin
+from .idempotency import IdempotentFormMixin, Submission, earlier_result, submit_once
 from .models import SLUG_MESSAGE, SLUG_REGEX, Campaign, Role
 from .services import work_email_locked_message
 
@@ -325,6 +327,31 @@ def apply_validation_error(form: forms.BaseForm, exc: Exception) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+
+
+def create_once(
+    request: HttpRequest, form: IdempotentFormMixin, make: Callable[[], str]
+) -> Submission | None:
+    """The body of every staff view whose form creates something (organizing/idempotency.py).
+
+    Returns None when the view should show the form: a GET, invalid input, or a service's
+    refusal (then on the form). Otherwise the view redirects to the returned submission's
+    URL; `created` is False when this form was sent before (a reload, a double click), and
+    `make`, which creates the thing and returns the URL to show next, did not run again.
+    The sent-before check comes first, so a resend whose values are now taken (a short name,
+    say) still lands on the first result instead of an error.
+    """
+    if request.method != "POST":
+        return None
+    if url := earlier_result(user=request.user, data=request.POST):
+        return Submission(url=url, created=False)
+    if not form.is_valid():
+        return None
+    try:
+        return submit_once(user=request.user, key=form.cleaned_data["form_key"], action=make)
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        return None
 
 
 class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):

@@ -1,16 +1,16 @@
 """Forms that create things run once per form key (reload, double click, back-and-resend).
 
-Use it in three steps:
+Use it in two steps:
 
 1. Mix `IdempotentFormMixin` into the form: it adds a hidden `form_key` field holding a new
    random key each time the empty form is shown (and keeps the key when the form comes back
    with errors, so the corrected resend is still the same submission).
-2. In the view, first redirect to `earlier_result(user=..., data=request.POST)` when it
-   returns a URL (the form was sent before); after validation call
-   `submit_once(user=..., key=form.cleaned_data["form_key"], action=...)`, where `action`
-   creates the thing and returns the URL to show next.
-3. Redirect to the URL it returns (POST, redirect, GET). When the key was seen before,
-   `created` is False and the URL is the first submission's result.
+2. In the view, `organizing.forms.create_once(request, form, make)`, where `make` creates the
+   thing and returns the URL to show next. It returns None (show the form) or a
+   `Submission` to redirect to (POST, redirect, GET); `created` is False when the key was
+   seen before, and the URL is then the first submission's result. It is built on
+   `earlier_result` and `submit_once` below, and lives in forms.py beside
+   `apply_validation_error`, which puts a service's refusal on the form.
 """
 
 from __future__ import annotations

@@ -6,11 +6,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from petition.models import Petition
-from petition.selectors import percent_of, petition_count_history, petition_counts
+from petition import review
+from petition.models import Level, Petition
+from petition.selectors import (
+    percent_of,
+    petition_count_history,
+    petition_counts,
+    petition_public_keys,
+)
 
+from .links import absolute_url
 from .models import Campaign, Invitation, Membership, Role, User
 
 
@@ -126,3 +134,19 @@ def confirmed_organizer_count(campaign: Campaign) -> int:
     return Membership.objects.filter(
         campaign=campaign, role=Role.ORGANIZER, confirmed_at__isnull=False
     ).count()
+
+
+def delivery_context(petition: Petition) -> dict:
+    """What the delivery document shows (organizing/views/delivery_document.py)."""
+    counts = petition_counts(petition)
+    return {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "total": counts["total"],
+        "level_counts": [(Level(level).label, counts[level]) for level in petition.levels],
+        "entries": review.public_entries(petition, limit=None),
+        "keys": petition_public_keys(petition),
+        "page_url": absolute_url(petition.get_absolute_url()),
+        "log_url": absolute_url(reverse("petition:api_log", kwargs={"slug": petition.slug})),
+        "keys_url": absolute_url(reverse("petition:api_keys", kwargs={"slug": petition.slug})),
+    }

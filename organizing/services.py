@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from petition.models import Petition
 
-from .audit import audit_record
+from .audit import audit_record, update_with_audit
 from .invitations import InvitationError, invitation_from_token, invitation_token
 from .models import (
     AuditAction,
@@ -78,18 +78,15 @@ def campaign_update(*, campaign: Campaign, actor: User | None = None, **fields) 
         # Otherwise an organizer could add gmail.com during the petition and mint
         # "verified" work-email signatures.
         raise ValidationError({name: work_email_locked_message() for name in locked})
-    for name, value in fields.items():
-        setattr(campaign, name, value)
-    campaign.full_clean()
-    campaign.save()
-    if changed:
-        audit_record(
-            actor=actor,
-            action=AuditAction.CAMPAIGN_UPDATE,
-            campaign=campaign,
-            target=campaign,
-            details={"fields": changed},
-        )
+    update_with_audit(
+        campaign,
+        fields,
+        changed=changed,
+        actor=actor,
+        action=AuditAction.CAMPAIGN_UPDATE,
+        campaign=campaign,
+        target=campaign,
+    )
     return campaign
 
 
@@ -369,3 +366,13 @@ def invitation_revoke(*, invitation: Invitation, actor: User | None) -> None:
             details={"role": current.role},
         )
         current.delete()
+
+
+def delivery_record(*, petition: Petition, actor: User) -> None:
+    """An organizer downloaded the delivery document: that leaves a row in the audit log."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELIVERY_DOWNLOAD,
+        campaign=petition.campaign,
+        target=petition,
+    )

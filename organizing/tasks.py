@@ -9,18 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .alerts import (  # noqa: F401  (registered with the worker from here)
-    moderation_alert_send,
-    moderation_alerts_sweep,
-)
 from .invitations import invitation_token
-from .milestones.tasks import (  # noqa: F401  (registered with the worker from here)
-    deadlines_run,
-    delivery_send,
-    digests_record,
-    milestones_check,
-    milestones_sweep,
-)
+from .links import absolute_url
 from .models import Invitation
 
 
@@ -42,7 +32,7 @@ def invitation_send(invitation_id: int) -> bool:
     path = reverse("organizing:invitation", kwargs={"token": invitation_token(invitation)})
     context = {
         "invitation": invitation,
-        "url": f"{settings.COUNTERSIGN_BASE_URL.rstrip('/')}{path}",
+        "url": absolute_url(path),
         "days": settings.COUNTERSIGN_INVITATION_DAYS,
     }
     send_mail(
@@ -52,7 +42,3 @@ def invitation_send(invitation_id: int) -> bool:
         recipient_list=[invitation.email],
     )
     return True
-
-
-# The flyer package's tasks, registered with the worker through this module.
-from .flyers.tasks import print_run_render, print_runs_expire  # noqa: E402, F401

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from . import console, delivery, views
 from .flyers import views as flyer_views
 from .milestones import views as milestone_views
+from .views import audit, campaigns, code_batches, delivery_document, moderation, petitions
 
 app_name = "organizing"
 
@@ -10,71 +10,71 @@ app_name = "organizing"
 # a signed-in user with a second factor for all of it.
 staff_patterns = (
     [
-        path("", views.dashboard, name="dashboard"),
-        path("campaigns/new/", views.campaign_create, name="campaign_create"),
-        path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
-        path("c/<slug:slug>/edit/", views.campaign_edit, name="campaign_edit"),
-        path("c/<slug:slug>/invitations/", views.invitation_create, name="invitation_create"),
+        path("", campaigns.dashboard, name="dashboard"),
+        path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
+        path("c/<slug:slug>/", campaigns.campaign_detail, name="campaign"),
+        path("c/<slug:slug>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+        path("c/<slug:slug>/invitations/", campaigns.invitation_create, name="invitation_create"),
         path(
             "c/<slug:slug>/invitations/<int:invitation_id>/revoke/",
-            views.invitation_revoke,
+            campaigns.invitation_revoke,
             name="invitation_revoke",
         ),
         path(
             "c/<slug:slug>/members/<int:membership_id>/role/",
-            views.member_role,
+            campaigns.member_role,
             name="member_role",
         ),
         path(
             "c/<slug:slug>/members/<int:membership_id>/remove/",
-            views.member_remove,
+            campaigns.member_remove,
             name="member_remove",
         ),
         path(
             "c/<slug:slug>/members/<int:membership_id>/confirm/",
-            views.member_confirm,
+            campaigns.member_confirm,
             name="member_confirm",
         ),
-        path("c/<slug:slug>/petitions/new/", views.petition_create, name="petition_create"),
-        path("c/<slug:slug>/moderation/", console.console, name="console"),
+        path("c/<slug:slug>/petitions/new/", petitions.petition_create, name="petition_create"),
+        path("c/<slug:slug>/moderation/", moderation.console, name="console"),
         path(
             "c/<slug:slug>/entries/<uuid:review_id>/approve/",
-            console.entry_approve,
+            moderation.entry_approve,
             name="entry_approve",
         ),
         path(
             "c/<slug:slug>/entries/<uuid:review_id>/hide/",
-            console.entry_hide,
+            moderation.entry_hide,
             name="entry_hide",
         ),
-        path("c/<slug:slug>/audit/", views.audit_log, name="audit_log"),
-        path("c/<slug:slug>/audit.csv", views.audit_export, name="audit_export"),
-        path("p/<slug:slug>/", views.petition_detail, name="petition"),
-        path("p/<slug:slug>/edit/", views.petition_edit, name="petition_edit"),
-        path("p/<slug:slug>/preview/", views.petition_preview, name="petition_preview"),
-        path("p/<slug:slug>/publish/", views.petition_publish, name="petition_publish"),
-        path("p/<slug:slug>/close/", views.petition_close, name="petition_close"),
-        path("p/<slug:slug>/deliver/", views.petition_deliver, name="petition_deliver"),
-        path("p/<slug:slug>/delivery/", delivery.delivery_document, name="delivery"),
+        path("c/<slug:slug>/audit/", audit.audit_log, name="audit_log"),
+        path("c/<slug:slug>/audit.csv", audit.audit_export, name="audit_export"),
+        path("p/<slug:slug>/", petitions.petition_detail, name="petition"),
+        path("p/<slug:slug>/edit/", petitions.petition_edit, name="petition_edit"),
+        path("p/<slug:slug>/preview/", petitions.petition_preview, name="petition_preview"),
+        path("p/<slug:slug>/publish/", petitions.petition_publish, name="petition_publish"),
+        path("p/<slug:slug>/close/", petitions.petition_close, name="petition_close"),
+        path("p/<slug:slug>/deliver/", petitions.petition_deliver, name="petition_deliver"),
+        path("p/<slug:slug>/delivery/", delivery_document.delivery_document, name="delivery"),
         path(
             "p/<slug:slug>/keys/<int:key_id>/invalidate/",
-            console.key_invalidation_request,
+            moderation.key_invalidation_request,
             name="key_invalidation_request",
         ),
         path(
             "p/<slug:slug>/keys/<int:key_id>/invalidate/confirm/",
-            console.key_invalidation_confirm,
+            moderation.key_invalidation_confirm,
             name="key_invalidation_confirm",
         ),
-        path("p/<slug:slug>/codes/", views.code_batches, name="code_batches"),
+        path("p/<slug:slug>/codes/", code_batches.code_batches, name="code_batches"),
         path(
             "p/<slug:slug>/codes/<int:batch_id>/revoke/",
-            views.code_batch_revoke,
+            code_batches.code_batch_revoke,
             name="code_batch_revoke",
         ),
         path(
             "p/<slug:slug>/codes/<int:batch_id>/approve/",
-            views.code_batch_approve,
+            code_batches.code_batch_approve,
             name="code_batch_approve",
         ),
         path(
@@ -122,5 +122,5 @@ staff_patterns = (
 urlpatterns = [
     # Printed QR codes lead here: short, and counted per batch and day only.
     path("f/<str:code>", flyer_views.flyer_redirect, name="flyer_redirect"),
-    path("invitations/<str:token>/", views.invitation_open, name="invitation"),
+    path("invitations/<str:token>/", campaigns.invitation_open, name="invitation"),
 ]

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from organizing.audit import audit_record
+from organizing.audit import audit_record, update_with_audit
 from organizing.models import AuditAction, Campaign, User
 
 from .keys import new_key_fields
@@ -58,18 +58,15 @@ def petition_update(*, petition: Petition, actor: User | None = None, **fields) 
         looser = looser_fields(stored=stored, edited=fields)
         if looser:
             raise ValidationError(looser)
-    for name, value in fields.items():
-        setattr(petition, name, value)
-    petition.full_clean()
-    petition.save()
-    if edited:
-        audit_record(
-            actor=actor,
-            action=AuditAction.PETITION_UPDATE,
-            campaign=petition.campaign,
-            target=petition,
-            details={"fields": edited},
-        )
+    update_with_audit(
+        petition,
+        fields,
+        changed=edited,
+        actor=actor,
+        action=AuditAction.PETITION_UPDATE,
+        campaign=petition.campaign,
+        target=petition,
+    )
     return petition
 
 

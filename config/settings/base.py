@@ -140,6 +140,10 @@ else:
 # "memory://localhost/" rather than "memory://": kombu warns about a missing host name
 # otherwise, and that warning printed beside the mailed code in `make run`.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
+# Task modules the worker loads at start besides each app's tasks.py (autodiscovered): the
+# feature packages keep their tasks beside their services. Task names are the module paths,
+# which the beat schedule below and messages already queued use: moving a module renames them.
+CELERY_IMPORTS = ("organizing.alerts", "organizing.flyers.tasks", "organizing.milestones.tasks")
 # No broker configured: run tasks in-process, which is what the embedded default wants.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True

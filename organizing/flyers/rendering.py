@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import get_language_info
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from petition.tlog.services import log_identity
 
+from ..links import absolute_url
 from .designs import DESIGNS, PAPERS, build_sheets, short_url
 from .pdf import render_pdf_chunked
 from .qr import QRCode, qr_svg
@@ -55,10 +55,9 @@ def default_text(petition) -> FlyerText:
 
 def petition_target_url(petition, batch=None) -> str:
     """Where the QR codes lead: the batch's counting redirect, or the petition itself."""
-    base = settings.COUNTERSIGN_BASE_URL.rstrip("/")
     if batch is not None:
-        return f"{base}{batch.get_absolute_url()}"
-    return f"{base}{petition.get_absolute_url()}"
+        return absolute_url(batch.get_absolute_url())
+    return absolute_url(petition.get_absolute_url())
 
 
 def level_in_url(petition, level: str | None) -> str:

@@ -18,8 +18,8 @@ from petition.codes import code_batch_create, code_batch_revoke
 from petition.keys import key_id_prefix
 from petition.models import CodeBatch
 
+from ..models import PrintRun
 from .designs import DESIGNS, codes_needed
-from .models import PrintRun
 from .pdf import PDFLibrariesMissing
 from .rendering import FlyerText, flyer_pdf, petition_target_url
 from .rules import print_run_check

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import FlyerBatch, PrintRun
+from ..models import FlyerBatch, PrintRun
 
 # Counts are shown in steps of this size, and below it as "fewer than 5": an organizer who
 # scans his own batch, or a batch posted in a small room, must not see one scan appear.

@@ -16,8 +16,8 @@ from organizing.models import AuditAction
 from petition.codes import code_batch_check
 from petition.models import Petition
 
+from ..models import FlyerBatch, FlyerScanDay, PrintRun
 from .designs import DESIGNS, codes_needed
-from .models import FlyerBatch, FlyerScanDay, PrintRun
 from .rendering import FlyerText
 from .rules import print_run_check
 from .runs import (  # noqa: F401

@@ -4,7 +4,7 @@ public /f/<code> redirect that counts scans per batch and day."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,19 +12,17 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from organizing.access import petition_for_member
-from organizing.forms import apply_validation_error
-from organizing.idempotency import earlier_result, submit_once
+from organizing.access import ORGANIZERS, petition_for_member
+from organizing.forms import create_once
 from organizing.models import Role
 from petition.ratelimits import RateLimit, rate_limited
 
+from ..models import FlyerBatch, PrintRun
 from . import selectors, services
 from .designs import DESIGNS, PAPERS, build_sheets
 from .forms import FlyerForm
-from .models import FlyerBatch, PrintRun
 from .rendering import default_text, level_in_url, petition_target_url, sheet_context
 
-ORGANIZER = (Role.ORGANIZER,)
 # Shown on preview tabs and cards; a scan of a preview leads to the petition with a code
 # the server does not know.
 PREVIEW_CODES = [f"PREVW-{n:05d}" for n in range(1, 11)]
@@ -60,33 +58,26 @@ def _previews(petition, text, paper: str) -> list[dict]:
 
 
 def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
-    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
-    if request.method == "POST" and (url := earlier_result(user=request.user, data=request.POST)):
-        return redirect(url)  # a reload or double click: the first run, not a second one
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     initial = {**default_text(petition).as_dict(), "design": "poster", "paper": "letter"}
     form = FlyerForm(request.POST or None, initial=initial, petition=petition)
     if request.method == "POST" and form.is_valid():
 
-        def make_run() -> str:
-            run = services.print_run_create(
-                petition=petition,
-                design=form.cleaned_data["design"],
-                paper=form.cleaned_data["paper"],
-                copies=form.cleaned_data["copies"],
-                text=form.text(),
-                batch_label=form.cleaned_data["batch_label"],
-                created_by=request.user,
-            )
-            return reverse("staff:print_run", kwargs={"slug": petition.slug, "run_id": run.pk})
+    def make_run() -> str:
+        run = services.print_run_create(
+            petition=petition,
+            design=form.cleaned_data["design"],
+            paper=form.cleaned_data["paper"],
+            copies=form.cleaned_data["copies"],
+            text=form.text(),
+            batch_label=form.cleaned_data["batch_label"],
+            created_by=request.user,
+        )
+        return reverse("staff:print_run", kwargs={"slug": petition.slug, "run_id": run.pk})
 
-        try:
-            submission = submit_once(
-                user=request.user, key=form.cleaned_data["form_key"], action=make_run
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            return redirect(submission.url)
+    # A reload or double click lands on the first run, not a second one.
+    if submission := create_once(request, form, make_run):
+        return redirect(submission.url)
     text = form.text() if form.is_bound and form.is_valid() else default_text(petition)
     paper = form.data.get("paper") if form.data.get("paper") in PAPERS else "letter"
     context = {
@@ -105,7 +96,7 @@ def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def flyer_batch_retire(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
-    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     batch = get_object_or_404(FlyerBatch, petition=petition, pk=batch_id)
     if services.flyer_batch_retire(batch=batch, actor=request.user):
         messages.success(

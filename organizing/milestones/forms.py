@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from petition.models import MAX_GOAL
 
+from ..models import MilestonePlan, NoticeMode, NotificationPreference, Webhook
 from .channels import url_problem
-from .models import MilestonePlan, NoticeMode, NotificationPreference, Webhook
 
 MAX_EXTRA_THRESHOLDS = 20
 

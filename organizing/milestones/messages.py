@@ -11,7 +11,7 @@ import json
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .models import Delivery, NoticeKind
+from ..models import Delivery, NoticeKind
 from .selectors import level_rows, petition_links
 
 TEMPLATES = {

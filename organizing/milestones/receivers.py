@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from petition.signals import counts_published
 
-from .models import Delivery
+from ..models import Delivery
 from .signals import deliveries_created
 from .tasks import delivery_send, enqueue, milestones_check
 

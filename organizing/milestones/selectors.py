@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -15,19 +14,15 @@ from petition.review import items_waiting
 from petition.selectors import petition_count_history, petition_counts
 
 from ..charts import growth_chart
-from ..models import AuditEntry
-from .models import DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
+from ..links import absolute_url
+from ..models import AuditEntry, DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
 from .thresholds import crossed
-
-
-def absolute(path: str) -> str:
-    return settings.COUNTERSIGN_BASE_URL.rstrip("/") + path
 
 
 def petition_links(petition: Petition) -> dict[str, str]:
     return {
-        "public": absolute(petition.get_absolute_url()),
-        "staff": absolute(reverse("staff:petition", kwargs={"slug": petition.slug})),
+        "public": absolute_url(petition.get_absolute_url()),
+        "staff": absolute_url(reverse("staff:petition", kwargs={"slug": petition.slug})),
     }
 
 

@@ -18,20 +18,24 @@ from petition.review import petitions_with_entries_ended, purge_due_on
 from petition.selectors import petition_counts
 from petition.services import TransitionError, petition_close
 
-from ..audit import audit_record
-from ..models import AuditAction, Campaign, Membership, Role, User
-from . import selectors, thresholds
-from .models import (
+from ..audit import audit_record, update_with_audit
+from ..models import (
+    AuditAction,
+    Campaign,
     Channel,
     Delivery,
     DeliveryState,
+    Membership,
     MilestonePlan,
     Notice,
     NoticeKind,
     NoticeMode,
     NotificationPreference,
+    Role,
+    User,
     Webhook,
 )
+from . import selectors, thresholds
 from .signals import deliveries_created
 
 logger = logging.getLogger(__name__)
@@ -332,19 +336,16 @@ def retention_reminders_record(*, days_before: int = RETENTION_REMINDER_DAYS) ->
 @transaction.atomic
 def milestone_plan_update(*, petition: Petition, actor: User | None, **fields) -> MilestonePlan:
     plan = _lock_plan(petition.pk)
-    changed = sorted(name for name, value in fields.items() if getattr(plan, name) != value)
-    for name, value in fields.items():
-        setattr(plan, name, value)
-    plan.full_clean()
-    plan.save()
-    if changed:
-        audit_record(
-            actor=actor,
-            action=AuditAction.MILESTONE_UPDATE,
-            campaign=petition.campaign,
-            target=petition,
-            details={"fields": changed, "extra_thresholds": plan.extra_thresholds},
-        )
+    update_with_audit(
+        plan,
+        fields,
+        actor=actor,
+        action=AuditAction.MILESTONE_UPDATE,
+        campaign=petition.campaign,
+        target=petition,
+        # The whole list as it stands after the change, so the log says what is planned.
+        details={"extra_thresholds": fields.get("extra_thresholds", plan.extra_thresholds)},
+    )
     return plan
 
 

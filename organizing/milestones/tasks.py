@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
-from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -18,8 +17,9 @@ from redis.exceptions import RedisError
 from petition.models import Petition
 from petition.selectors import petition_counts
 
+from ..links import site_host
+from ..models import Channel, MilestonePlan
 from . import channels, messages, services
-from .models import Channel, MilestonePlan
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def milestones_check(petition_id: str) -> int:
 def _send(delivery) -> None:
     if delivery.channel == Channel.EMAIL:
         subject, body = messages.email_message(delivery)
-        domain = settings.COUNTERSIGN_BASE_URL.split("//", 1)[-1].split("/", 1)[0].split(":")[0]
+        domain = site_host()
         channels.send_email(
             to=delivery.recipient.email,
             subject=subject,

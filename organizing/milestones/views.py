@@ -10,17 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from ..access import campaign_for_member, petition_for_member
-from ..models import Role
+from ..access import ORGANIZERS, campaign_for_member, petition_for_member
 from . import selectors, services
 from .channels import webhook_secret_text
 from .forms import MilestonePlanForm, NotificationPreferenceForm, WebhookForm
 
-ORGANIZER = (Role.ORGANIZER,)
-
 
 def petition_milestones(request: HttpRequest, slug: str) -> HttpResponse:
-    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     form = MilestonePlanForm(request.POST or None, instance=selectors.plan_for(petition))
     if request.method == "POST" and form.is_valid():
         services.milestone_plan_update(
@@ -59,7 +56,7 @@ def _webhooks_page(request, campaign, form, secret=None, created=None, status=20
 
 def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
     """Register webhooks. The signing secret shows once, on the page answering the POST."""
-    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
     form = WebhookForm(request.POST or None, campaign=campaign)
     if request.method == "POST":
         if not form.is_valid():
@@ -82,7 +79,7 @@ def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
 
 def webhook_delete(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:
     """GET asks first; POST removes."""
-    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZER)
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
     webhook = get_object_or_404(campaign.webhooks, pk=webhook_id)
     if request.method != "POST":
         context = {"campaign": campaign, "webhook": webhook}

@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from organizing.flyers.models import PrintRun
+from organizing.models import PrintRun
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import sign_in
 

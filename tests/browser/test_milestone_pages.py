@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from organizing.milestones.models import Webhook
-from organizing.models import Role
+from organizing.models import Role, Webhook
 from petition.services import petition_publish
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import sign_in

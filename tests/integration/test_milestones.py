@@ -16,8 +16,8 @@ import pytest
 from django.db import connection
 
 from organizing.milestones.channels import webhook_secret_text
-from organizing.milestones.models import Delivery, DeliveryState, Notice, Webhook
 from organizing.milestones.tasks import milestones_sweep
+from organizing.models import Delivery, DeliveryState, Notice, Webhook
 from tests.organizing.milestones.helpers import publish, sign_and_publish
 from tests.signing_client import mint
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from organizing.milestones.models import Delivery, DeliveryState, Notice, Webhook
+from organizing.models import Delivery, DeliveryState, Notice, Webhook
 from petition.models import Petition
 from petition.publication import petition_publish_pending
 from tests.signing_client import mint

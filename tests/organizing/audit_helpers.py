@@ -12,7 +12,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from organizing.delivery import delivery_record
 from organizing.flyers.rendering import default_text
 from organizing.flyers.services import flyer_batch_create, flyer_batch_retire, print_run_create
 from organizing.milestones.services import (
@@ -25,6 +24,7 @@ from organizing.models import Campaign, Invitation, Membership, Role, User
 from organizing.services import (
     campaign_create,
     campaign_update,
+    delivery_record,
     invitation_accept,
     invitation_create,
     invitation_revoke,

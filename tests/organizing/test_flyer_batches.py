@@ -197,8 +197,8 @@ def test_review_m3_one_more_scan_never_moves_a_figure_and_a_small_batch_stays_hi
     client, organizer, batch, open_petition, django_capture_on_commit_callbacks
 ):
     from organizing.milestones.messages import email_message
-    from organizing.milestones.models import Delivery, Notice
     from organizing.milestones.services import digest_record
+    from organizing.models import Delivery, Notice
 
     client.force_login(organizer)
     # The organizer scans his own batch 5 times: nothing shows today.

@@ -1,7 +1,7 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from organizing.links import absolute_url
 from organizing.models import Campaign, Role, User
 from organizing.services import invitation_create, invitation_token
 
@@ -43,4 +43,4 @@ class Command(BaseCommand):
             site_organizer=site_organizer and existing is None,
         )
         path = reverse("organizing:invitation", kwargs={"token": invitation_token(invitation)})
-        self.stdout.write(f"{settings.COUNTERSIGN_BASE_URL.rstrip('/')}{path}")
+        self.stdout.write(absolute_url(path))

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from organizing.demo import demo_codes, seed_demo
+from organizing.links import absolute_url
 
 
 class Command(BaseCommand):
@@ -20,20 +22,22 @@ class Command(BaseCommand):
                 "seed_demo prints passwords and TOTP secrets; it runs only with DJANGO_DEBUG=1."
             )
         petition, accounts = seed_demo(reset_accounts=reset_accounts)
-        base = settings.COUNTERSIGN_BASE_URL.rstrip("/")
-        self.stdout.write(self.style.SUCCESS(f"Demo petition: {base}/p/{petition.slug}/"))
+        public = absolute_url(petition.get_absolute_url())
+        self.stdout.write(self.style.SUCCESS(f"Demo petition: {public}"))
         self.stdout.write(
             "In-person codes (each signs once; open the link on a phone or type the code):"
         )
         for code, fragment in demo_codes(petition):
-            self.stdout.write(f"  {code}   {base}/p/{petition.slug}/{fragment}")
+            self.stdout.write(f"  {code}   {public}{fragment}")
         self.stdout.write(
             "Work email: any address @acme.example; the code appears in this console."
         )
-        staff = f"{base}/staff/p/{petition.slug}"
+        slug = {"slug": petition.slug}
+        flyers = absolute_url(reverse("staff:flyers", kwargs=slug))
+        codes = absolute_url(reverse("staff:code_batches", kwargs=slug))
         self.stdout.write(
             "Flyers (poster, halves, tear-off tabs, stickers; Letter or A4): "
-            f"{staff}/flyers/  Code cards (PDF): {staff}/codes/"
+            f"{flyers}  Code cards (PDF): {codes}"
         )
         for account in accounts:
             if not account.created:

@@ -11,8 +11,8 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from organizing.milestones.models import Delivery, Notice
 from organizing.milestones.tasks import deadlines_run, digests_record, milestones_sweep
+from organizing.models import Delivery, Notice
 from petition.models import Petition
 
 from .helpers import add_signatures, sign_and_publish

@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 
 from organizing.milestones import services
-from organizing.milestones.models import (
+from organizing.models import (
+    AuditEntry,
     Delivery,
     DeliveryState,
     MilestonePlan,
@@ -14,7 +15,6 @@ from organizing.milestones.models import (
     NoticeMode,
     NotificationPreference,
 )
-from organizing.models import AuditEntry
 
 from .helpers import add_signatures, publish, sign_and_publish, withdraw_signatures
 

@@ -8,8 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from organizing.milestones.models import MilestonePlan, NotificationPreference, Webhook
-from organizing.models import AuditEntry
+from organizing.models import AuditEntry, MilestonePlan, NotificationPreference, Webhook
 
 from .helpers import sign_and_publish
 

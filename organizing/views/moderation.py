@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from petition import codes, invalidation, review
 from petition.models import KeyInvalidation, Petition, PetitionKey, Signature
 
-from . import selectors
-from .access import campaign_for_member, petition_for_member
-from .models import Campaign, Role
+from .. import selectors
+from ..access import ORGANIZERS, campaign_for_member, petition_for_member
+from ..models import Campaign, Role
 
 QUEUE_PAGE_SIZE = 50
 
@@ -101,13 +101,10 @@ def entry_hide(request: HttpRequest, slug: str, review_id) -> HttpResponse:
     return redirect("staff:console", slug=campaign.slug)
 
 
-ORGANIZER = (Role.ORGANIZER,)
-
-
 @require_POST
 def key_invalidation_request(request: HttpRequest, slug: str, key_id: int) -> HttpResponse:
     """First organizer: a key is compromised. Nothing changes until a second one confirms."""
-    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     key = get_object_or_404(
         PetitionKey.objects.select_related("petition__campaign"), pk=key_id, petition=petition
     )
@@ -126,7 +123,7 @@ def key_invalidation_request(request: HttpRequest, slug: str, key_id: int) -> Ht
 
 @require_POST
 def key_invalidation_confirm(request: HttpRequest, slug: str, key_id: int) -> HttpResponse:
-    petition, _membership = petition_for_member(request.user, slug, ORGANIZER)
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     pending = (
         KeyInvalidation.objects.select_related("key__petition__campaign")
         .filter(key_id=key_id, key__petition=petition)

@@ -1,6 +1,6 @@
 """Flyer batches, their per-day scan counters, and print runs (generated PDFs that expire).
 
-Imported by organizing/models.py so that Django registers them in the `organizing` app.
+Part of the `organizing.models` package, so Django registers them in the `organizing` app.
 """
 
 from __future__ import annotations

@@ -7,52 +7,24 @@ rendered from one template so the printed and the on-screen versions say the sam
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
-from petition import review
-from petition.models import Level, Petition
-from petition.selectors import petition_counts, petition_public_keys
+from petition.models import Petition
 
-from .access import petition_for_member
-from .audit import audit_record
-from .flyers.pdf import render_pdf
-from .models import AuditAction, Role, User
+from ..access import ORGANIZERS, petition_for_member
+from ..flyers.pdf import render_pdf
+from ..selectors import delivery_context
+from ..services import delivery_record
 
 DELIVERABLE = (Petition.Status.CLOSED, Petition.Status.DELIVERED)
 
 
-def delivery_context(petition: Petition) -> dict:
-    counts = petition_counts(petition)
-    base = settings.COUNTERSIGN_BASE_URL.rstrip("/")
-    return {
-        "petition": petition,
-        "campaign": petition.campaign,
-        "total": counts["total"],
-        "level_counts": [(Level(level).label, counts[level]) for level in petition.levels],
-        "entries": review.public_entries(petition, limit=None),
-        "keys": petition_public_keys(petition),
-        "page_url": base + petition.get_absolute_url(),
-        "log_url": f"{base}/api/v1/petitions/{petition.slug}/log",
-        "keys_url": f"{base}/api/v1/petitions/{petition.slug}/keys",
-    }
-
-
-def delivery_record(*, petition: Petition, actor: User) -> None:
-    audit_record(
-        actor=actor,
-        action=AuditAction.DELIVERY_DOWNLOAD,
-        campaign=petition.campaign,
-        target=petition,
-    )
-
-
 def delivery_document(request: HttpRequest, slug: str) -> HttpResponse:
     """Organizers only, once signing is closed (the counts are final then)."""
-    petition, _membership = petition_for_member(request.user, slug, (Role.ORGANIZER,))
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     if petition.status not in DELIVERABLE:
         # Not an error: the page says when the document will exist.
         context = {"petition": petition, "campaign": petition.campaign}

@@ -1,5 +1,5 @@
-"""The milestone outbox. Imported by organizing/models.py so the tables belong to the
-`organizing` app; nothing here is about a signer: counts, thresholds and staff only."""
+"""The milestone outbox (organizing/milestones/ holds its code). Part of the
+`organizing.models` package; nothing here is about a signer: counts, thresholds and staff only."""
 
 from __future__ import annotations
 

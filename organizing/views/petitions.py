@@ -1,0 +1,197 @@
+"""Staff pages of a petition: create, detail, edit, preview, and the publish, close and
+deliver transitions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods
+
+from petition import services as petition_services
+from petition import views as public_views
+from petition.models import Level, Petition
+from petition.review import purge_due_on
+from petition.selectors import petition_counts
+
+from .. import selectors
+from ..access import ORGANIZERS, campaign_for_member, petition_for_member
+from ..forms import (
+    PetitionCreateForm,
+    PetitionForm,
+    apply_validation_error,
+    create_once,
+)
+from ..milestones import selectors as milestone_selectors
+from ..models import Role
+
+
+def petition_create(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
+    form = PetitionCreateForm(request.POST or None)
+
+    def create() -> str:
+        petition = petition_services.petition_create(
+            campaign=campaign, actor=request.user, **form.service_fields()
+        )
+        return reverse("staff:petition", kwargs={"slug": petition.slug})
+
+    if submission := create_once(request, form, create):
+        if submission.created:
+            messages.success(request, _("Draft saved. Publish it when it is ready."))
+        return redirect(submission.url)
+    return render(request, "organizing/petition_form.html", {"form": form, "campaign": campaign})
+
+
+def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    petition, membership = petition_for_member(request.user, slug)
+    context = {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "is_organizer": membership.role == Role.ORGANIZER,
+        "counts": petition_counts(petition),
+        "level_labels": [Level(level).label for level in petition.levels],
+        **milestone_selectors.petition_dashboard(petition),
+        "keys": petition.keys.select_related("invalidation"),
+        "purge_due_on": purge_due_on(petition),
+        # Why a key invalidation may be stuck (review L7): see docs/roles.md.
+        "membership": membership,
+        "confirmed_organizers": selectors.confirmed_organizer_count(petition.campaign),
+    }
+    return render(request, "organizing/petition_detail.html", context)
+
+
+def petition_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
+    locked = (
+        frozenset()
+        if petition.status == petition.Status.DRAFT
+        else petition_services.FIELDS_LOCKED_AFTER_PUBLISH
+    )
+    form = PetitionForm(request.POST or None, instance=petition, locked=locked)
+    if request.method == "POST" and form.is_valid():
+        try:
+            petition_services.petition_update(
+                petition=petition, actor=request.user, **form.service_fields()
+            )
+        except (ValidationError, petition_services.TransitionError) as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Petition saved."))
+            return redirect("staff:petition", slug=petition.slug)
+    context = {"form": form, "campaign": petition.campaign, "petition": petition}
+    return render(request, "organizing/petition_form.html", context)
+
+
+# What each status change says before it happens (a page, so it works without JS).
+TRANSITIONS = {
+    "publish": {
+        "action": petition_services.petition_publish,
+        "source": Petition.Status.DRAFT,
+        "target": Petition.Status.PUBLISHED,
+        "title": _lazy("Publish this petition?"),
+        "explain": _lazy(
+            "People can sign as soon as it is published, and its public page appears in the "
+            "campaign's list."
+        ),
+        "permanent": _lazy(
+            "This cannot be undone. The title, demands, addressee, short name and ways to "
+            "verify are then fixed for good, because signers sign exactly that text."
+        ),
+        "button": _lazy("Publish"),
+        "danger": False,
+        "done": _lazy("Published: people can sign now."),
+    },
+    "close": {
+        "action": petition_services.petition_close,
+        "source": Petition.Status.PUBLISHED,
+        "target": Petition.Status.CLOSED,
+        "title": _lazy("Close signing?"),
+        "explain": _lazy("Nobody can sign after this; the signatures so far stay counted."),
+        "permanent": _lazy(
+            "This cannot be undone. The signing keys are destroyed, so the petition can never "
+            "be reopened and unused codes stop working."
+        ),
+        "button": _lazy("Close signing"),
+        "danger": True,
+        "done": _lazy("Closed: no more signatures."),
+    },
+    "deliver": {
+        "action": petition_services.petition_mark_delivered,
+        "source": Petition.Status.CLOSED,
+        "target": Petition.Status.DELIVERED,
+        "title": _lazy("Mark as delivered?"),
+        "explain": _lazy(
+            "Record that the petition was handed to the people it is addressed to. The public "
+            "page then says so."
+        ),
+        "permanent": _lazy("This cannot be undone."),
+        "button": _lazy("Mark as delivered"),
+        "danger": False,
+        "done": _lazy("Marked as delivered."),
+    },
+}
+
+
+def _transition_view(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """GET asks for confirmation; POST changes the status, then redirects (POST-redirect-GET).
+
+    A second POST (double click, reload) finds the petition already changed and says so
+    instead of reporting an error.
+    """
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
+    transition = TRANSITIONS[name]
+    if request.method != "POST":
+        if petition.status != transition["source"]:
+            return redirect("staff:petition", slug=petition.slug)
+        context = {
+            "petition": petition,
+            "campaign": petition.campaign,
+            "transition": transition,
+            "cancel_url": reverse("staff:petition", kwargs={"slug": petition.slug}),
+        }
+        return render(request, "organizing/confirm.html", context)
+    try:
+        transition["action"](petition=petition, actor=request.user)
+    except ValidationError as exc:  # e.g. a draft's publication policy below the safe floor
+        messages.error(request, " ".join(exc.messages))
+        return redirect("staff:petition", slug=petition.slug)
+    except petition_services.TransitionError:
+        petition.refresh_from_db()
+        if petition.status != transition["target"]:
+            messages.error(
+                request, _("That change is not possible in the petition's current state.")
+            )
+        return redirect("staff:petition", slug=petition.slug)
+    messages.success(request, transition["done"])
+    return redirect("staff:petition", slug=petition.slug)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def petition_publish(request: HttpRequest, slug: str) -> HttpResponse:
+    return _transition_view(request, slug, "publish")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def petition_close(request: HttpRequest, slug: str) -> HttpResponse:
+    return _transition_view(request, slug, "close")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def petition_deliver(request: HttpRequest, slug: str) -> HttpResponse:
+    return _transition_view(request, slug, "deliver")
+
+
+def petition_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The exact public page of a petition, for its team, before anyone else can see it."""
+    petition, _membership = petition_for_member(request.user, slug)
+    context = public_views.petition_page_context(request, petition)
+    context["preview"] = True
+    response = render(request, "petition/detail.html", context)
+    add_never_cache_headers(response)
+    return response
