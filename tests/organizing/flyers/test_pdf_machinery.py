@@ -56,7 +56,7 @@ def test_an_overlay_draws_a_qr_code_into_the_box_of_its_link():
 
 # --- joining chunks: a valid PDF, written as it goes, in flat memory ------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class WriteOnly:
