@@ -1,4 +1,6 @@
-# Countersign: `make run` serves the demo, `make test` runs every check. See README.md.
+# Countersign: `make run` serves the demo, `make check` is the edit-test loop (lint and every
+# test that needs neither Chromium nor a worker, in parallel), `make test` runs every check.
+# See README.md.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -13,7 +15,7 @@ DEPLOY_ENV := DJANGO_SECRET_KEY=check-deploy-dummy-0f9c1d7e5b3a2c4e6f8a0b1c3d5e7
 	COUNTERSIGN_BASE_URL=https://petition.example.org \
 	COUNTERSIGN_KEY_ENCRYPTION_KEY=Q2hlY2stZGVwbG95IGR1bW15OiBub3QgYSBzZWNyZXQhIQ
 
-.PHONY: run run-phone reset-demo-accounts test setup lint format services clean
+.PHONY: run run-phone reset-demo-accounts check test setup lint format services clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,13 +51,28 @@ run-phone: $(STAMP)
 services:
 	scripts/services.sh
 
-lint: $(STAMP)
+# The JavaScript tools pinned in package-lock.json (ESLint; axe-core for the Chromium tests).
+NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
+
+$(NODE_STAMP):
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+lint: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	node_modules/.bin/eslint static/js tests/js eslint.config.js
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The edit-test loop: lint, the Node tests and every pytest test that needs neither Chromium
+# nor a Celery worker, one process per core (each with its own database and Redis key prefix).
+check: $(STAMP) lint
+	scripts/services.sh --no-browser
+	node --test tests/js/
+	$(VENV)/bin/pytest -q -m "not browser and not worker" -n auto
 
 test: $(STAMP) services lint
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING \
@@ -64,8 +81,6 @@ test: $(STAMP) services lint
 	COUNTERSIGN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 		$(PY) manage.py makemigrations --check --dry-run --settings config.settings.test
 	node --test tests/js/
-	@# axe-core (pinned in package-lock.json) for the accessibility checks in the Chromium tests.
-	npm ci --no-audit --no-fund --silent
 	$(VENV)/bin/pytest
 
 clean:

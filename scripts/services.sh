@@ -49,7 +49,8 @@ apt_install() {
   fi
 }
 
-apt_install chromium chromium "the browser tests"
+# `make check` runs no browser test: it passes --no-browser.
+[ "${1:-}" = --no-browser ] || apt_install chromium chromium "the browser tests"
 apt_install node nodejs "the JavaScript tests"
 apt_install pdftoppm poppler-utils "reading printed QR codes in the tests"
 apt_install zbarimg zbar-tools "decoding printed QR codes in the tests"

@@ -89,3 +89,14 @@ def log_output():
     yield stream
     for handler, previous in old.items():
         handler.setStream(previous)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark by folder, so that `make check` (`-m "not browser and not worker"`) leaves out
+    every Chromium and Celery-worker test even if a new file forgets its `pytestmark`."""
+    for item in items:
+        parts = item.path.parts
+        if "browser" in parts:
+            item.add_marker(pytest.mark.browser)
+        if "integration" in parts:
+            item.add_marker(pytest.mark.worker)

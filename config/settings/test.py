@@ -17,24 +17,23 @@ DATABASES = {
     )
 }
 
-# Each pytest-xdist worker gets its own Redis key prefix so that parallel runs do not share
-# rate-limit counters.
+# Each pytest-xdist worker (`make check` runs `pytest -n auto`) and each run gets its own Redis
+# key prefix, so that parallel runs share no rate-limit counter or window key; `clear()` deletes
+# only the keys under that prefix (tests/redis_cache.py), where Django's would flush the
+# database under every other worker.
 REDIS_URL = env.str("COUNTERSIGN_TEST_REDIS_URL", default="redis://127.0.0.1:6379/14")
+_RUN = os.environ.get("PYTEST_XDIST_WORKER", "main") + f"-{os.getpid()}"
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "tests.redis_cache.PrefixedRedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "cs-test-"
-        + os.environ.get("PYTEST_XDIST_WORKER", "main")
-        + f"-{os.getpid()}",
+        "KEY_PREFIX": f"cs-test-{_RUN}",
     },
     # The window keys' secrets (petition/sealing.py), in Redis as in production.
     "sealing": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "tests.redis_cache.PrefixedRedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "cs-test-sealing-"
-        + os.environ.get("PYTEST_XDIST_WORKER", "main")
-        + f"-{os.getpid()}",
+        "KEY_PREFIX": f"cs-test-sealing-{_RUN}",
         "TIMEOUT": None,
     },
 }

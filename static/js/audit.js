@@ -4,7 +4,7 @@
 // receipt is never sent, the log pages are downloaded as any auditor downloads them
 // (static/js/log.js explains what the server can and cannot learn).
 import { findInLog } from './log.js';
-import { parseReceipt } from './sign.js';
+import { parseReceipt } from './receipt.js';
 
 function init(root) {
   const $ = (id) => root.querySelector(`#${id}`);

@@ -16,28 +16,18 @@
 //   signing), as is the key-id prefix printed with a code (`&k=`): a server that served one
 //   signer a key or petition id of their own could recognise that signer's signature later
 //   (docs/protocol.md §6).
-import {
-  b64urlDecode, b64urlEncode, buildMessage, completeCredential, createCredentialRequest,
-  importSpki, keyId as spkiKeyId, nullifier, verify,
-} from './blindrsa.js';
+import { b64urlDecode, b64urlEncode, completeCredential, createCredentialRequest, importSpki, keyId as spkiKeyId } from './blindrsa.js';
 import { findInLog } from './log.js';
+import {
+  CODE_LEVELS, LEVELS, PREFIX_LEN, SignError, checkReceipt, parseReceipt, receiptFile, storedRecord,
+} from './receipt.js';
 
+export { SignError };
 export const ALG = 'RSABSSA-SHA384-PSS-Randomized';
-const CODE_LEVELS = ['in_person', 'flyer'];
-const LEVELS = ['work_email', ...CODE_LEVELS];
-const PREFIX_LEN = 32;
 // Inside a v1 message: "countersign-v1" || 0x00 (15 bytes), petition id (16), key id (32).
 const MSG_PETITION_ID = [15, 31];
 const MSG_KEY_ID = [31, 63];
 const KEY_PREFIX = /^[A-Za-z0-9_-]{8}$/;
-// Receipt fields and their byte lengths: prepared_msg is 32 + 95 bytes; signatures come
-// from 2048- to 4096-bit keys.
-const RECEIPT_FIELDS = { token: [32, 32], preparedMsg: [127, 127], keyId: [32, 32], sig: [256, 512] };
-
-/** An error the page has a message for (`<template id="msg-CODE">`). */
-export class SignError extends Error {
-  constructor(code) { super(code); this.code = code; }
-}
 
 export const storageKey = (slug) => `countersign:v1:${slug}`;
 export const pinsKey = (slug) => `countersign:v1:pins:${slug}`;
@@ -129,117 +119,60 @@ export function checkRedemption(rec, pins) {
   if (keyId !== rec.keyId || pins.keys[rec.level] !== keyId) throw new SignError('key_changed');
 }
 
-function decodeLength(value, [min, max]) {
-  let bytes;
-  try { bytes = b64urlDecode(value); } catch { throw new SignError('receipt_invalid'); }
-  if (bytes.length < min || bytes.length > max) throw new SignError('receipt_invalid');
-  return bytes;
-}
-
-/**
- * A receipt (JSON text or object, as downloaded or as stored) → {token, preparedMsg, sig,
- * keyId, level, used, withdrawn}, or {token} alone for a bare receipt code (enough to
- * withdraw, not to sign). Checks shape and lengths only; checkReceipt() checks the crypto.
- */
-export function parseReceipt(input, { slug, levels = LEVELS } = {}) {
-  let obj = input;
-  if (typeof input === 'string') {
-    const text = input.trim();
-    if (/^[A-Za-z0-9_-]{43}$/.test(text)) {
-      decodeLength(text, RECEIPT_FIELDS.token);
-      return { token: text };
-    }
-    try { obj = JSON.parse(text); } catch { throw new SignError('receipt_invalid'); }
-  }
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new SignError('receipt_invalid');
-  if (obj.petition !== undefined && obj.petition !== slug) throw new SignError('receipt_invalid');
-  if (!levels.includes(obj.level)) throw new SignError('receipt_invalid');
-  const rec = { level: obj.level };
-  for (const [field, range] of Object.entries(RECEIPT_FIELDS)) {
-    decodeLength(obj[field], range);
-    rec[field] = obj[field];
-  }
-  rec.used = obj.used === true;
-  rec.withdrawn = obj.withdrawn === true;
-  return rec;
-}
-
-/** The downloadable receipt: everything an independent client needs to sign or withdraw. */
-export function receiptFile(rec, slug) {
-  const { level, keyId, token, preparedMsg, sig } = rec;
-  const file = { format: 'countersign-receipt', version: 1, petition: slug, level, keyId, token, preparedMsg, sig };
-  return JSON.stringify(file, null, 2) + '\n';
-}
-
-/** What localStorage holds: the credential and its state, never `inv` nor the address. */
-export function storedRecord(rec) {
-  const { token, preparedMsg, sig, keyId, level } = rec;
-  return { token, preparedMsg, sig, keyId, level, ...(rec.used && { used: true }), ...(rec.withdrawn && { withdrawn: true }) };
-}
-
-/**
- * Does an imported receipt belong to this petition (keysDoc = GET …/keys), and does its
- * signature verify? Catches a wrong or damaged file before the signer relies on it.
- */
-export async function checkReceipt(rec, keysDoc) {
-  try {
-    const key = (keysDoc.keys ?? []).find((k) => k.key_id === rec.keyId);
-    if (!key || key.level !== rec.level) throw new Error('no such key');
-    const pk = importSpki(key.spki);
-    const kid = await spkiKeyId(pk.spki);
-    const prepared = b64urlDecode(rec.preparedMsg);
-    const expected = buildMessage(b64urlDecode(keysDoc.petition_id), kid,
-      await nullifier(b64urlDecode(rec.token)));
-    if (b64urlEncode(prepared.subarray(PREFIX_LEN)) !== b64urlEncode(expected)) throw new Error('msg');
-    if (!(await verify(pk, prepared, b64urlDecode(rec.sig)))) throw new Error('sig');
-  } catch {
-    throw new SignError('receipt_invalid');
-  }
-  return rec;
-}
-
 // ---------------------------------------------------------------- the page
+//
+// One SigningPage per `#signing` root. Its methods are the page's parts in the order a signer
+// meets them: showing a step, talking to the API, the keys, the credential, signing and
+// withdrawing, importing a receipt, choosing a method. FORM_STEPS and BUTTON_STEPS below say
+// which form or button runs which of them; `start` picks the first step.
 
-function init(root) {
-  const steps = root.querySelector('#sign-steps');
-  if (!steps) return; // not open for signing: the template says so instead
-  const slug = root.dataset.slug;
-  const levels = (root.dataset.levels ?? '').split(',').filter((l) => LEVELS.includes(l));
-  const apiBase = root.dataset.api || `/api/v1/petitions/${encodeURIComponent(slug)}`;
-  const $ = (id) => root.querySelector(`#${id}`);
-  const text = (id) => root.querySelector(`#msg-${id}`)?.content.textContent.trim();
-  const ALIASES = { bad_signature: 'credential_rejected', wrong_key: 'credential_rejected', petition_mismatch: 'credential_rejected' };
-  const PANELS = { receipt: ['credential', 'later', 'done', 'used', 'withdrawn'], 'withdraw-box': ['done', 'used', 'token'] };
-  const state = { level: null, email: null, rec: null, busy: false, keyPrefix: null, pins: null };
+// Server error codes that the page explains with one shared message.
+const ALIASES = { bad_signature: 'credential_rejected', wrong_key: 'credential_rejected', petition_mismatch: 'credential_rejected' };
+// Panels outside the steps, and the steps they are shown with.
+const PANELS = { receipt: ['credential', 'later', 'done', 'used', 'withdrawn'], 'withdraw-box': ['done', 'used', 'token'] };
 
-  const say = (id) => { $('sign-status').textContent = id ? text(id) ?? '' : ''; };
-  const fail = (code) => { $('sign-error').textContent = text(ALIASES[code] ?? code) ?? text('error'); };
+class SigningPage {
+  constructor(root, steps) {
+    this.root = root;
+    this.steps = steps;
+    this.slug = root.dataset.slug;
+    this.levels = (root.dataset.levels ?? '').split(',').filter((l) => LEVELS.includes(l));
+    this.apiBase = root.dataset.api || `/api/v1/petitions/${encodeURIComponent(this.slug)}`;
+    this.state = { level: null, email: null, rec: null, busy: false, keyPrefix: null, pins: null };
+    this.downloadUrl = null;
+  }
 
-  function show(name, focus = true) {
+  $(id) { return this.root.querySelector(`#${id}`); }
+  text(id) { return this.root.querySelector(`#msg-${id}`)?.content.textContent.trim(); }
+  say(id) { this.$('sign-status').textContent = id ? this.text(id) ?? '' : ''; }
+  fail(code) { this.$('sign-error').textContent = this.text(ALIASES[code] ?? code) ?? this.text('error'); }
+
+  // ----- steps on screen
+  show(name, focus = true) {
     // A new step starts clean: an error from an earlier step must not stay on screen.
-    $('sign-error').textContent = '';
-    for (const el of steps.querySelectorAll('[data-step]')) el.hidden = el.dataset.step !== name;
+    this.$('sign-error').textContent = '';
+    for (const el of this.steps.querySelectorAll('[data-step]')) el.hidden = el.dataset.step !== name;
     for (const [id, names] of Object.entries(PANELS)) {
-      $(id).hidden = !names.includes(name) || (id === 'receipt' && !state.rec?.preparedMsg);
+      this.$(id).hidden = !names.includes(name) || (id === 'receipt' && !this.state.rec?.preparedMsg);
     }
-    for (const b of steps.querySelectorAll('[data-confirm]')) toggleConfirm(b, false);
+    for (const b of this.steps.querySelectorAll('[data-confirm]')) this.toggleConfirm(b, false);
+    // Work-email credentials: nudge to finish later, elsewhere (the mailbox's reader saw it).
+    this.$('credential-work-email').hidden = name !== 'credential' || this.state.rec?.level !== 'work_email';
     // Focus the new step's heading so keyboard and screen-reader users land on it. Not on
     // page load: there the signer starts reading at the top, as on any page.
-    // Work-email credentials: nudge to finish later, elsewhere (the mailbox's reader saw it).
-    $('credential-work-email').hidden = name !== 'credential' || state.rec?.level !== 'work_email';
-    if (focus) $(`step-${name}`).querySelector('h3').focus();
+    if (focus) this.$(`step-${name}`).querySelector('h3').focus();
   }
 
-  function toggleConfirm(button, open) {
+  toggleConfirm(button, open) {
     button.setAttribute('aria-expanded', String(open));
-    $(button.dataset.confirm).hidden = !open;
+    this.$(button.dataset.confirm).hidden = !open;
   }
 
   // ----- talking to the API
-  async function request(path, body, url) {
+  async request(path, body, url) {
     let res;
     try {
-      res = await fetch(url ?? (path ? `${apiBase}/${path}` : apiBase), {
+      res = await fetch(url ?? (path ? `${this.apiBase}/${path}` : this.apiBase), {
         method: body ? 'POST' : 'GET',
         mode: 'same-origin',
         credentials: 'omit', // no cookie, ever: the blind signature is the authorization
@@ -255,63 +188,56 @@ function init(root) {
     if (!res.ok) throw new SignError(data?.error?.code ?? (res.status === 429 ? 'rate_limited' : 'error'));
     return data ?? {};
   }
-  const get = (path) => request(path);
-  const post = (path, body) => request(path, body);
+
+  get(path) { return this.request(path); }
+  post(path, body) { return this.request(path, body); }
 
   /** Run one user action: one at a time, errors to the alert region. */
-  async function run(scope, action) {
-    if (state.busy) return;
-    state.busy = true;
+  async run(scope, action) {
+    if (this.state.busy) return;
+    this.state.busy = true;
     // aria-disabled rather than disabled: the focused button keeps the focus.
     const buttons = [...scope.querySelectorAll('button')];
     buttons.forEach((b) => b.setAttribute('aria-disabled', 'true'));
-    $('sign-error').textContent = '';
-    say('working');
+    this.$('sign-error').textContent = '';
+    this.say('working');
     try {
-      say(await action());
+      this.say(await action());
     } catch (e) {
-      say('');
+      this.say('');
       if (!(e instanceof SignError)) console.error(e);
-      fail(e instanceof SignError ? e.code : 'error');
+      this.fail(e instanceof SignError ? e.code : 'error');
     } finally {
       buttons.forEach((b) => b.removeAttribute('aria-disabled'));
-      state.busy = false;
+      this.state.busy = false;
     }
-  }
-
-  function onSubmit(id, action) {
-    const form = $(id);
-    form.addEventListener('submit', (event) => {
-      event.preventDefault(); // never a native submission
-      run(form, action);
-    });
   }
 
   // ----- keys, checked against the pins and the printed prefix before every use
-  function loadPins() {
+  loadPins() {
     try {
-      return parsePins(localStorage.getItem(pinsKey(slug))) ?? state.pins;
+      return parsePins(localStorage.getItem(pinsKey(this.slug))) ?? this.state.pins;
     } catch {
-      return state.pins; // storage blocked: pins last as long as the page
+      return this.state.pins; // storage blocked: pins last as long as the page
     }
   }
 
-  async function trustedKeys({ level = null } = {}) {
-    const doc = await get('keys');
-    const keyPrefix = CODE_LEVELS.includes(level) ? state.keyPrefix : null;
-    state.pins = await checkKeys(doc, { pins: loadPins(), level, keyPrefix });
-    try { localStorage.setItem(pinsKey(slug), JSON.stringify(state.pins)); } catch { /* kept in memory */ }
+  async trustedKeys({ level = null } = {}) {
+    const doc = await this.get('keys');
+    const keyPrefix = CODE_LEVELS.includes(level) ? this.state.keyPrefix : null;
+    this.state.pins = await checkKeys(doc, { pins: this.loadPins(), level, keyPrefix });
+    try { localStorage.setItem(pinsKey(this.slug), JSON.stringify(this.state.pins)); } catch { /* kept in memory */ }
     return doc;
   }
 
   // ----- the credential
-  async function issue(level, proof) {
-    const keys = await trustedKeys({ level });
+  async issue(level, proof) {
+    const keys = await this.trustedKeys({ level });
     const key = keys.keys?.find((k) => k.level === level);
     if (!key) throw new SignError('no_key');
     // Token, prepared message and inv are made here; only the blinded message leaves.
     const req = await createCredentialRequest({ spki: key.spki, petitionId: keys.petition_id });
-    const answer = await post('credentials', { level, ...proof, blinded_msg: b64urlEncode(req.blindedMsg) });
+    const answer = await this.post('credentials', { level, ...proof, blinded_msg: b64urlEncode(req.blindedMsg) });
     let sig;
     try {
       // Finalize verifies: a server that signed something else gets caught here.
@@ -325,277 +251,309 @@ function init(root) {
     };
   }
 
-  function persist() {
+  /** The code form: a credential for an in-person or flyer code. */
+  async redeemCode() {
+    this.keep(await this.issue(this.state.level, { code: this.$('code-input').value.trim() }));
+    this.$('code-input').value = '';
+    this.show('credential');
+  }
+
+  /** The email form: a code mailed to a work address, which is kept for this page only. */
+  async sendEmailCode() {
+    this.state.email = this.$('email-input').value.trim();
+    await this.post('email-codes', { email: this.state.email });
+    this.$('email-sent-to').textContent = this.state.email; // on this page only, never stored
+    this.show('email-code');
+    return 'email_sent';
+  }
+
+  /** The mailed code's form: the work-email credential, then the address is forgotten. */
+  async redeemEmailCode() {
+    this.keep(await this.issue('work_email', { email: this.state.email, code: this.$('email-code-input').value.trim() }));
+    this.state.email = null; // done with it: forget the address
+    this.$('email-input').value = this.$('email-code-input').value = '';
+    this.show('credential');
+  }
+
+  persist() {
     try {
-      localStorage.setItem(storageKey(slug), JSON.stringify(storedRecord(state.rec)));
+      localStorage.setItem(storageKey(this.slug), JSON.stringify(storedRecord(this.state.rec)));
     } catch {
-      fail('storage_failed'); // the download link still works: the signer must use it
+      this.fail('storage_failed'); // the download link still works: the signer must use it
     }
   }
 
-  let downloadUrl = null;
-  function keep(rec) {
-    state.rec = rec;
-    $('receipt-token').value = rec.token;
-    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
-    downloadUrl = rec.preparedMsg
-      ? URL.createObjectURL(new Blob([receiptFile(rec, slug)], { type: 'application/json' }))
+  keep(rec) {
+    this.state.rec = rec;
+    this.$('receipt-token').value = rec.token;
+    if (this.downloadUrl) URL.revokeObjectURL(this.downloadUrl);
+    this.downloadUrl = rec.preparedMsg
+      ? URL.createObjectURL(new Blob([receiptFile(rec, this.slug)], { type: 'application/json' }))
       : null;
-    const link = $('receipt-download');
-    if (downloadUrl) link.href = downloadUrl; else link.removeAttribute('href');
-    if (rec.preparedMsg) persist();
+    const link = this.$('receipt-download');
+    if (this.downloadUrl) link.href = this.downloadUrl; else link.removeAttribute('href');
+    if (rec.preparedMsg) this.persist();
   }
 
-  function load() {
+  load() {
     try {
-      const stored = localStorage.getItem(storageKey(slug));
-      return stored ? parseReceipt(stored, { slug, levels }) : null;
+      const stored = localStorage.getItem(storageKey(this.slug));
+      return stored ? parseReceipt(stored, { slug: this.slug, levels: this.levels }) : null;
     } catch {
       return null; // storage blocked, or a damaged entry: start afresh
     }
   }
 
+  forget() {
+    try { localStorage.removeItem(storageKey(this.slug)); } catch { /* nothing stored */ }
+    this.keep({ token: '' });
+    this.state.rec = null;
+    this.show('method');
+    this.say('forgotten');
+  }
+
   // ----- signing, withdrawing, the count
-  async function sign() {
-    const rec = state.rec;
+  async sign() {
+    const rec = this.state.rec;
     // Right before redemption: the keys again, and what the credential's message names.
-    await trustedKeys();
-    checkRedemption(rec, state.pins);
+    await this.trustedKeys();
+    checkRedemption(rec, this.state.pins);
     const body = { key_id: rec.keyId, msg: rec.preparedMsg, sig: rec.sig };
-    const name = $('display-name').value.trim();
-    if ($('show-name').checked && name) body.display_name = name; // unticked: never sent
-    const comment = $('comment').value.trim();
+    const name = this.$('display-name').value.trim();
+    if (this.$('show-name').checked && name) body.display_name = name; // unticked: never sent
+    const comment = this.$('comment').value.trim();
     if (comment) body.comment = comment;
     let answer;
     try {
-      answer = await post('signatures', body);
+      answer = await this.post('signatures', body);
     } catch (e) {
-      if (e.code === 'already_signed') { keep({ ...rec, used: true }); show('used'); }
+      if (e.code === 'already_signed') { this.keep({ ...rec, used: true }); this.show('used'); }
       throw e;
     }
-    keep({ ...rec, used: true });
-    $('display-name').value = $('comment').value = '';
-    $('done-public').textContent = publicWhen(answer.publication);
-    show('done');
-    refreshCount();
+    this.keep({ ...rec, used: true });
+    this.$('display-name').value = this.$('comment').value = '';
+    this.$('done-public').textContent = this.publicWhen(answer.publication);
+    this.show('done');
+    this.refreshCount();
     return 'signed';
   }
 
-  async function withdraw() {
+  async withdraw() {
+    const rec = this.state.rec;
     try {
-      await post('withdrawals', { token: state.rec.token });
+      await this.post('withdrawals', { token: rec.token });
     } catch (e) {
       throw e.code === 'not_found' ? new SignError('withdraw_not_found') : e;
     }
-    keep({ ...state.rec, ...(state.rec.preparedMsg && { used: true, withdrawn: true }) });
-    show('withdrawn');
-    refreshCount();
+    this.keep({ ...rec, ...(rec.preparedMsg && { used: true, withdrawn: true }) });
+    this.show('withdrawn');
+    this.refreshCount();
     return 'withdrawn';
   }
 
   /** When the signature becomes public, from the 201 answer (docs/protocol.md §5.8). */
-  function publicWhen(publication) {
-    if (!publication || publication.immediate) return text('public-now') ?? '';
+  publicWhen(publication) {
+    if (!publication || publication.immediate) return this.text('public-now') ?? '';
     const lang = document.documentElement.lang || undefined;
     const day = new Date(`${publication.public_by}T00:00:00Z`);
     const date = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(day);
-    const when = (text('public-batch') ?? '').replaceAll('{k}', String(publication.min_batch)).replace('{date}', date);
-    // Below the safe floor the receipt says so instead of implying a promise (review M5).
-    return publication.unsafe ? `${when} ${text('public-unsafe') ?? ''}`.trim() : when;
+    const when = (this.text('public-batch') ?? '').replaceAll('{k}', String(publication.min_batch)).replace('{date}', date);
+    // Below the safe floor the receipt says so instead of implying a promise of anonymity.
+    return publication.unsafe ? `${when} ${this.text('public-unsafe') ?? ''}`.trim() : when;
   }
 
-  async function refreshCount() {
+  async refreshCount() {
     try {
-      const { counts } = await get('');
-      const lang = document.documentElement.lang || undefined;
-      const number = new Intl.NumberFormat(lang);
-      for (const el of document.querySelectorAll('[data-count]')) {
-        el.textContent = number.format(counts.total);
-      }
-      // Every number and word on the page at once: per method, singular or plural, and
-      // what is left to the goal.
-      for (const el of document.querySelectorAll('[data-count-level]')) {
-        el.textContent = number.format(counts[el.dataset.countLevel] ?? 0);
-      }
-      for (const el of document.querySelectorAll('[data-count-noun]')) {
-        el.textContent = pluralText(el, counts.total, lang);
-      }
-      const goal = Number(root.dataset.goal);
-      for (const el of document.querySelectorAll('[data-remaining]')) {
-        const left = goal - counts.total;
-        el.textContent = left > 0 ? pluralText(el, left, lang) : el.dataset.done;
-      }
-      const pct = percentOf(counts.total, goal);
-      for (const bar of document.querySelectorAll('progress[data-progress], progress.progress')) {
-        bar.value = pct;
-        bar.textContent = new Intl.NumberFormat(lang, { style: 'percent' }).format(pct / 100);
-      }
+      const { counts } = await this.get('');
+      showCounts(counts, Number(this.root.dataset.goal), document.documentElement.lang || undefined);
     } catch {
       // Only cosmetic: the signature itself went through.
     }
   }
 
+  // ----- importing a receipt
   /**
    * Where a receipt's signature stands, read from the public log on this device (the
    * receipt is never sent: static/js/log.js). 'absent' also covers a signature that waits
    * for its publication batch; signing then answers "already used".
    */
-  async function logState(token) {
+  async logState(token) {
     try {
-      const found = await findInLog(token, { firstUrl: `${apiBase}/log`, fetchPage: (url) => request(null, null, url) });
+      const fetchPage = (url) => this.request(null, null, url);
+      const found = await findInLog(token, { firstUrl: `${this.apiBase}/log`, fetchPage });
       return found.state;
     } catch {
       return 'unknown';
     }
   }
 
-  async function importReceipt() {
-    const rec = parseReceipt($('import-text').value, { slug, levels });
+  async importReceipt() {
+    const rec = parseReceipt(this.$('import-text').value, { slug: this.slug, levels: this.levels });
     if (rec.preparedMsg) {
-      await checkReceipt(rec, await trustedKeys());
-      checkRedemption(rec, state.pins);
+      await checkReceipt(rec, await this.trustedKeys());
+      checkRedemption(rec, this.state.pins);
     }
     // Whether it was used or withdrawn is not the file's to say: the public log says it.
-    const stateInLog = await logState(rec.token);
+    const stateInLog = await this.logState(rec.token);
     if (rec.preparedMsg) {
       Object.assign(rec, { used: stateInLog === 'published' || stateInLog === 'withdrawn', withdrawn: stateInLog === 'withdrawn' });
     }
-    keep(rec);
-    $('import-text').value = '';
-    if (stateInLog === 'withdrawn') show('withdrawn');
-    else if (stateInLog === 'published') show('done');
-    else show(rec.preparedMsg ? 'credential' : 'token');
+    this.keep(rec);
+    this.$('import-text').value = '';
+    if (stateInLog === 'withdrawn') this.show('withdrawn');
+    else if (stateInLog === 'published') this.show('done');
+    else this.show(rec.preparedMsg ? 'credential' : 'token');
     return 'imported';
   }
 
-  // ----- choosing a method, codes from a scanned link
-  function chooseMethod(level, focus = true) {
-    state.level = level;
-    if (level === 'work_email') return show('email', focus);
-    const help = $('code-help');
-    help.textContent = help.dataset[level] ?? '';
-    show('code', focus);
+  async readImportFile(file) {
+    if (file && file.size < 16384) this.$('import-text').value = await file.text();
+    else if (file) this.fail('receipt_invalid');
   }
 
-  function applyCode({ code, level, keyPrefix }, focus) {
-    state.keyPrefix = keyPrefix;
-    const codeLevels = CODE_LEVELS.filter((l) => levels.includes(l));
-    if (!codeLevels.length) return show('method', focus);
-    $('code-input').value = code;
-    const chosen = codeLevels.includes(level) ? level : codeLevels.length === 1 ? codeLevels[0] : null;
-    if (chosen) return chooseMethod(chosen, focus);
-    show('method', focus);
-    say('code_found');
-  }
-
-  /** Read a `#code=` fragment, then drop it from the address bar and the history entry. */
-  function takeFragment() {
-    if (!new URLSearchParams(location.hash.slice(1)).has('code')) return null;
-    const found = parseFragment(location.hash);
-    history.replaceState(history.state, '', location.pathname + location.search);
-    return found;
-  }
-
-  // ----- wiring
-  for (const b of steps.querySelectorAll('[data-method]')) b.addEventListener('click', () => chooseMethod(b.dataset.method));
-  for (const b of steps.querySelectorAll('[data-back]')) b.addEventListener('click', () => show('method'));
-  for (const b of steps.querySelectorAll('[data-confirm]')) {
-    b.addEventListener('click', () => toggleConfirm(b, b.getAttribute('aria-expanded') !== 'true'));
-  }
-  for (const b of steps.querySelectorAll('[data-cancel]')) {
-    b.addEventListener('click', () => {
-      const opener = steps.querySelector(`[data-confirm="${b.closest('[data-confirm-box]').id}"]`);
-      toggleConfirm(opener, false);
-      opener.focus();
-    });
-  }
-  $('method-import').addEventListener('click', () => show('import'));
-  $('email-again').addEventListener('click', () => show('email'));
-  $('email-change').addEventListener('click', () => {
-    show('email');
-    $('email-input').select();
-  });
-  $('sign-later').addEventListener('click', () => show('later'));
-  $('later-sign').addEventListener('click', () => show('credential'));
-  $('show-name').addEventListener('change', (e) => { $('display-name-field').hidden = !e.target.checked; });
-
-  onSubmit('code-form', async () => {
-    keep(await issue(state.level, { code: $('code-input').value.trim() }));
-    $('code-input').value = '';
-    show('credential');
-  });
-  onSubmit('email-form', async () => {
-    state.email = $('email-input').value.trim();
-    await post('email-codes', { email: state.email });
-    $('email-sent-to').textContent = state.email; // on this page only, never stored
-    show('email-code');
-    return 'email_sent';
-  });
-  onSubmit('email-code-form', async () => {
-    keep(await issue('work_email', { email: state.email, code: $('email-code-input').value.trim() }));
-    state.email = null; // done with it: forget the address
-    $('email-input').value = $('email-code-input').value = '';
-    show('credential');
-  });
-  onSubmit('sign-form', sign);
-  onSubmit('import-form', importReceipt);
-  $('withdraw-confirm').addEventListener('click', () => run($('withdraw-box'), withdraw));
-  $('forget-confirm').addEventListener('click', () => {
-    try { localStorage.removeItem(storageKey(slug)); } catch { /* nothing stored */ }
-    keep({ token: '' });
-    state.rec = null;
-    show('method');
-    say('forgotten');
-  });
-  $('receipt-copy').addEventListener('click', async () => {
-    const input = $('receipt-token');
+  async copyReceipt() {
+    const input = this.$('receipt-token');
     try {
       await navigator.clipboard.writeText(input.value);
-      say('copied');
+      this.say('copied');
     } catch {
       input.focus();
       input.select(); // clipboard refused: leave it selected for a manual copy
     }
-  });
-  $('import-file').addEventListener('change', async (e) => {
-    const file = e.target.files[0];
-    if (file && file.size < 16384) $('import-text').value = await file.text();
-    else if (file) fail('receipt_invalid');
-  });
-  window.addEventListener('hashchange', () => {
-    const found = takeFragment();
-    if (found && !state.rec) applyCode(found, true);
-  });
+  }
 
-  // ----- start
-  const found = takeFragment(); // first of all, so the code leaves the address bar at once
-  $('sign-nojs').hidden = true;
-  steps.hidden = false;
-  if (!globalThis.crypto?.subtle) { // WebCrypto exists only on https (and localhost)
-    for (const el of steps.children) el.hidden = !el.matches('#sign-error');
-    fail('crypto_unavailable');
-    return;
+  // ----- choosing a method, codes from a scanned link
+  chooseMethod(level, focus = true) {
+    this.state.level = level;
+    if (level === 'work_email') return this.show('email', focus);
+    const help = this.$('code-help');
+    help.textContent = help.dataset[level] ?? '';
+    this.show('code', focus);
   }
-  // Pin the petition id and keys at first sight, and say so at once if they changed.
-  state.keyPrefix = found?.keyPrefix ?? null;
-  trustedKeys({ level: found?.level }).catch((e) => {
-    if (e instanceof SignError && e.code !== 'network') fail(e.code);
-  });
-  const stored = load();
-  if (stored) {
-    // One credential per person: a stored one wins over a newly scanned code.
-    keep(stored);
-    show(stored.withdrawn ? 'withdrawn' : stored.used ? 'done' : 'credential', false);
-  } else if (found) {
-    applyCode(found, false);
-    // From a code card or tear-off tab: straight to the sign step, no scrolling needed.
-    root.scrollIntoView({ block: 'start' });
-  } else {
-    show('method', false);
+
+  applyCode({ code, level, keyPrefix }, focus) {
+    this.state.keyPrefix = keyPrefix;
+    const codeLevels = CODE_LEVELS.filter((l) => this.levels.includes(l));
+    if (!codeLevels.length) return this.show('method', focus);
+    this.$('code-input').value = code;
+    const chosen = codeLevels.includes(level) ? level : codeLevels.length === 1 ? codeLevels[0] : null;
+    if (chosen) return this.chooseMethod(chosen, focus);
+    this.show('method', focus);
+    this.say('code_found');
   }
+
+  // ----- wiring and start
+  wire() {
+    const steps = this.steps;
+    for (const b of steps.querySelectorAll('[data-method]')) b.addEventListener('click', () => this.chooseMethod(b.dataset.method));
+    for (const b of steps.querySelectorAll('[data-back]')) b.addEventListener('click', () => this.show('method'));
+    for (const b of steps.querySelectorAll('[data-confirm]')) {
+      b.addEventListener('click', () => this.toggleConfirm(b, b.getAttribute('aria-expanded') !== 'true'));
+    }
+    for (const b of steps.querySelectorAll('[data-cancel]')) {
+      b.addEventListener('click', () => {
+        const opener = steps.querySelector(`[data-confirm="${b.closest('[data-confirm-box]').id}"]`);
+        this.toggleConfirm(opener, false);
+        opener.focus();
+      });
+    }
+    for (const [id, step] of Object.entries(BUTTON_STEPS)) this.$(id).addEventListener('click', () => this.show(step));
+    this.$('email-change').addEventListener('click', () => {
+      this.show('email');
+      this.$('email-input').select();
+    });
+    this.$('show-name').addEventListener('change', (e) => { this.$('display-name-field').hidden = !e.target.checked; });
+    for (const [id, action] of Object.entries(FORM_STEPS)) {
+      const form = this.$(id);
+      form.addEventListener('submit', (event) => {
+        event.preventDefault(); // never a native submission
+        this.run(form, () => action(this));
+      });
+    }
+    this.$('withdraw-confirm').addEventListener('click', () => this.run(this.$('withdraw-box'), () => this.withdraw()));
+    this.$('forget-confirm').addEventListener('click', () => this.forget());
+    this.$('receipt-copy').addEventListener('click', () => this.copyReceipt());
+    this.$('import-file').addEventListener('change', (e) => this.readImportFile(e.target.files[0]));
+    window.addEventListener('hashchange', () => {
+      const found = takeFragment();
+      if (found && !this.state.rec) this.applyCode(found, true);
+    });
+  }
+
+  start() {
+    const found = takeFragment(); // first of all, so the code leaves the address bar at once
+    this.$('sign-nojs').hidden = true;
+    this.steps.hidden = false;
+    if (!globalThis.crypto?.subtle) { // WebCrypto exists only on https (and localhost)
+      for (const el of this.steps.children) el.hidden = !el.matches('#sign-error');
+      this.fail('crypto_unavailable');
+      return;
+    }
+    // Pin the petition id and keys at first sight, and say so at once if they changed.
+    this.state.keyPrefix = found?.keyPrefix ?? null;
+    this.trustedKeys({ level: found?.level }).catch((e) => {
+      if (e instanceof SignError && e.code !== 'network') this.fail(e.code);
+    });
+    const stored = this.load();
+    if (stored) {
+      // One credential per person: a stored one wins over a newly scanned code.
+      this.keep(stored);
+      this.show(stored.withdrawn ? 'withdrawn' : stored.used ? 'done' : 'credential', false);
+    } else if (found) {
+      this.applyCode(found, false);
+      // From a code card or tear-off tab: straight to the sign step, no scrolling needed.
+      this.root.scrollIntoView({ block: 'start' });
+    } else {
+      this.show('method', false);
+    }
+  }
+}
+
+// Each form and the step it runs through SigningPage.run (one at a time, errors shown).
+const FORM_STEPS = {
+  'code-form': (page) => page.redeemCode(),
+  'email-form': (page) => page.sendEmailCode(),
+  'email-code-form': (page) => page.redeemEmailCode(),
+  'sign-form': (page) => page.sign(),
+  'import-form': (page) => page.importReceipt(),
+};
+// Buttons that only move to another step.
+const BUTTON_STEPS = { 'method-import': 'import', 'email-again': 'email', 'sign-later': 'later', 'later-sign': 'credential' };
+
+/** Every number and word about the count on the page at once: per method, singular or
+ * plural, what is left to the goal, and the progress bars. */
+function showCounts(counts, goal, lang) {
+  const number = new Intl.NumberFormat(lang);
+  for (const el of document.querySelectorAll('[data-count]')) el.textContent = number.format(counts.total);
+  for (const el of document.querySelectorAll('[data-count-level]')) {
+    el.textContent = number.format(counts[el.dataset.countLevel] ?? 0);
+  }
+  for (const el of document.querySelectorAll('[data-count-noun]')) el.textContent = pluralText(el, counts.total, lang);
+  for (const el of document.querySelectorAll('[data-remaining]')) {
+    const left = goal - counts.total;
+    el.textContent = left > 0 ? pluralText(el, left, lang) : el.dataset.done;
+  }
+  const pct = percentOf(counts.total, goal);
+  for (const bar of document.querySelectorAll('progress[data-progress], progress.progress')) {
+    bar.value = pct;
+    bar.textContent = new Intl.NumberFormat(lang, { style: 'percent' }).format(pct / 100);
+  }
+}
+
+/** Read a `#code=` fragment, then drop it from the address bar and the history entry. */
+function takeFragment() {
+  if (!new URLSearchParams(location.hash.slice(1)).has('code')) return null;
+  const found = parseFragment(location.hash);
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return found;
 }
 
 if (globalThis.document) {
   const root = document.getElementById('signing');
-  if (root) init(root);
+  const steps = root?.querySelector('#sign-steps'); // none when not open: the template says so
+  if (steps) {
+    const page = new SigningPage(root, steps);
+    page.wire();
+    page.start();
+  }
 }

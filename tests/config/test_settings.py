@@ -193,6 +193,11 @@ def test_collectstatic_rewrites_module_imports_to_hashed_names(tmp_path):
     text = sign.read_text()
     assert re.search(r"""from ["']\./blindrsa\.[0-9a-f]{12}\.js["']""", text), text[:600]
     assert not re.search(r"""["']\./blindrsa\.js["']""", text)
+    # The receipt module is shared by the signing and the audit page, hashed in both.
+    [audit] = [p for p in (tmp_path / "js").glob("audit.*.js") if not p.name.endswith(".gz")]
+    for page in (text, audit.read_text()):
+        assert re.search(r"""from ["']\./receipt\.[0-9a-f]{12}\.js["']""", page), page[:900]
+        assert not re.search(r"""["']\./(receipt|sign)\.js["']""", page)
 
 
 @pytest.mark.parametrize(

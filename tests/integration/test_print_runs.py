@@ -22,9 +22,9 @@ from organizing.models import FlyerBatch, PrintRun
 from petition.codes import code_hash
 from petition.keys import key_id_prefix
 from petition.models import CodeBatch, SigningCode
-from tests.organizing.flyer_helpers import decode_qr_codes
-from tests.organizing.test_flyer_designer import FORM, designer, download, post
-from tests.organizing.test_flyer_pdfs import redeem
+from tests.organizing.flyers.helpers import decode_qr_codes
+from tests.organizing.flyers.test_designer import FORM, designer, download, post
+from tests.organizing.flyers.test_pdfs import redeem
 
 from .conftest import celery_worker
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// The pure helpers of static/js/sign.js (no DOM). Run: node --test /work/main/tests/js/
+// The pure helpers of static/js/sign.js and static/js/receipt.js (no DOM). Run: node --test tests/js/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import * as brsa from '../../static/js/blindrsa.js';
+import { checkReceipt, parseReceipt, receiptFile, storedRecord } from '../../static/js/receipt.js';
 import {
-  checkKeys, checkReceipt, checkRedemption, parseFragment, parsePins, parseReceipt, percentOf,
-  pinsKey, receiptFile, storageKey, storedRecord,
+  checkKeys, checkRedemption, parseFragment, parsePins, percentOf, pinsKey, storageKey,
 } from '../../static/js/sign.js';
 
 const { b64urlDecode, b64urlEncode, bigIntToBytes, bytesToBigInt, modPow } = brsa;

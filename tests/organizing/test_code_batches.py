@@ -47,7 +47,7 @@ def _codes_url(petition) -> str:
     return reverse("staff:code_batches", kwargs={"slug": petition.slug})
 
 
-# Making code cards (POST, redirect, PDF download) is tested in test_flyer_designer.py.
+# Making code cards (POST, redirect, PDF download) is tested in flyers/test_designer.py.
 
 
 @pytest.mark.parametrize(

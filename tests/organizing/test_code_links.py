@@ -14,7 +14,7 @@ from petition.keys import key_id_prefix
 from petition.services import petition_publish
 from tests.factories import form_key
 
-from .flyer_helpers import decode_qr_codes
+from .flyers.helpers import decode_qr_codes
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from petition.keys import key_id_prefix
 from petition.models import SigningCode
 from tests.signing_client import b64, start
 
-from .flyer_helpers import PAGE_POINTS, decode_qr_codes, page_sizes
+from .helpers import PAGE_POINTS, decode_qr_codes, page_sizes
 
 pytestmark = pytest.mark.django_db
 

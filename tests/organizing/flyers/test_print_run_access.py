@@ -17,7 +17,7 @@ from organizing.models import AuditAction, AuditEntry, PrintRun, Role
 from petition.models import CodeBatch
 from tests.factories import MembershipFactory, form_key
 
-from .test_flyer_designer import FORM
+from .test_designer import FORM
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from .flyer_helpers import PAGE_POINTS, page_pixels, word_boxes
-from .test_flyer_pdfs import make
+from .helpers import PAGE_POINTS, page_pixels, word_boxes
+from .test_pdfs import make
 
 pytestmark = pytest.mark.django_db
 

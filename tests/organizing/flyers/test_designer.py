@@ -17,7 +17,7 @@ from petition.codes import code_hash
 from petition.models import CodeBatch, SigningCode
 from tests.factories import form_key
 
-from .flyer_helpers import PAGE_POINTS, decode_qr_codes, page_sizes, pdf_text
+from .helpers import PAGE_POINTS, decode_qr_codes, page_sizes, pdf_text
 
 pytestmark = pytest.mark.django_db
 

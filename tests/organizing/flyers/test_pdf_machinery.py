@@ -20,7 +20,7 @@ from organizing.flyers.pdf import render_pdf, render_pdf_chunked
 from organizing.flyers.qr import qr_svg
 from organizing.flyers.rendering import qr_overlay
 
-from .flyer_helpers import decode_qr_codes, page_sizes, pdf_text
+from .helpers import decode_qr_codes, page_sizes, pdf_text
 
 
 def test_it_prints_with_the_fonts_shipped_in_static():
@@ -56,7 +56,7 @@ def test_an_overlay_draws_a_qr_code_into_the_box_of_its_link():
 
 # --- joining chunks: a valid PDF, written as it goes, in flat memory ------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class WriteOnly:
@@ -118,7 +118,7 @@ def test_joining_keeps_no_page_in_memory():
     """Peak memory (a child process's ru_maxrss) after 150 pages and after 750: pypdf's
     PdfWriter, which held the joined pages until the end, grew by 48 MiB here; this joiner by 2."""
     result = subprocess.run(
-        [sys.executable, "-m", "tests.organizing.pdf_join_memory", "6"],
+        [sys.executable, "-m", "tests.organizing.flyers.pdf_join_memory", "6"],
         cwd=ROOT,
         capture_output=True,
         text=True,

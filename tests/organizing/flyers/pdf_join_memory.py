@@ -1,6 +1,6 @@
 """Run as a child process by test_pdf_machinery: the peak memory of joining many chunks.
 
-    python -m tests.organizing.pdf_join_memory CHUNKS
+    python -m tests.organizing.flyers.pdf_join_memory CHUNKS
 
 Lays out one chunk of 25 pages (10 links each) with WeasyPrint once, then joins it
 CHUNKS times, and 5 x CHUNKS times in all, through StreamingPdfJoiner, with a QR overlay of 10
