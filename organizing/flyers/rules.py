@@ -19,14 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from petition.models import CODE_BATCH_MIN_SIZE, Petition
 from petition.text import hidden_controls
 
+from ..models.flyers import MAX_COPIES
 from .designs import DESIGNS, Design, codes_needed
 from .glyphs import unprintable
-from .models import MAX_COPIES
 from .rendering import FlyerText
 
 __all__ = ["MAX_COPIES", "MAX_SHEETS", "MIN_CONTRAST", "print_run_check"]
 
-# MAX_COPIES is defined with the tables (organizing/flyers/models.py), whose constraints
+# MAX_COPIES is defined with the tables (organizing/models/flyers.py), whose constraints
 # hold it, as the code-batch sizes are in petition/models.py; the rest lives only here.
 # A run of more sheets takes the worker too long (its 30-minute limit) and the printer too.
 MAX_SHEETS = 500

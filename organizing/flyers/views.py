@@ -61,7 +61,6 @@ def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
     petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
     initial = {**default_text(petition).as_dict(), "design": "poster", "paper": "letter"}
     form = FlyerForm(request.POST or None, initial=initial, petition=petition)
-    if request.method == "POST" and form.is_valid():
 
     def make_run() -> str:
         run = services.print_run_create(
