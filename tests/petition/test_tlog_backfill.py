@@ -10,8 +10,8 @@ from django.db.migrations.executor import MigrationExecutor
 from petition.models import LogCheckpoint, LogEntry
 from petition.services import petition_publish
 from petition.tlog import merkle, notes, services
+from tests.signing_client import mint
 
-from .signing_client import mint
 from .test_publication import at, publish, sign, withdraw
 
 pytestmark = pytest.mark.django_db(transaction=True)

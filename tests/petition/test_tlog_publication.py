@@ -12,8 +12,8 @@ from petition.models import IssuanceCount, LogCheckpoint, LogEntry, PetitionKey
 from petition.selectors import petition_counts
 from petition.services import petition_publish
 from petition.tlog import entries, merkle, notes, services
+from tests.signing_client import mint
 
-from .signing_client import mint
 from .test_publication import at, publish, sign, withdraw
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from organizing.flyers.designs import DESIGNS, PAPERS
-from organizing.flyers.models import PrintRun
 from organizing.flyers.rendering import default_text, petition_target_url
 from organizing.flyers.rules import smallest_run
 from organizing.flyers.services import print_run_create
+from organizing.models import PrintRun
 from petition.codes import code_batch_revoke
 from petition.models import Petition
 

@@ -15,7 +15,7 @@ from organizing.models import AuditEntry, FlyerBatch, PrintRun
 from petition.models import CODE_BATCH_MIN_SIZE, CodeBatch, SigningCode
 from petition.services import petition_close
 
-from ..flyer_helpers import page_sizes
+from .helpers import page_sizes
 
 pytestmark = pytest.mark.django_db
 
