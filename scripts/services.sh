@@ -2,7 +2,7 @@
 # Make sure what the tests talk to is up: PostgreSQL and Redis on 127.0.0.1, Debian's
 # Chromium for the browser tests, Node for the JS tests, Pango/HarfBuzz for WeasyPrint's PDFs,
 # poppler (pdftoppm) and zbar (zbarimg) to read the printed QR codes back, qpdf to check the
-# structure of the PDFs we write. Starts a stopped local server,
+# structure of the PDFs we write, Go and golang.org/x/mod for the audit tool's cross-check. Starts a stopped local server,
 # installs Chromium as root; otherwise stops with one line saying what to install.
 set -euo pipefail
 
@@ -55,6 +55,19 @@ apt_install node nodejs "the JavaScript tests"
 apt_install pdftoppm poppler-utils "reading printed QR codes in the tests"
 apt_install zbarimg zbar-tools "decoding printed QR codes in the tests"
 apt_install qpdf qpdf "checking the structure of the PDFs in the tests"
+# The audit tool's cross-check against an independent verifier: Go's golang.org/x/mod
+# (tests/audit_tool/go/), built offline from Debian's packaged source.
+apt_install go golang-go "the audit tool's cross-check with Go"
+if [ ! -d /usr/share/gocode/src/golang.org/x/mod/sumdb ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Debian's golang-golang-x-mod-dev for the audit tool's cross-check..."
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-golang-x-mod-dev >/dev/null
+  else
+    echo "golang-golang-x-mod-dev is missing for the audit tool's cross-check: sudo apt-get install golang-golang-x-mod-dev"
+    exit 1
+  fi
+fi
 
 # WeasyPrint (flyer and code-card PDFs) loads Pango and HarfBuzz at run time.
 if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0'; then
