@@ -32,20 +32,19 @@ setup: $(STAMP)
 # var/demo-secrets.env (mode 0600) and reused, never the public development key.
 DEMO := DJANGO_DEBUG=1 $(PY) -m config.demo_secrets $(PY)
 
+# The demo as production runs it: the web server, a Celery worker and beat, on a broker of
+# message files in var/broker/ (no Redis needed). Migrates, seeds, prints the staff accounts'
+# secrets once; one Ctrl-C stops all three. See scripts/run_demo.py.
 run: $(STAMP)
-	mkdir -p var
-	$(DEMO) manage.py migrate --noinput
-	$(DEMO) manage.py seed_demo
-	@echo "Serving http://127.0.0.1:8000/  (staff: http://127.0.0.1:8000/staff/)"
-	$(DEMO) manage.py runserver 127.0.0.1:8000
+	$(PY) scripts/run_demo.py
 
 # New passwords and TOTP secrets for the demo's staff accounts (the old ones are gone).
 reset-demo-accounts: $(STAMP)
 	$(DEMO) manage.py seed_demo --reset-accounts
 
-# The demo over https on the LAN (self-signed certificate), to sign from a real phone.
+# The demo over https on the LAN (self-signed certificate), to sign from a real phone; with
+# the worker and beat of `make run`.
 run-phone: $(STAMP)
-	mkdir -p var
 	$(PY) scripts/run_phone.py
 
 services:

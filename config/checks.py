@@ -116,8 +116,8 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 @checks.register(checks.Tags.security)
 def development_key_stays_local(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """The public development key (config/demo_secrets.py) lets anyone who reaches the
-    server forge an invitation link (review L9): refused as soon as the site answers any
-    name but loopback. `make run` and `make run-phone` make a key of their own."""
+    server forge an invitation link and sign up as the invitee: refused as soon as the site
+    answers any name but loopback. `make run` and `make run-phone` make a key of their own."""
     if settings.SECRET_KEY != DEVELOPMENT_SECRET_KEY:
         return []
     outside = sorted(set(settings.ALLOWED_HOSTS) - LOOPBACK_HOSTS)
@@ -137,8 +137,8 @@ def development_key_stays_local(app_configs=None, **kwargs) -> list[checks.Check
 @checks.register(checks.Tags.security, deploy=True)
 def publication_defaults(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Defaults below the safe floor let anyone who saw a coworker get a code spot their
-    signature (docs/threat-model.md, timing; review M5): fine for a demo, an error in
-    production unless the operator overrides it on purpose (then a warning)."""
+    signature (docs/threat-model.md, timing: a batch of one is that person): fine for a
+    demo, an error in production unless the operator overrides it on purpose (then a warning)."""
     if not getattr(settings, "COUNTERSIGN_PRODUCTION", False):
         return []
     if not below_safe_floor(

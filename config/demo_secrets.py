@@ -3,7 +3,7 @@
 Without DJANGO_SECRET_KEY the settings fall back to a development key that is public (it
 is in this repository), and the key-encryption key derives from it. Anyone who can reach
 a demo served with it can sign their own tokens: an invitation link is the signed
-invitation id, so they could sign up as the invitee (review L9). So the demo commands make
+invitation id, so they could sign up as the invitee. So the demo commands make
 a random DJANGO_SECRET_KEY and COUNTERSIGN_KEY_ENCRYPTION_KEY on first use, store them in
 `var/demo-secrets.env` (mode 0600), and reuse them on every later run, so the demo's data
 (petition keys encrypted under the key-encryption key, codes hashed with it, sessions)

@@ -65,9 +65,10 @@ class PrivacyFilter(logging.Filter):
 
         A 4xx of the signer API is a signer acting ("403 code_expired", "409 already_signed"),
         and the log's time stamp (journald, docker) would date it: dropped, whatever its level
-        (review L2). A 5xx is a bug the operator must see, so it stays, but as a line with
-        no path (which names the petition and the step), no request and no exception text:
-        the status, the exception's type and the line that raised it.
+        (no exact time of a signer's action is kept anywhere). A 5xx is a bug the operator
+        must see, so it stays, but as a line with no path (which names the petition and the
+        step), no request and no exception text: the status, the exception's type and the
+        line that raised it.
         """
         status = getattr(record, "status_code", None)
         server_error = status >= 500 if isinstance(status, int) else record.levelno >= logging.ERROR

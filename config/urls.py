@@ -1,3 +1,7 @@
+"""The URL root: the public pages and API (petition/urls.py), the staff pages under /staff/ in
+the `staff` namespace (organizing/urls.py), allauth's accounts pages, and the error handlers
+(config/errors.py)."""
+
 from django.urls import include, path
 
 from organizing.urls import staff_patterns

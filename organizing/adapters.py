@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Any
 
+from allauth.account import app_settings as allauth_account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 
@@ -21,12 +23,26 @@ from petition.network import client_address, client_bucket
 
 # Session key holding the address of the invitation the visitor opened.
 INVITED_EMAIL_SESSION_KEY = "countersign_invited_email"
+# Session key holding who signed up in this session, and when (see just_signed_up).
+SIGNED_UP_SESSION_KEY = "countersign_signed_up"
 
 
 def invited_email(request: HttpRequest | None) -> str | None:
     if request is None or not hasattr(request, "session"):
         return None
     return request.session.get(INVITED_EMAIL_SESSION_KEY)
+
+
+def just_signed_up(request: HttpRequest | None) -> bool:
+    """The signed-in user created their account in this session less than
+    ACCOUNT_REAUTHENTICATION_TIMEOUT seconds ago: they typed their new password moments ago."""
+    if request is None or not hasattr(request, "session") or not request.user.is_authenticated:
+        return False
+    record = request.session.get(SIGNED_UP_SESSION_KEY)
+    if not isinstance(record, dict) or record.get("user") != str(request.user.pk):
+        return False
+    timeout = allauth_account_settings.REAUTHENTICATION_TIMEOUT
+    return 0 <= time.time() - float(record.get("at", 0)) < timeout
 
 
 def client_tag(request: HttpRequest) -> str:
@@ -48,7 +64,7 @@ class AccountAdapter(DefaultAccountAdapter):
             raise PermissionDenied("Unable to determine the client address.")
         return client_tag(request)
 
-    # Failed logins (review L10). allauth counts them per address ("10/m/ip") and per
+    # Failed logins. allauth counts them per address ("10/m/ip") and per
     # account ("5/5m/key"); keyed on the account alone, five wrong passwords every five
     # minutes from anywhere kept the account's owner out. The per-account key now carries
     # the client too (a keyed hash of its address, IPv6 per /64, like the signer limits),
@@ -79,6 +95,21 @@ class AccountAdapter(DefaultAccountAdapter):
             action="login_failed_account",
             key=super()._get_login_attempts_cache_key(request, **credentials),
         )
+
+    def post_login(self, request: HttpRequest, user, **kwargs: Any):
+        if kwargs.get("signup"):
+            request.session[SIGNED_UP_SESSION_KEY] = {"user": str(user.pk), "at": time.time()}
+        return super().post_login(request, user, **kwargs)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        # Review M1: staff must set up two-factor right after signing up, and allauth asked
+        # for the password again first, a minute after it was chosen. Within the
+        # reauthentication window after sign-up (ACCOUNT_REAUTHENTICATION_TIMEOUT, 300 s by
+        # default) the new password counts as that confirmation; after it, or in any later
+        # session, allauth asks as usual.
+        if just_signed_up(context.request):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Only someone who opened a valid invitation link may create an account (P5).

@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import models
@@ -83,6 +83,16 @@ def _day(value: Any, action: str) -> str:
     return formats.date_format(moment, "DATE_FORMAT")
 
 
+def _last_day(value: Any, action: str) -> str:
+    """A batch's `expires_at` is the first instant after its last day (petition.codes.
+    code_batch_expiry): show the day before that instant, as the batch table does (O19)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return _day((moment - timedelta(microseconds=1)).isoformat(), action)
+
+
 def _choice(choices) -> Callable[[Any, str], str]:
     labels = dict(choices)
 
@@ -123,7 +133,7 @@ DETAIL_LABELS: dict[str, tuple[Any, Callable[[Any, str], str]]] = {
     "level": (_("Way to verify"), _choice(Level.choices)),
     "size": (_("Codes"), _number),
     "label": (_("Note"), _text),
-    "expires_at": (_("Codes work until"), _day),
+    "expires_at": (_("Codes work until"), _last_day),
     "needs_approval": (_("Needs a second person's approval"), _yes_no),
     "design": (_("Design"), _choice(DESIGN_CHOICES)),
     "paper": (_("Paper"), _choice(PAPER_CHOICES)),
@@ -214,7 +224,7 @@ def action_label(action: str) -> str:
         return capfirst(_humanize(action))
 
 
-# Entries about one name or comment recorded, before review L5, the signature's id and its
+# Entries about one name or comment recorded, in earlier versions, the signature's id and its
 # nullifier's prefix: neither is shown any more (the rows themselves cannot be rewritten),
 # so the log cannot link a name or comment to its level, key or batch.
 _UNSHOWN_OBJECTS = frozenset({"signature"})

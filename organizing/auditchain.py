@@ -1,4 +1,4 @@
-"""The audit log's hash chains: tamper evidence against whoever owns the table (review L3).
+"""The audit log's hash chains: tamper evidence against whoever owns the table.
 
 The append-only trigger stops the app and a hand-typed UPDATE or DELETE, but the table's
 owner can disable it, or TRUNCATE. So each row also carries its place in a chain (`seq`,

@@ -1,24 +1,29 @@
+"""The staff forms: campaign, petition, invitation and member role, with `create_once`, the
+body of every staff view whose form creates something. The code-batch form also lives here,
+but only parses input: its rules (sizes, levels, expiry) belong to petition/codes.py."""
+
 from __future__ import annotations
 
 import ipaddress
 import re
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from petition.codes import code_batch_expiry
 from petition.models import CODE_BATCH_MAX_SIZE, CODE_BATCH_MIN_SIZE, Level, Petition
 from petition.publication_policy import (
     MAX_PUBLISH_INTERVAL,
     MAX_PUBLISH_MAX_WAIT,
     MAX_PUBLISH_MIN_BATCH,
     MIN_PUBLISH_MAX_WAIT,
+    new_petition_policy,
 )
 from petition.workemail import canonical_domain
 
@@ -111,6 +116,9 @@ class CampaignForm(StaffFormMixin, forms.ModelForm):
 
     # A service's refusal about a model field shows on the form field that edits it.
     service_field_names = {"email_domains": "email_domains_text"}
+    # A question about the mail server a new organizer cannot answer up front; the default
+    # (only "+" counts as a sub-address) is right for most (review O3).
+    advanced = (_("Advanced: how your mail system reads addresses"), ["email_subaddress_separator"])
 
     def __init__(self, *args, work_email_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -259,7 +267,8 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
             "slug": {
                 # Short names are unique site-wide (they are the public address, printed on
                 # flyers and code cards), so a taken one must be refused; the message says
-                # no more than that: not whose, nor whether it is a draft (threat model, L8).
+                # no more than that: not whose, nor whether it is a draft
+                # (docs/threat-model.md accepts that a taken name shows).
                 "unique": _("This short name is not available. Choose another."),
                 "invalid": SLUG_MESSAGE,
             }
@@ -306,12 +315,69 @@ class CampaignCreateForm(IdempotentFormMixin, CampaignForm):
 
 
 class PetitionCreateForm(IdempotentFormMixin, PetitionForm):
-    pass
+    """A new petition's form starts from what the program knows (review O4): the safe
+    publication policy, work email when the campaign has a domain, the employer as the
+    addressee."""
+
+    def __init__(self, *args, campaign: Campaign | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            return
+        policy = new_petition_policy()
+        self.initial["publish_interval"] = policy["publish_interval"] // 60
+        self.initial["publish_min_batch"] = policy["publish_min_batch"]
+        self.initial["publish_max_wait"] = policy["publish_max_wait"] // 3600
+        if campaign is not None:
+            self.initial["accepts_work_email"] = bool(campaign.email_domains)
+            if campaign.employer_name:
+                self.initial["addressed_to"] = campaign.employer_name
+
+
+def at_employer_domain(email: str, domains) -> str | None:
+    """The campaign's work-email domain `email` is at (or under), if any."""
+    try:
+        domain = canonical_domain(email.rsplit("@", 1)[-1])
+    except ValueError:
+        return None
+    for known in domains or ():
+        if domain == known or domain.endswith(f".{known}"):
+            return known
+    return None
 
 
 class InvitationForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MODERATOR)
+    # Shown only after a work address was entered (review O15): the invitee's work mail is
+    # read by the employer, so sending there needs a deliberate second click.
+    work_address_ok = forms.BooleanField(
+        label=_("Send to this work address anyway"), required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domains = list(getattr(campaign, "email_domains", None) or [])
+        if self.domains:
+            self.fields["email"].help_text = _(
+                "Better a personal address: mail at %(domains)s can be read by the employer."
+            ) % {"domains": ", ".join(self.domains)}
+
+    def clean(self):
+        cleaned = super().clean()
+        email = cleaned.get("email")
+        domain = at_employer_domain(email, self.domains) if email else None
+        if domain and not cleaned.get("work_address_ok"):
+            self.fields["work_address_ok"].widget = forms.CheckboxInput()
+            self.add_error(
+                "email",
+                _(
+                    "%(email)s is at %(domain)s, the employer's domain: the employer can read "
+                    "this invitation and learn who helps the campaign. Ask for a personal "
+                    "address, or tick the box below to send it there anyway."
+                )
+                % {"email": email.strip().lower(), "domain": domain},
+            )
+        return cleaned
 
 
 class MemberRoleForm(forms.Form):
@@ -393,15 +459,19 @@ class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         # The same names as the batches table and the petition page use.
         choices = [(level, Level(level).label) for level in (Level.IN_PERSON, Level.FLYER)]
         self.fields["level"].choices = [c for c in choices if c[0] in petition.levels]
-        self.fields["expires_at"].initial = timezone.localdate() + timedelta(days=30)
+        # Empty by default: "until the petition closes" is what most batches want, and any
+        # prefilled day would end the codes before the petition's deadline (review O19).
+        if petition.deadline:
+            self.fields["expires_at"].help_text = _(
+                "Last day the codes work. Leave empty: until the petition closes "
+                "(its deadline is %(deadline)s)."
+            ) % {"deadline": formats.date_format(petition.deadline, "DATE_FORMAT")}
 
     def service_fields(self) -> dict:
         expires_on = self.cleaned_data["expires_at"]
         expires_at = None
         if expires_on is not None:
-            # Through the end of the chosen day, in the site's time zone.
-            end_of_day = datetime.combine(expires_on + timedelta(days=1), time.min)
-            expires_at = timezone.make_aware(end_of_day)
+            expires_at = code_batch_expiry(expires_on)
         return {
             "level": self.cleaned_data["level"],
             "size": self.cleaned_data["size"],

@@ -31,7 +31,7 @@ def invitation_from_token(token: str) -> Invitation:
         pk = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
     except signing.BadSignature as exc:
         raise InvitationError("invalid") from exc
-    invitation = Invitation.objects.filter(pk=pk).select_related("campaign").first()
+    invitation = Invitation.objects.filter(pk=pk).select_related("campaign", "invited_by").first()
     if invitation is None or invitation.accepted_at or invitation.expires_at < timezone.now():
         raise InvitationError("used or expired")
     return invitation

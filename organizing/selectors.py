@@ -118,7 +118,7 @@ def dashboard_campaigns(user: User) -> list[tuple[Membership, list[PetitionSumma
     ]
 
 
-# --- two-person rules (review L7) -------------------------------------------------------------
+# --- two-person rules: two people, not two accounts of one ------------------------------------
 
 
 def members_waiting_confirmation(campaign: Campaign) -> list[Membership]:

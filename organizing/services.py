@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.background import enqueue_on_commit_or_raise
 from petition.models import Petition
 
 from .audit import audit_record, update_with_audit
@@ -122,7 +123,7 @@ def invitation_create(
     expires_at = timezone.now() + timedelta(days=settings.COUNTERSIGN_INVITATION_DAYS)
     if campaign is not None and not confirmed_member(invited_by, campaign.pk):
         # Else an unconfirmed second account could add a third one, which the first
-        # account (not its adder) could then confirm (review L7).
+        # account (not its adder) could then confirm: one person meeting a two-person rule.
         raise TeamError(unconfirmed_message())
     with transaction.atomic():
         pending = Invitation.objects.select_for_update().filter(
@@ -156,7 +157,9 @@ def invitation_create(
             target=invitation,
             details={"role": role},
         )
-        invitation_send.delay_on_commit(invitation.pk)
+        # Raise if the broker is down: no sweep sends invitations, and the organizer must
+        # learn now that none went out (inviting the address again resends it).
+        enqueue_on_commit_or_raise(invitation_send, invitation.pk)
     return invitation
 
 
@@ -177,7 +180,8 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership | Non
             return None
         _lock_team(invitation.campaign_id)
         # Someone an organizer added counts for two-person rules only once a second
-        # organizer confirms them (review L7); an operator's invitation needs nobody else.
+        # organizer confirms them, or one person with two accounts could meet those rules
+        # alone; an operator's invitation needs nobody else.
         needs_confirmation = invitation.invited_by_id is not None
         membership, created = Membership.objects.get_or_create(
             user=user,
@@ -246,7 +250,8 @@ def _organizers_left_without(membership: Membership) -> int:
 
 
 def _needs_confirmation(membership: Membership, *, added_by: User | None) -> None:
-    """Raised to organizer by `added_by`: a second organizer confirms them again (L7)."""
+    """Raised to organizer by `added_by`: a second organizer confirms them again, so a
+    promotion cannot give one person a second vote in two-person rules."""
     membership.added_by = added_by
     if added_by is not None:
         membership.confirmed_at = None

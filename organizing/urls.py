@@ -1,7 +1,10 @@
+"""The staff routes (`staff_patterns`, mounted under /staff/ by config/urls.py) and the two
+public routes of this app: the printed QR codes' short links and invitation links."""
+
 from django.urls import path
 
 from .flyers import views as flyer_views
-from .milestones import views as milestone_views
+from .notices import views as notice_views
 from .views import audit, campaigns, code_batches, delivery_document, moderation, petitions
 
 app_name = "organizing"
@@ -36,7 +39,7 @@ staff_patterns = (
             name="member_confirm",
         ),
         path("c/<slug:slug>/petitions/new/", petitions.petition_create, name="petition_create"),
-        path("c/<slug:slug>/moderation/", moderation.console, name="console"),
+        path("c/<slug:slug>/moderation/", moderation.moderation, name="moderation"),
         path(
             "c/<slug:slug>/entries/<uuid:review_id>/approve/",
             moderation.entry_approve,
@@ -79,18 +82,18 @@ staff_patterns = (
         ),
         path(
             "p/<slug:slug>/milestones/",
-            milestone_views.petition_milestones,
+            notice_views.petition_milestones,
             name="petition_milestones",
         ),
-        path("c/<slug:slug>/webhooks/", milestone_views.webhooks, name="webhooks"),
+        path("c/<slug:slug>/webhooks/", notice_views.webhooks, name="webhooks"),
         path(
             "c/<slug:slug>/webhooks/<int:webhook_id>/delete/",
-            milestone_views.webhook_delete,
+            notice_views.webhook_delete,
             name="webhook_delete",
         ),
         path(
             "c/<slug:slug>/notifications/",
-            milestone_views.notification_settings,
+            notice_views.notification_settings,
             name="notification_settings",
         ),
         path("p/<slug:slug>/flyers/", flyer_views.flyer_designer, name="flyers"),

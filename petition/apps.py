@@ -1,3 +1,5 @@
+"""The petition app's configuration; `ready()` registers the transparency log's system checks."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -41,7 +41,7 @@ from .models import (
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10  # 50 bits
 # Below this many used codes a batch's usage reads "fewer than 5", and above it only in steps
-# of 5: nobody can hand out one card and watch it being used (review finding S7).
+# of 5: nobody can hand out one card and watch it being used.
 USAGE_STEP = 5
 
 
@@ -60,6 +60,13 @@ def format_code(code: str) -> str:
 
 def code_hash(code: str) -> bytes:
     return hmac.new(server_secret(b"code"), normalize_code(code).encode(), hashlib.sha256).digest()
+
+
+def code_batch_expiry(last_day: date) -> datetime:
+    """The stored `expires_at` for codes that work through `last_day`: the first instant of
+    the next day in the site's time zone (settings.TIME_ZONE decides, for staff and signers
+    alike). `CodeBatch.last_day` reads it back; the two must stay inverse (review O19)."""
+    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
 
 
 def code_batch_check(
@@ -141,7 +148,7 @@ def code_batch_approve(*, batch: CodeBatch, actor: User) -> CodeBatch:
     """A second staff member vouches for a batch; its codes work from now on."""
     if batch.created_by_id is not None and batch.created_by_id == actor.pk:
         raise CodeBatchError(_("Someone other than the batch's maker must approve it."))
-    # Two people, not two accounts of one (review L7): both must be confirmed members.
+    # Two people, not two accounts of one: both must be confirmed members.
     campaign_id = batch.petition.campaign_id
     if not confirmed_member(actor, campaign_id):
         raise CodeBatchError(unconfirmed_message())
@@ -174,7 +181,7 @@ def code_batch_approve(*, batch: CodeBatch, actor: User) -> CodeBatch:
 
 def code_batch_revoke(*, batch: CodeBatch, actor: User | None = None) -> bool:
     """Revoke the unused codes of a batch (a leaked stack of cards). True if this call
-    revoked it. No count of unused codes: that would be a live usage figure (review M2)."""
+    revoked it. No count of unused codes: that would be a live usage figure."""
     with transaction.atomic():
         revoked = CodeBatch.objects.filter(pk=batch.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
@@ -189,7 +196,7 @@ def code_batch_revoke(*, batch: CodeBatch, actor: User | None = None) -> bool:
         return bool(revoked)
 
 
-# --- usage figures (review M2) -----------------------------------------------------------
+# --- usage figures: never live, never to a batch's maker ----------------------------------
 #
 # Staff never see a live count of used codes: a batch's maker could spend four of their own
 # cards, hand the fifth to one person and watch the figure move. Pages show what was

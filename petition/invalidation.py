@@ -42,7 +42,7 @@ def key_invalidation_request(*, key: PetitionKey, actor: User, reason: str) -> K
         raise InvalidationError(_("A draft has no keys in use."))
     if not _is_organizer(actor, key.petition):
         raise InvalidationError(_("Only organizers can ask for this."))
-    # Else an unconfirmed second account asks and its owner confirms (review L7).
+    # Else an unconfirmed second account asks and its owner confirms: one person, two votes.
     if not confirmed_member(actor, key.petition.campaign_id):
         raise InvalidationError(unconfirmed_message())
     try:

@@ -1,8 +1,13 @@
-"""Petitions. Signatures, keys and credentials arrive with the signing protocol."""
+"""The petition app's tables: Petition (with its publication policy), its keys and their
+invalidation, signatures (published, waiting and sealed, withdrawn) with publication batches,
+slots and window keys, code batches with their single-use codes and daily usage, and the
+work-email codes, ledger and issuance counts. The transparency log's tables live in
+petition/tlog/models.py and are imported here."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -415,7 +420,7 @@ class Signature(models.Model):
     # The moderator console names an entry by this random id, never by `id`: the audit log
     # of earlier versions recorded `id` next to the nullifier's prefix, and that log cannot
     # be rewritten, so a console URL with `id` would link a comment to its nullifier, level
-    # and batch (review L5). This id is in no other page, export or log.
+    # and batch. This id is in no other page, export or log.
     review_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
@@ -522,8 +527,8 @@ class PendingSignature(models.Model):
     that could be matched to a published signature (nullifier, message, signature, key,
     name, comment) is sealed (AES-GCM, padded to one size) under the window key, whose
     secret is not in the database: a dump taken during the window cannot tell which
-    published signature a waiting row, or the ledger row written just before it, became
-    (review finding M4). In clear: a random key, the day (for the maximum wait) and `tag`,
+    published signature a waiting row, or the ledger row written just before it, became.
+    In clear: a random key, the day (for the maximum wait) and `tag`,
     an HMAC of the nullifier under the window secret that keeps the nullifier unique (P2).
     """
 
@@ -637,6 +642,15 @@ class CodeBatch(models.Model):
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
+    def last_day(self) -> date | None:
+        """The last day the codes work, as chosen: `expires_at` is the first instant after
+        it in the site's time zone (petition.codes.code_batch_expiry), so showing
+        `expires_at`'s own date would say one day too late (review O19)."""
+        if self.expires_at is None:
+            return None
+        return timezone.localdate(self.expires_at - timedelta(microseconds=1))
+
+    @property
     def state(self) -> str:
         if self.revoked_at:
             return "revoked"
@@ -660,7 +674,7 @@ class SigningCode(models.Model):
 
 class CodeUsageDay(models.Model):
     """How many codes of a batch were used by the end of one day (UTC): the only figure of
-    code usage that staff pages show (review M2). Written once per batch and day at the
+    code usage that staff pages show. Written once per batch and day at the
     day's turn (petition.codes.code_usage_record), never updated, so no page can follow a
     single use as it happens."""
 
@@ -685,7 +699,7 @@ class CodeUsageDay(models.Model):
 class EmailCode(models.Model):
     """A pending work-email code. The address is only a keyed hash; the code is hashed."""
 
-    # Random, not sequential: a sequential id would record the order of requests (S4).
+    # Random, not sequential: a sequential id would record the order of requests.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
     email_hash = models.BinaryField(max_length=32)
@@ -709,7 +723,7 @@ class EmailLedger(models.Model):
 
     Keyed HMAC of petition id and normalized address; deleted when the petition closes. The
     key is random: a sequential id would record the order of issuance, which lined up with
-    the order of signatures links people who signed together (S4).
+    the order of signatures links people who signed together.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

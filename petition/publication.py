@@ -7,7 +7,7 @@ moves waiting entries of one petition and level into the public log and counts, 
 transaction, inserting signatures in nullifier order, so that neither the public log nor the
 published table's physical order tells who arrived when.
 
-While the petition is open (review H1):
+While the petition is open, so that nobody can make a batch publish one chosen signature:
 
 - Batches are decided only at slot boundaries (multiples of `publish_interval` seconds since
   the epoch), by the first run within `DECISION_WINDOW` after the boundary; the decision is
@@ -235,7 +235,8 @@ def _publish_level(
         # transaction (petition/tlog; docs/protocol.md).
         batch_append(batch=batch, published=to_publish, withdrawn=to_withdraw)
 
-        # Retire the window's sealing key and re-stamp the ledger and used codes (M4).
+        # Retire the window's sealing key and re-stamp the ledger and used codes
+        # (petition/sealing.py: no arrival order left in the rows).
         sealing.window_after_batch(petition, level)
 
         transaction.on_commit(

@@ -73,6 +73,23 @@ def default_max_wait() -> int:
     return settings.COUNTERSIGN_PUBLISH_MAX_WAIT
 
 
+# What the staff form offers a new petition when the settings' defaults are looser: the
+# help text's recommendation (an hour), and the safe floor. The embedded demo's settings
+# publish at once; a new petition still starts safe, and an organizer must lower it on
+# purpose (review O4).
+SAFE_PUBLISH_INTERVAL = 3600
+
+
+def new_petition_policy() -> dict[str, int]:
+    """The publication policy a new petition's form starts from: the deployment's defaults,
+    raised to the safe values where they are looser."""
+    return {
+        "publish_interval": max(default_interval(), SAFE_PUBLISH_INTERVAL),
+        "publish_min_batch": max(default_min_batch(), SAFE_PUBLISH_MIN_BATCH),
+        "publish_max_wait": max(default_max_wait(), SAFE_PUBLISH_MAX_WAIT),
+    }
+
+
 def publishes_immediately(*, interval: int, min_batch: int) -> bool:
     """Each signature public on its own, at once: fine for a demo, unsafe for signers."""
     return interval == 0 and min_batch == 1

@@ -104,7 +104,7 @@ def _decide(
         petition = Petition.objects.select_related("campaign").get(signatures=signature.pk)
         # The record names the petition only: not the signature's id nor its nullifier,
         # which would let whoever reads the log link a name or comment to its level, key and
-        # batch (review L5); not its text nor the reason (which may quote it): the audit log
+        # batch; not its text nor the reason (which may quote it): the audit log
         # outlives retention.
         action = AuditAction.ENTRY_APPROVE
         if target == EntryReview.HIDDEN:
@@ -142,7 +142,7 @@ def entry_hide(*, signature: Signature, actor: User, reason: str) -> None:
 def purge_due_on(petition: Petition):
     """When the petition's names and comments are erased: the campaign's retention period
     counted from delivery, or from closing for a petition closed and never marked delivered
-    (otherwise they would be kept for ever, review L13). None while it is open."""
+    (otherwise they would be kept for ever). None while it is open."""
     start = petition.delivered_at or petition.closed_at
     if petition.status not in (Petition.Status.CLOSED, Petition.Status.DELIVERED) or not start:
         return None

@@ -1,4 +1,4 @@
-"""Waiting signatures sealed under a window key the database does not hold (review M4).
+"""Waiting signatures sealed under a window key the database does not hold.
 
 During a publication window a database copy plus the key-encryption key used to line a
 signer up with what they wrote: the work-email ledger row (an HMAC of the address, which

@@ -108,7 +108,7 @@ def petition_publication(petition: Petition) -> dict:
     last = PublicationBatch.objects.filter(petition=petition).aggregate(day=Max("published_on"))
     return {
         "immediate": petition.publishes_immediately,
-        # Below the safe floor (k < 5 or a wait under a day): the pages say so (review M5).
+        # Below the safe floor (k < 5 or a wait under a day): the pages say so.
         "unsafe": petition.publication_is_unsafe,
         "interval": petition.publish_interval,
         "min_batch": petition.publish_min_batch,

@@ -105,7 +105,7 @@ def petition_publish(*, petition: Petition, actor: User | None = None) -> Petiti
     if petition.status != Status.DRAFT:
         raise TransitionError("petition is not draft")
     # A draft saved while the floor did not apply (before it existed, or with DEBUG on)
-    # must not open below it (review M5).
+    # must not open below it: a batch of one would publish a signer alone.
     petition.clean_publication_policy()
     key_fields = [new_key_fields(level) for level in petition.levels]
     with transaction.atomic():

@@ -70,7 +70,7 @@ def signature_redeem(*, petition: Petition, payload: dict) -> bytes:
         raise ProtocolError(403, "petition_mismatch", "The message names another petition.")
 
     # 5. The nullifier, unique across the waiting (by tag, sealed) and published tables
-    # (P2); the entry is sealed under the current window key (petition/sealing.py, M4).
+    # (P2); the entry is sealed under the current window key (petition/sealing.py).
     entry = {
         "level": key.level,
         "key_id": key.pk,
@@ -121,7 +121,7 @@ def signature_withdraw(*, petition: Petition, payload: dict) -> None:
     # lock or has committed before the second step starts, so one of them finds it.
     level = sealing.pending_signature_withdraw(petition=petition, nullifier=nullifier, day=today)
     if level is not None:
-        # Sealed inside the waiting entry; the batch writes the withdrawal row (M4).
+        # Sealed inside the waiting entry; the batch writes the withdrawal row.
         if petition.publishes_immediately:
             petition_publish_pending(petition_id=petition.id)
         return

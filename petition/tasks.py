@@ -1,4 +1,5 @@
-"""Celery tasks of the petition app."""
+"""Celery tasks of the petition app: mailing a work-email code, the publication sweep, the
+retention purge of names and comments, and the daily record of code usage."""
 
 from __future__ import annotations
 
@@ -61,5 +62,5 @@ def retention_purge() -> int:
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def code_usage_record() -> int:
-    """Beat, at midnight UTC: the day's code usage figures (petition/codes.py, review M2)."""
+    """Beat, at midnight UTC: the day's code usage figures (petition/codes.py)."""
     return codes.code_usage_record()

@@ -1,3 +1,6 @@
+"""The public routes (namespace `petition`): the home, campaign, petition and audit pages, the
+JSON API of docs/protocol.md, and the transparency log's tiles and checkpoint."""
+
 from django.urls import path
 
 from . import api, views

@@ -17,6 +17,7 @@ from . import review, selectors
 from .models import Level
 from .network import on_employer_network
 from .text import COMMENT_MAX, DISPLAY_NAME_MAX
+from .tlog import witness
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -71,12 +72,17 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
 
 def petition_audit(request: HttpRequest, slug: str) -> HttpResponse:
     """Everything needed to re-check the count, readable by a person: key fingerprints,
-    counts by method and by publication batch, and a receipt check that runs on the device
-    (static/js/audit.js) against the log pages it downloads."""
+    counts by method and by publication batch, the signed log's checkpoint and witnesses,
+    and a receipt check that runs on the device (static/js/audit.js) against the whole tiles
+    of the transparency log it downloads."""
     petition = get_object_or_404(selectors.public_petitions(), slug=slug)
     context = petition_page_context(request, petition)
     context["log_url"] = reverse("petition:api_log", kwargs={"slug": petition.slug})
     context["keys_url"] = reverse("petition:api_keys", kwargs={"slug": petition.slug})
+    # The tlog-tiles prefix (…/log/): the page's script fetches the checkpoint and tiles
+    # under it and checks them against the log key and witness keys printed on the page.
+    context["tlog_prefix"] = reverse("petition:log_checkpoint").removesuffix("checkpoint")
+    context["witnesses"] = witness.public_witnesses()
     context.update(audit_batches(petition))
     return render(request, "petition/audit.html", context)
 

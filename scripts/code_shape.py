@@ -3,11 +3,14 @@ organizing/, import cycles between modules, noqa markers in app code, the larges
 the largest module. Run from the repository root: `python scripts/code_shape.py`.
 
 "Running back up" is defined on rooms: each top-level module of organizing/ is a room, and each
-sub-package (flyers/, milestones/, models/, views/, management/, templatetags/) is one room.
+sub-package (flyers/, notices/, models/, views/, management/, templatetags/) is one room.
 An import of module A from module B (top-level imports and AppConfig.ready()) runs back up when
 A's room and B's room import each other, directly or through other rooms: no ordering of the
 rooms into floors can then put every arrow downwards. Each such module pair counts once.
 Migrations and tests are not counted. Reads source only (ast); imports nothing of the project.
+
+The project's one reader of its own imports: tests/test_import_graph.py (no cycle, no import
+hidden in a function, the floors) and tests/test_code_shape.py use the functions here.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ PACKAGES = ("config", "organizing", "petition")
 
 
 def modules() -> dict[str, Path]:
+    """Dotted module name → file, for every module of the project's packages (a package is
+    named by its `__init__.py`), migrations left out."""
     found = {}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
@@ -33,7 +38,9 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def _targets(module: str, node: ast.Import | ast.ImportFrom, is_package: bool) -> list[str]:
+def import_targets(module: str, node: ast.Import | ast.ImportFrom, is_package: bool) -> list[str]:
+    """What one import statement of `module` may name: relative imports resolved, and for
+    `from x import y` both `x` and `x.y` (y may be a module or a name inside x)."""
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
     base = module.split(".")
@@ -55,15 +62,68 @@ def import_graph(found: dict[str, Path]) -> dict[str, set[str]]:
         for function in ast.walk(tree):
             if isinstance(function, ast.FunctionDef) and function.name == "ready":
                 nodes += list(ast.walk(function))
-        graph[module] = set()
-        for node in nodes:
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                for target in _targets(module, node, path.name == "__init__.py"):
-                    # "from .models import User" names organizing.models, not a module
-                    # organizing.models.User; "from . import x" may name a module.
-                    if target in found and target != module:
-                        graph[module].add(target)
+        graph[module] = _project_imports(module, path, nodes, found)
     return graph
+
+
+def _project_imports(module: str, path: Path, nodes, found: dict[str, Path]) -> set[str]:
+    """The project modules that the import statements among `nodes` name."""
+    targets = set()
+    for node in nodes:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for target in import_targets(module, node, path.name == "__init__.py"):
+                # "from .models import User" names organizing.models, not a module
+                # organizing.models.User; "from . import x" may name a module.
+                if target in found and target != module:
+                    targets.add(target)
+    return targets
+
+
+def every_import(found: dict[str, Path]) -> dict[str, set[str]]:
+    """Module → modules it imports anywhere: at the top, in ready(), inside any function."""
+    return {
+        module: _project_imports(module, path, ast.walk(ast.parse(path.read_text())), found)
+        for module, path in found.items()
+    }
+
+
+def imports_in_functions(found: dict[str, Path]) -> list[str]:
+    """Project imports inside a function other than AppConfig.ready() (Django's place to load
+    signal handlers and checks), as "module:line imports target": usually a cycle hidden."""
+    hidden = set()
+    for module, path in found.items():
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if function.name == "ready":
+                continue
+            for node in ast.walk(function):
+                if targets := sorted(_project_imports(module, path, [node], found)):
+                    hidden.add((module, node.lineno, targets[0]))
+    return [f"{module}:{line} imports {target}" for module, line, target in sorted(hidden)]
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as the path that closes it (["a", "b", "a"]), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return [*stack[stack.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
 
 
 def _reach(graph: dict[str, set[str]], start: str) -> set[str]:

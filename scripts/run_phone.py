@@ -4,7 +4,8 @@ Signing runs WebCrypto in the browser, which only works in a secure context: pla
 a LAN address cannot sign. This makes a self-signed certificate for the machine's LAN
 address (var/phone-tls/, remade when the address changes), points COUNTERSIGN_BASE_URL at
 it (so the demo's code links open on the phone), seeds the demo, prints the address and a
-QR code of it, and serves Django over TLS with a small threaded WSGI server.
+QR code of it, and serves Django over TLS with a small threaded WSGI server, beside a
+Celery worker and beat as in `make run` (scripts/run_demo.py starts and stops the three).
 
 The phone shows a certificate warning once ("not private" / "not secure"): the certificate
 is made here, not by a public authority. Accept it for this address only. A demo only:
@@ -152,7 +153,7 @@ def serve(host: str, url: str) -> None:
 def configure(host: str) -> str:
     """The environment the demo runs with; returns its address. Never the public
     development key: this serves the LAN, where anyone could forge an invitation link
-    signed with it (review L9); the demo's own secrets live in var/ (config/demo_secrets.py)."""
+    signed with it; the demo's own secrets live in var/ (config/demo_secrets.py)."""
     sys.path.insert(0, str(ROOT))
     from config.demo_secrets import use_demo_secrets
 
@@ -168,22 +169,34 @@ def configure(host: str) -> str:
     return url
 
 
-def main() -> None:
-    host = lan_address()
-    url = configure(host)
-
+def serve_only(host: str) -> None:
+    """The web process of the demo (run_demo.py's launcher starts it beside the worker and
+    beat): the migrated, seeded demo over https."""
+    sys.path.insert(0, str(ROOT))
     import django
     from django.conf import settings
-    from django.core.management import call_command
 
     from config.demo_secrets import DEVELOPMENT_SECRET_KEY
 
     django.setup()
     if settings.SECRET_KEY == DEVELOPMENT_SECRET_KEY:
         sys.exit("Refusing to serve the network with the public development DJANGO_SECRET_KEY.")
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("seed_demo")
-    serve(host, url)
+    serve(host, os.environ["COUNTERSIGN_BASE_URL"] + "/")
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--serve"]:
+        serve_only(sys.argv[2])
+        return
+    host = lan_address()
+    url = configure(host)
+    # The same three processes as `make run` (scripts/run_demo.py), with this https server
+    # as the web process: print runs, mails and milestones behave as in production.
+    from run_demo import demo_environment, run
+
+    env = demo_environment(dict(os.environ), port=PORT)
+    web = [sys.executable, str(Path(__file__).resolve()), "--serve", host]
+    sys.exit(run(env, web, banner=f"Starting the demo at {url} …"))
 
 
 if __name__ == "__main__":

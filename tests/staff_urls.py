@@ -134,7 +134,7 @@ STAFF_URLS = [
     StaffUrl("member_remove", "membership", method="post", organizer_only=True),
     StaffUrl("member_confirm", "membership", method="post", organizer_only=True),
     StaffUrl("petition_create", "campaign", organizer_only=True),
-    StaffUrl("console", "campaign"),
+    StaffUrl("moderation", "campaign"),
     StaffUrl("entry_approve", "signature", method="post"),
     StaffUrl("entry_hide", "signature", method="post"),
     StaffUrl("audit_log", "campaign", organizer_only=True),
@@ -160,7 +160,7 @@ STAFF_URLS = [
     StaffUrl("print_run", "print_run"),
     StaffUrl("print_run_status", "print_run"),
     StaffUrl("print_run_download", "print_run"),
-    # The run here is a poster: retrying it needs the designer's role (review L12).
+    # The run here is a poster: retrying it needs the designer's role, like making it.
     StaffUrl("print_run_retry", "print_run", method="post", organizer_only=True),
 ]
 

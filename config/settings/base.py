@@ -1,8 +1,10 @@
 """Settings for Countersign: the embedded default, overridden by environment variables.
 
 With nothing set, the app runs on SQLite with in-process tasks, console email and a
-local-memory cache: `make run` needs nothing else. Production sets the variables listed in
-`.env.example` and uses `config.settings.production`, which refuses to start without them.
+local-memory cache; `make run` adds a Celery worker and beat on a file-system broker in
+`var/` (scripts/run_demo.py) and needs nothing else either. Production sets the variables
+listed in `.env.example` and uses `config.settings.production`, which refuses to start
+without them.
 """
 
 from pathlib import Path
@@ -12,6 +14,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config import demo_broker
 from config.demo_secrets import DEVELOPMENT_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -140,12 +143,29 @@ else:
 # "memory://localhost/" rather than "memory://": kombu warns about a missing host name
 # otherwise, and that warning printed beside the mailed code in `make run`.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The demo (`make run`, scripts/run_demo.py): a worker and beat on message files in var/,
+    # no broker server. Why this transport and what it lacks: config/demo_broker.py.
+    CELERY_BROKER_TRANSPORT = "config.demo_broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = demo_broker.transport_options(
+        Path(env.str("COUNTERSIGN_BROKER_PATH", default=str(BASE_DIR / "var" / "broker")))
+    )
+    # Remote control (`celery inspect`) would poll a fan-out queue per worker every second
+    # and leave one behind per worker name; the demo has no use for it.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+    # The console mail backend writes to stdout: let it through as it is, not as one
+    # "WARNING celery.redirected" log line per line of the mail.
+    CELERY_WORKER_REDIRECT_STDOUTS = False
 # Task modules the worker loads at start besides each app's tasks.py (autodiscovered): the
 # feature packages keep their tasks beside their services. Task names are the module paths,
 # which the beat schedule below and messages already queued use: moving a module renames them.
-CELERY_IMPORTS = ("organizing.alerts", "organizing.flyers.tasks", "organizing.milestones.tasks")
-# No broker configured: run tasks in-process, which is what the embedded default wants.
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_IMPORTS = ("organizing.flyers.tasks", "organizing.notices.tasks")
+# No broker configured (the in-memory one): run tasks in-process, as a command run by hand
+# wants. `make run` sets a file-system broker and runs a worker and beat: not eager.
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
+)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -158,29 +178,32 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Periodic tasks (`celery -A config beat`). Each is safe to run twice at once.
 CELERY_BEAT_SCHEDULE = {
     # New signatures become public in batches (petition/publication.py); in-process tasks in
     # the embedded default publish right after each signature instead (petition.signing).
     "publish-due-batches": {"task": "petition.tasks.publication_sweep", "schedule": 60.0},
     # Resend what a lost task, a broker outage or a killed worker left undelivered.
-    "milestones-sweep": {
-        "task": "organizing.milestones.tasks.milestones_sweep",
+    "notices-sweep": {
+        "task": "organizing.notices.tasks.notices_sweep",
         "schedule": env.int("COUNTERSIGN_SWEEP_SECONDS", default=60),
     },
     "daily-digests": {
-        "task": "organizing.milestones.tasks.digests_record",
+        "task": "organizing.notices.tasks.digests_record",
         "schedule": crontab(hour=env.int("COUNTERSIGN_DIGEST_HOUR", default=7), minute=0),
     },
     "deadlines": {
-        "task": "organizing.milestones.tasks.deadlines_run",
+        "task": "organizing.notices.tasks.deadlines_run",
         "schedule": crontab(minute=5),
     },
     # Moderation: "items wait" mails (at most daily per campaign), retention purge.
-    "moderation-alerts": {"task": "organizing.alerts.moderation_alerts_sweep", "schedule": 3600.0},
+    "moderation-alerts": {
+        "task": "organizing.notices.tasks.moderation_alerts_sweep",
+        "schedule": 3600.0,
+    },
     "retention-purge": {"task": "petition.tasks.retention_purge", "schedule": 6 * 3600.0},
-    # Code usage as staff see it: recorded once a day at the turn (UTC), never live (M2).
+    # Code usage as staff see it: recorded once a day at the turn (UTC), never live,
+    # so no staff member can watch one handed-out card being used.
     "code-usage-record": {"task": "petition.tasks.code_usage_record", "schedule": crontab(0, 0)},
     # Witnesses the worker could not reach (or a broker outage lost the task) are asked again.
     "witnesses-sweep": {"task": "petition.tlog.tasks.witnesses_sweep", "schedule": 300.0},
@@ -195,7 +218,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # Django's console backend, with the headers and text decoded (config/console_mail.py).
+    EMAIL_BACKEND = "config.console_mail.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Countersign <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 20
@@ -232,7 +256,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("COUNTERSIGN_HTTP_PROTOCOL", default="ht
 # allauth's defaults, written out so that a reviewer sees them, through the cache (Redis in
 # production). Failed logins: 10 a minute per address, and 5 per 5 minutes per account *and
 # client* (organizing.adapters keys "key" on both, so a stranger's failures cannot lock the
-# owner out, review L10); over all clients together at most 100 an hour per account, more
+# owner out); over all clients together at most 100 an hour per account, more
 # than one client can reach (60 an hour), as a ceiling on guessing from many addresses.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
@@ -339,7 +363,8 @@ COUNTERSIGN_INVITATION_DAYS = env.int("COUNTERSIGN_INVITATION_DAYS", default=7)
 # hours after they are made. They live under MEDIA_ROOT, which web and worker share. Two
 # hours: enough to walk to a printer and print twice (a 500-poster run is ready in minutes),
 # short enough that a stolen session or a copied media folder finds few codes in clear
-# (review M1, L4). The download view refuses an expired file even when beat is down.
+# (the file is its maker's alone). The download view refuses an expired file even when beat
+# is down.
 COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=2)
 MEDIA_ROOT = Path(env.str("COUNTERSIGN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 # Absolute address of the site, for links in mail sent from the worker (no request there).
@@ -367,8 +392,10 @@ COUNTERSIGN_RATE_LIMIT_FACTOR = env.int("COUNTERSIGN_RATE_LIMIT_FACTOR", default
 # Overrides by limit name, {"signatures": (per_window, window_seconds)}; for tests.
 COUNTERSIGN_RATE_LIMITS: dict[str, tuple[int, int]] = {}
 
-# --- Milestone notices (organizing/milestones) ------------------------------------------
-# A sender holds a delivery this long; longer than the send task's hard time limit (60 s),
+# --- Notices (organizing/notices) ------------------------------------------------------
+# The names say DELIVERY for one sending of one notice (the outbox row, model `Delivery`);
+# they are kept so existing deployments keep their values.
+# A sender holds an outbox row this long; longer than the send task's hard time limit (60 s),
 # so a killed worker's claim expires and the sweep hands the delivery to another.
 COUNTERSIGN_DELIVERY_LEASE_SECONDS = env.int("COUNTERSIGN_DELIVERY_LEASE_SECONDS", default=90)
 # Retries: exponential backoff from the base, capped, then the delivery is marked failed.

@@ -61,7 +61,8 @@ def petition_target_url(petition, batch=None) -> str:
 
 
 def level_in_url(petition, level: str | None) -> str:
-    """The `&level=` of a printed code. Always there (review S2): the browser client checks
+    """The `&level=` of a printed code. Always there, so that the server cannot hand this
+    signer a key of its own to recognise them: the browser client checks
     the key-id prefix against the key of the level it names before it sends anything."""
     return level or ""
 
@@ -87,8 +88,10 @@ def sheet_context(
         "short_url": short_url(target_url),
         "main_qr": qr_svg(target_url, chosen.main_ec),
         "key_prefix": key_prefix,
-        # The transparency log's key id (its verifier key is on the petition page): the
-        # cards have room for the 8 hex digits only.
+        # The transparency log's verifier key (issue 16: "on printed flyers and cards"), in
+        # small type on every design, so a reader can compare it with the one the audit page
+        # checks the log against; the cards also name its 8-hex id next to the code's key.
+        "log_vkey": log_identity()["vkey"],
         "log_key_id": log_identity()["vkey"].split("+")[1],
     }
 

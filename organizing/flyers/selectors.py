@@ -63,8 +63,8 @@ def print_run_visible_to(run: PrintRun, user) -> bool:
     """Whether `user`, a member of the run's campaign, may open the run's page and file.
 
     A PDF of single-use codes is its maker's alone: anyone else holding it could redeem or
-    probe the cards another member will hand out, around the two-person approval (review
-    M1). Other PDFs (posters, flyers) hold nothing secret and stay open to the team.
+    probe the cards another member will hand out, around the two-person approval. Other PDFs
+    (posters, flyers) hold nothing secret and stay open to the team.
     """
     if run.carries_codes:
         return run.created_by_id is not None and run.created_by_id == user.pk

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.background import enqueue_on_commit_or_raise
 from organizing.audit import audit_record
 from organizing.models import AuditAction
 from petition.codes import code_batch_check
@@ -183,15 +184,17 @@ def _start(run: PrintRun, *, in_process: bool = False) -> None:
         # Short runs: made right here, so the page that follows can offer the download.
         print_run_execute(run_id=run.pk)
     else:
-        print_run_render.delay_on_commit(str(run.pk))
+        # Raise if the broker is down: no sweep starts a waiting run, so it would stay
+        # "waiting" on the organizer's page until it expires.
+        enqueue_on_commit_or_raise(print_run_render, str(run.pk))
 
 
 def print_run_retry(*, run: PrintRun, actor) -> bool:
     """Start a failed run again, with fresh codes (the failed run's were revoked).
 
     The run becomes the retrying person's: the new codes, their batch and its audit entry
-    name whoever asked for them (review L12). The views let only the maker retry a run that
-    carries codes, so for those the maker stays the same.
+    name whoever asked for them, so the log never blames the original maker. The views let
+    only the maker retry a run that carries codes, so for those the maker stays the same.
     """
     with transaction.atomic():
         retried = PrintRun.objects.filter(pk=run.pk, status=PrintRun.Status.FAILED).update(

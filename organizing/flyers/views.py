@@ -106,8 +106,8 @@ def flyer_batch_retire(request: HttpRequest, slug: str, batch_id: int) -> HttpRe
 
 def _run_for_member(request: HttpRequest, slug: str, run_id) -> tuple:
     """The run, if this member may open it; else 404, never 403: someone else's PDF of
-    codes is not even confirmed to exist at that address (review M1). An expired run is
-    deleted here and then, so expiry holds while the beat scheduler is down (review L4)."""
+    codes is not even confirmed to exist at that address. An expired run is deleted here
+    and then, so expiry holds while the beat scheduler is down."""
     petition, membership = petition_for_member(request.user, slug)
     run = (
         PrintRun.objects.select_related("petition__campaign")
@@ -164,7 +164,7 @@ def print_run_download(request: HttpRequest, slug: str, run_id) -> HttpResponse:
 def print_run_retry(request: HttpRequest, slug: str, run_id) -> HttpResponse:
     petition, membership, run = _run_for_member(request, slug, run_id)
     # The role that makes this design (code cards: any member; the designer's: organizers),
-    # checked again now: a member demoted since cannot make codes by retrying (review L12).
+    # checked again now: a member demoted since cannot make codes by retrying.
     if run.design != "cards" and membership.role != Role.ORGANIZER:
         raise PermissionDenied
     if not services.print_run_retry(run=run, actor=request.user):

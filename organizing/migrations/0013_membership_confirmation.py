@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-# Review L7. Existing memberships get confirmed_at = now (the field's default): members from
-# before the rule are confirmed; only invitations and promotions from now on wait.
+# Two-person rules count people, not accounts: an organizer could invite a second address
+# of their own. Existing memberships get confirmed_at = now (the field's default): members
+# from before the rule are confirmed; only invitations and promotions from now on wait.
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,7 @@
 """Every table of the organizing app, one module per subject: staff accounts and campaigns
 (campaigns.py), the audit ledger (audit.py), flyers and print runs (flyers.py), and the
-notice outbox of milestones, digests and webhooks (milestones.py).
+notices of milestones, digests and reminders with their outbox and webhooks, and the
+moderation alerts (notices.py).
 
 The names below are the package's public face: callers (and migration 0001, which names
 UserManager, validate_domain_list and validate_network_list) import `organizing.models.X`.
@@ -15,7 +16,6 @@ from .campaigns import (
     FormSubmission,
     Invitation,
     Membership,
-    ModerationAlert,
     Role,
     SubaddressSeparator,
     User,
@@ -33,11 +33,12 @@ from .flyers import (
     FlyerScanDay,
     PrintRun,
 )
-from .milestones import (
+from .notices import (
     Channel,
     Delivery,
     DeliveryState,
     MilestonePlan,
+    ModerationAlert,
     Notice,
     NoticeKind,
     NoticeMode,

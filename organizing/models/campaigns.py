@@ -201,7 +201,7 @@ class Membership(models.Model):
 
     Two-person rules (a code batch approved by someone other than its maker, a key
     invalidation confirmed by a second organizer) count people, not accounts. An organizer
-    could invite a second address of their own (review L7), so a member who joined through
+    could invite a second address of their own, so a member who joined through
     an invitation, or was made organizer, takes part in no two-person action until an
     organizer other than the one who added them confirms them (`membership_confirm`). The
     campaign's founder, members added from the command line (the operator) and members
@@ -313,27 +313,6 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
-
-
-class ModerationAlert(models.Model):
-    """At most one "items wait" mail a day per campaign: the unique row is the claim, so two
-    sweeps at once send it once. Holds counts only, never a signer's text."""
-
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    sent_on = models.DateField()
-    entries = models.PositiveIntegerField(default=0)
-    batches = models.PositiveIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["campaign", "sent_on"], name="organizing_moderationalert_one_per_day"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.campaign_id} {self.sent_on}"
 
 
 class FormSubmission(models.Model):

@@ -167,7 +167,7 @@ class PrintRun(models.Model):
     @property
     def carries_codes(self) -> bool:
         """True when the PDF prints single-use codes (code cards, tear-off tabs): such a
-        file is its maker's alone (review M1)."""
+        file is its maker's alone, since whoever holds it could redeem or probe the cards."""
         return bool(self.code_level)
 
     @property

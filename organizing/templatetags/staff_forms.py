@@ -38,13 +38,24 @@ def field_widget(field: forms.BoundField) -> SafeString:
 
 
 @register.filter
+def hidden_errors(form: forms.BaseForm) -> bool:
+    """A hidden field (the form key) was refused: the form is out of date. Field errors
+    alone must not open the form's error box (an empty red bar, review O3)."""
+    return any(field.errors for field in form.hidden_fields())
+
+
+@register.filter
 def form_layout(form: forms.BaseForm) -> list[dict]:
-    """Visible fields in order; the names a form lists in `fieldsets` come as one group."""
+    """Visible fields in order; the names a form lists in `fieldsets` come as one group, and
+    those in `advanced` (summary, names) last, folded in a <details> part (review O3)."""
     grouped = {
         name: (legend, names) for legend, names in getattr(form, "fieldsets", ()) for name in names
     }
+    summary, advanced_names = getattr(form, "advanced", (None, ()))
     layout, seen = [], set()
     for field in form.visible_fields():
+        if field.name in advanced_names:
+            continue
         if field.name in grouped:
             legend, names = grouped[field.name]
             if legend not in seen:
@@ -53,4 +64,8 @@ def form_layout(form: forms.BaseForm) -> list[dict]:
                 layout.append({"legend": legend, "fields": fields})
         else:
             layout.append({"field": field})
+    advanced = [form[name] for name in advanced_names if name in form.fields]
+    if advanced:
+        is_open = any(field.errors for field in advanced)
+        layout.append({"advanced": summary, "fields": advanced, "open": is_open})
     return layout

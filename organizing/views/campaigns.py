@@ -6,13 +6,13 @@ from __future__ import annotations
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors, services
 from ..access import ORGANIZERS, campaign_for_member, require_site_organizer
@@ -59,7 +59,7 @@ def _campaign_page(request, campaign, membership, invite_form=None, status=200) 
         invitations = selectors.campaign_pending_invitations(campaign)
     else:
         # A moderator sees their own row and how many people hold each role, never who: an
-        # infiltrated moderator must not learn the organizers' addresses (review L6).
+        # infiltrated moderator must not learn the organizers' addresses.
         members = [membership]
         invitations = []
     context = {
@@ -70,7 +70,7 @@ def _campaign_page(request, campaign, membership, invite_form=None, status=200) 
         "members": members,
         "team_counts": None if is_organizer else selectors.campaign_role_counts(campaign),
         "invitations": invitations,
-        "invite_form": invite_form or InvitationForm(),
+        "invite_form": invite_form or InvitationForm(campaign=campaign),
         "roles": Role.choices,
     }
     return render(request, "organizing/campaign_detail.html", context, status=status)
@@ -102,7 +102,7 @@ def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, membership = campaign_for_member(request.user, slug, ORGANIZERS)
-    form = InvitationForm(request.POST)
+    form = InvitationForm(request.POST, campaign=campaign)
 
     def invite() -> str:
         services.invitation_create(
@@ -143,7 +143,7 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> Ht
 @require_POST
 def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
-    member = get_object_or_404(campaign.memberships, pk=membership_id)
+    member = get_object_or_404(campaign.memberships.select_related("user"), pk=membership_id)
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a role."))
@@ -155,13 +155,18 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
     except services.TeamError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Role changed."))
+        messages.success(
+            request,
+            _("%(email)s is now %(role)s.")
+            % {"email": member.user.email, "role": Role(form.cleaned_data["role"]).label},
+        )
     return redirect("staff:campaign", slug=campaign.slug)
 
 
 @require_POST
 def member_confirm(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
-    """A second organizer vouches for a new member (review L7)."""
+    """A second organizer vouches for a new member, so that one person with two accounts
+    cannot meet a two-person rule alone."""
     campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
     member = get_object_or_404(campaign.memberships, pk=membership_id)
     try:
@@ -170,21 +175,37 @@ def member_confirm(request: HttpRequest, slug: str, membership_id: int) -> HttpR
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Confirmed: they now count in two-person decisions."))
-    return redirect("staff:console", slug=campaign.slug)
+    return redirect("staff:moderation", slug=campaign.slug)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    """Remove a teammate, or leave: a GET shows who and which campaign, and only the POST
+    from that page acts, as publish and close do (review O17). No JavaScript needed."""
     campaign, membership = campaign_for_member(request.user, slug, ORGANIZERS)
-    member = get_object_or_404(campaign.memberships, pk=membership_id)
+    member = get_object_or_404(campaign.memberships.select_related("user"), pk=membership_id)
+    leaving = member.pk == membership.pk
+    if request.method != "POST":
+        context = {
+            "campaign": campaign,
+            "member": member,
+            "leaving": leaving,
+            "cancel_url": campaign_url(campaign),
+        }
+        return render(request, "organizing/member_remove.html", context)
     try:
         services.membership_remove(membership=member, actor=request.user)
     except services.TeamError as exc:
         messages.error(request, str(exc))
         return redirect("staff:campaign", slug=campaign.slug)
-    messages.success(request, _("Removed from the team."))
-    if member.pk == membership.pk:
+    if leaving:
+        messages.success(request, _("You left %(campaign)s.") % {"campaign": campaign.name})
         return redirect("staff:dashboard")
+    messages.success(
+        request,
+        _("%(email)s was removed from the team of %(campaign)s. To undo, invite them again.")
+        % {"email": member.user.email, "campaign": campaign.name},
+    )
     return redirect("staff:campaign", slug=campaign.slug)
 
 
@@ -210,11 +231,15 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, _("Invitation accepted."))
         return redirect("staff:dashboard")
 
-    if get_user_model().objects.filter(email__iexact=invitation.email).exists():
-        # An existing account accepts by signing in and opening the link again.
-        return redirect_to_login(request.get_full_path())
-
-    # Opening the mailed link proves the address; allauth then treats it as verified.
-    request.session[INVITED_EMAIL_SESSION_KEY] = invitation.email
-    get_adapter(request).stash_verified_email(request, invitation.email)
-    return redirect("account_signup")
+    has_account = get_user_model().objects.filter(email__iexact=invitation.email).exists()
+    if has_account:
+        # An existing account accepts by signing in: the login comes back to this link.
+        next_url = f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}"
+    else:
+        # Opening the mailed link proves the address; allauth then treats it as verified.
+        request.session[INVITED_EMAIL_SESSION_KEY] = invitation.email
+        get_adapter(request).stash_verified_email(request, invitation.email)
+        next_url = reverse("account_signup")
+    # Say what the invitation is before any sign-up form (review M1): campaign, role, who.
+    context = {"invitation": invitation, "has_account": has_account, "next_url": next_url}
+    return render(request, "organizing/invitation.html", context)

@@ -63,7 +63,8 @@ def code_batches(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _code_usage_context(petition, user, membership) -> dict:
-    """Usage as a member may see it (review M2): organizers per batch (not their own),
+    """Usage as a member may see it, never live and never to a batch's maker, who could
+    otherwise hand out one card and watch it used: organizers per batch (not their own),
     moderators campaign-wide only; both as of the end of the previous day."""
     is_organizer = membership.role == Role.ORGANIZER
     context = {
@@ -84,7 +85,8 @@ def code_batch_revoke(request: HttpRequest, slug: str, batch_id: int) -> HttpRes
     if batch.revoked_at is not None:
         return redirect(back)
     if request.method != "POST":
-        # No count of unused codes here: usage is shown only in steps of 5 (review S7).
+        # No count of unused codes here: usage is shown only in steps of 5, so that nobody
+        # can hand out one card and watch it being used.
         transition = {
             "title": _("Revoke this batch of codes?"),
             "explain": _(

@@ -1,4 +1,4 @@
-"""The moderator console: one page per campaign with what waits (names and comments to
+"""The moderation page: one page per campaign with what waits (names and comments to
 review, code batches to approve) and the code batches of its open petitions.
 
 Moderators and organizers of the campaign use it; access goes through organizing.access
@@ -28,7 +28,7 @@ def _open_petitions(campaign: Campaign):
     return campaign.petitions.filter(status=Petition.Status.PUBLISHED).order_by("title")
 
 
-def console(request: HttpRequest, slug: str) -> HttpResponse:
+def moderation(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, membership = campaign_for_member(request.user, slug)
     queue = Paginator(review.review_queue(campaign), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("queue")
@@ -49,8 +49,9 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "queue": queue,
         "shown": shown,
         "batches_waiting": batches_waiting,
-        # Usage as this member may see it (review M2): per batch for organizers, never
-        # their own; campaign-wide only for moderators; as of the end of the previous day.
+        # Usage as this member may see it, so a code's maker cannot watch one card being
+        # used: per batch for organizers, never their own; campaign-wide only for
+        # moderators; as of the end of the previous day.
         "petition_batches": [
             (p, codes.code_batches_for_petition(p, request.user, per_batch=is_organizer))
             for p in petitions
@@ -62,7 +63,7 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "members_waiting": selectors.members_waiting_confirmation(campaign) if is_organizer else [],
         "confirmed_organizers": selectors.confirmed_organizer_count(campaign),
     }
-    return render(request, "organizing/console.html", context)
+    return render(request, "organizing/moderation.html", context)
 
 
 def _entry(campaign: Campaign, review_id) -> Signature:
@@ -82,7 +83,7 @@ def entry_approve(request: HttpRequest, slug: str, review_id) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Approved: it shows on the petition page."))
-    return redirect("staff:console", slug=campaign.slug)
+    return redirect("staff:moderation", slug=campaign.slug)
 
 
 @require_POST
@@ -98,7 +99,7 @@ def entry_hide(request: HttpRequest, slug: str, review_id) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Hidden. The signature still counts."))
-    return redirect("staff:console", slug=campaign.slug)
+    return redirect("staff:moderation", slug=campaign.slug)
 
 
 @require_POST

@@ -27,13 +27,13 @@ from ..forms import (
     apply_validation_error,
     create_once,
 )
-from ..milestones import selectors as milestone_selectors
 from ..models import Role
+from ..notices import selectors as notice_selectors
 
 
 def petition_create(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
-    form = PetitionCreateForm(request.POST or None)
+    form = PetitionCreateForm(request.POST or None, campaign=campaign)
 
     def create() -> str:
         petition = petition_services.petition_create(
@@ -56,10 +56,11 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "is_organizer": membership.role == Role.ORGANIZER,
         "counts": petition_counts(petition),
         "level_labels": [Level(level).label for level in petition.levels],
-        **milestone_selectors.petition_dashboard(petition),
+        **notice_selectors.petition_dashboard(petition),
         "keys": petition.keys.select_related("invalidation"),
         "purge_due_on": purge_due_on(petition),
-        # Why a key invalidation may be stuck (review L7): see docs/roles.md.
+        # Why a key invalidation may be stuck (a member not yet confirmed by a second
+        # organizer): see docs/roles.md.
         "membership": membership,
         "confirmed_organizers": selectors.confirmed_organizer_count(petition.campaign),
     }
@@ -154,6 +155,8 @@ def _transition_view(request: HttpRequest, slug: str, name: str) -> HttpResponse
             "campaign": petition.campaign,
             "transition": transition,
             "cancel_url": reverse("staff:petition", kwargs={"slug": petition.slug}),
+            # Publishing is the last moment to notice an unsafe policy (review O4).
+            "policy_warning": name == "publish" and petition.publication_is_unsafe,
         }
         return render(request, "organizing/confirm.html", context)
     try:

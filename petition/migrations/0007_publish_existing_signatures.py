@@ -1,6 +1,7 @@
 """Signatures accepted before publication batches were public at once: record them as one
 batch per petition and level, and write them again in nullifier order so that the table no
-longer holds them in the order they arrived (S4)."""
+longer holds them in the order they arrived (which would link people who signed
+together)."""
 
 from django.db import migrations
 from django.db.models import Max

@@ -1,7 +1,8 @@
-"""Nothing on the signing side keeps arrival order (S4): published signatures carry their
-batch instead of the day they arrived, and the work-email ledger and pending codes get
-random keys instead of sequential ids (a bigint column cannot be cast to a UUID, so each
-table is copied into a new one, in keyed-hash order, and renamed)."""
+"""Nothing on the signing side keeps arrival order, which would link people who signed
+together: published signatures carry their batch instead of the day they arrived, and the
+work-email ledger and pending codes get random keys instead of sequential ids (a bigint
+column cannot be cast to a UUID, so each table is copied into a new one, in keyed-hash
+order, and renamed)."""
 
 import uuid
 

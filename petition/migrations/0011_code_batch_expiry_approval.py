@@ -10,7 +10,7 @@ from django.utils import timezone
 
 def existing_batches(apps, schema_editor):
     """Batches from before approvals worked at once: they count as approved. Batches smaller
-    than the new minimum let their maker watch single codes (review finding S7): revoked."""
+    than the new minimum let their maker watch single codes being used: revoked."""
     CodeBatch = apps.get_model("petition", "CodeBatch")
     CodeBatch.objects.filter(approved_at__isnull=True).update(approved_at=F("created_at"))
     CodeBatch.objects.filter(size__lt=10, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,5 +1,6 @@
 """A random review id for each published signature, used only by the moderator console
-(review L5). Filled here for the rows that exist, one fresh id each."""
+(so that no URL links a comment to its nullifier). Filled here for the rows that exist, one
+fresh id each."""
 
 import uuid
 

@@ -5,8 +5,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """Window keys and the sealed columns of waiting signatures (review M4), added beside
-    the clear ones; 0016 seals the waiting rows, 0017 drops the clear columns."""
+    """Window keys and the sealed columns of waiting signatures (petition/sealing.py),
+    added beside the clear ones; 0016 seals the waiting rows, 0017 drops the clear columns."""
 
     dependencies = [
         ("petition", "0018_publication_slot"),

@@ -1,6 +1,6 @@
 """Seal the signatures waiting at upgrade time under a window key per petition and level
-(review M4). The secrets go to the sealing store, which must be configured before this runs
-(docs/operations.md, "The sealing store")."""
+(petition/sealing.py). The secrets go to the sealing store, which must be configured before
+this runs (docs/operations.md, "The sealing store")."""
 
 import secrets
 

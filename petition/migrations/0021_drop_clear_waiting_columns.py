@@ -3,7 +3,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """Waiting signatures keep nothing in clear that a published one shows (review M4)."""
+    """Waiting signatures keep nothing in clear that a published one shows
+    (petition/sealing.py)."""
 
     dependencies = [
         ("petition", "0020_seal_waiting_signatures"),

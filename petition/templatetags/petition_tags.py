@@ -1,3 +1,6 @@
+"""Template filters and tags of the public pages: Markdown, progress percent, policy durations
+in words, and the transparency log's identity."""
+
 from django import template
 from django.utils.translation import ngettext
 

@@ -92,7 +92,8 @@ def tile(request: HttpRequest, path: str) -> HttpResponse:
 
 @require_safe
 def api_log(request: HttpRequest) -> JsonResponse:
-    """For auditors: the log's identity and every petition that has entries in it."""
+    """For auditors: the log's identity, its witnesses' keys and every petition that has
+    entries in it."""
     petitions = (
         Petition.objects.filter(Exists(LogEntry.objects.filter(petition_id=OuterRef("pk"))))
         .order_by("slug")
@@ -101,6 +102,7 @@ def api_log(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             **services.log_identity(),
+            "witnesses": witness.public_witnesses(),
             "petitions": [
                 {"petition_id": blindrsa.b64url_encode(pid.bytes), "slug": slug}
                 for pid, slug in petitions

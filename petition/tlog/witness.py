@@ -65,6 +65,13 @@ def configured_witnesses() -> list[Witness]:
     return parse_witnesses(settings.COUNTERSIGN_WITNESSES)
 
 
+def public_witnesses() -> list[dict[str, str]]:
+    """{"name", "vkey"} of each configured witness: what the audit page prints (its script
+    checks the cosignatures against these, never against keys fetched with the checkpoint)
+    and what GET /api/v1/log lists. Witness URLs stay out: they are for the log, not readers."""
+    return [{"name": w.name, "vkey": w.verifier.vkey} for w in configured_witnesses()]
+
+
 def witness_named(name: str) -> Witness | None:
     return next((w for w in configured_witnesses() if w.name == name), None)
 

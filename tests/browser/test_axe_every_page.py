@@ -15,7 +15,7 @@ from petition.services import petition_publish
 from tests.browser.axe import BLOCKING, axe_violations
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, PetitionFactory, UserFactory
-from tests.organizing.milestones.helpers import sign_and_publish
+from tests.organizing.notices.helpers import sign_and_publish
 from tests.staff_urls import STAFF_URLS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -107,6 +107,8 @@ def test_account_and_two_factor_pages_have_no_blocking_finding(live_server, page
         live_server.url,
         [
             f"/invitations/{invitation_token(invitation)}/",
+            # The invitation page says what it is, then links to the sign-up it opened.
+            "/accounts/signup/",
             "/invitations/not-a-token/",
             "/accounts/login/",
             "/accounts/password/reset/",

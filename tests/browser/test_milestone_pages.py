@@ -15,7 +15,7 @@ from petition.services import petition_publish
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import sign_in
 from tests.factories import MembershipFactory, PetitionFactory
-from tests.organizing.milestones.helpers import sign_and_publish
+from tests.organizing.notices.helpers import sign_and_publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

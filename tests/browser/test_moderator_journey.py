@@ -71,15 +71,15 @@ def test_moderator_makes_cards_a_signer_uses_one_and_the_comment_goes_public(
     public = page.goto(f"{live_server.url}/p/{petition.slug}/")
     assert "Tracking every keystroke" not in public.text()  # held for review
 
-    # The moderator approves it from the console.
+    # The moderator approves it from the moderation page.
     desktop.goto(f"{live_server.url}/staff/c/{campaign.slug}/moderation/")
     expect(desktop.get_by_text("1 name or comment to review")).to_be_visible()
     expect(desktop.get_by_text("Tracking every keystroke is not management")).to_be_visible()
     expect(desktop.get_by_text("canteen")).to_be_visible()
-    assert_accessible(desktop, "moderation console")
+    assert_accessible(desktop, "moderation page")
     desktop.get_by_role("button", name="Approve").click()
     expect(desktop.get_by_text("Approved: it shows on the petition page.")).to_be_visible()
-    assert_accessible(desktop, "moderation console after approving")
+    assert_accessible(desktop, "moderation page after approving")
     signature = Signature.objects.get(petition=petition)
     assert signature.review == EntryReview.APPROVED
 
@@ -91,7 +91,7 @@ def test_moderator_makes_cards_a_signer_uses_one_and_the_comment_goes_public(
     assert_accessible(page, "public page with an approved comment")
     page.screenshot(path="/tmp/moderation-public.png", full_page=True)
     desktop.goto(f"{live_server.url}/staff/c/{campaign.slug}/moderation/")
-    desktop.screenshot(path="/tmp/moderation-console.png", full_page=True)
+    desktop.screenshot(path="/tmp/moderation-page.png", full_page=True)
 
     actions = set(AuditEntry.objects.filter(actor_id=moderator.pk).values_list("action", flat=True))
     assert {"code_batch_create", "entry_approve"} <= actions

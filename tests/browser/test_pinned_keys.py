@@ -1,4 +1,4 @@
-"""Review S2: an operator who serves one signer a key or petition id of their own could
+"""An operator who serves one signer a key or petition id of their own could
 recognise that signer's signature later. The browser client pins both on first sight and
 refuses, sending nothing, when `…/keys` changes, or when the key differs from the one
 printed with the code (`&k=`). In Chromium, with the altered answers served by Playwright;

@@ -38,6 +38,8 @@ def phone_demo(tmp_path):
         "PHONE_TLS_DIR": str(tmp_path / "tls"),
         "COUNTERSIGN_SQLITE_PATH": str(tmp_path / "demo.sqlite3"),
         "COUNTERSIGN_DEMO_SECRETS_FILE": str(tmp_path / "demo-secrets.env"),
+        # The broker, sealing store and PDFs of its worker (scripts/run_demo.py), not var/.
+        "COUNTERSIGN_DEMO_VAR": str(tmp_path / "var"),
         "COUNTERSIGN_KEY_BITS": "2048",
         "PYTHONUNBUFFERED": "1",
     }
@@ -54,7 +56,8 @@ def phone_demo(tmp_path):
         )
     try:
         deadline = time.monotonic() + 90
-        while "Scan it with" not in log.read_text() and time.monotonic() < deadline:
+        while not ("Scan it with" in log.read_text() and "ready." in log.read_text()):
+            assert time.monotonic() < deadline, log.read_text()
             assert process.poll() is None, log.read_text()
             time.sleep(0.2)
         yield f"https://127.0.0.1:{port}/", tmp_path, log
@@ -71,7 +74,8 @@ def test_run_phone_serves_https_prints_a_qr_code_and_signing_works(phone_demo, b
     # The demo's code links follow COUNTERSIGN_BASE_URL, which now is the https address.
     assert f"{url}p/" in printed and "#code=" in printed
     assert "No hostname was supplied" not in printed
-    # Its own secrets, never the public development key (review L9).
+    # Its own secrets, never the public development key, with which anyone on
+    # the network could forge an invitation link.
     secrets = tmp_path / "demo-secrets.env"
     assert secrets.stat().st_mode & 0o777 == 0o600
     assert "DJANGO_SECRET_KEY=" in secrets.read_text()

@@ -87,7 +87,7 @@ def test_a_batched_petition_accepts_at_once_and_says_by_when_it_is_public(live_s
 
 
 def test_a_petition_below_the_safe_floor_says_so_on_the_page_and_the_receipt(live_server, page):
-    """Review M5: k = 1 with an interval (allowed here by the test settings' override) is
+    """k = 1 with an interval (allowed here by the test settings' override) is
     called unsafe; nothing promises that the signer is hidden."""
     petition = PetitionFactory(publish_interval=60, publish_min_batch=1)
     petition = petition_publish(petition=petition)

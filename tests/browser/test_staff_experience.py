@@ -1,4 +1,4 @@
-"""Staff pages tried as a newcomer would (review 2026-11): reloads and double clicks make
+"""Staff pages tried as a newcomer would: reloads and double clicks make
 nothing twice, errors speak plainly and are tied to their inputs, irreversible actions ask
 first, and the pages fit a phone. axe-core checks every state on the way."""
 
@@ -174,7 +174,7 @@ def test_revoking_a_batch_asks_first(live_server, desktop):
     sign_in(desktop, live_server, membership.user)
     desktop.goto(f"{live_server.url}/staff/p/{petition.slug}/codes/")
     desktop.get_by_role("link", name="Revoke…").click()
-    # No count: usage is shown only in steps of 5 (review S7).
+    # No count: usage is shown only in steps of 5, so nobody can watch one card being used.
     expect(desktop.get_by_text("Its unused codes stop working")).to_be_visible()
     assert_accessible(desktop, "revoke confirmation")
     batch.refresh_from_db()

@@ -18,15 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 # The names of every task, as messages already in a queue know them. A change here renames
 # a task: deploy it only with an empty queue.
 TASK_NAMES = {
-    "organizing.alerts.moderation_alert_send",
-    "organizing.alerts.moderation_alerts_sweep",
+    "organizing.notices.tasks.moderation_alert_send",
+    "organizing.notices.tasks.moderation_alerts_sweep",
     "organizing.flyers.tasks.print_run_render",
     "organizing.flyers.tasks.print_runs_expire",
-    "organizing.milestones.tasks.deadlines_run",
-    "organizing.milestones.tasks.delivery_send",
-    "organizing.milestones.tasks.digests_record",
-    "organizing.milestones.tasks.milestones_check",
-    "organizing.milestones.tasks.milestones_sweep",
+    "organizing.notices.tasks.deadlines_run",
+    "organizing.notices.tasks.notice_send",
+    "organizing.notices.tasks.digests_record",
+    "organizing.notices.tasks.milestones_check",
+    "organizing.notices.tasks.notices_sweep",
     "organizing.tasks.invitation_send",
 }
 

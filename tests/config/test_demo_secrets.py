@@ -1,6 +1,7 @@
-"""The demo never runs on the public development key (review L9): `make run` and
-`make run-phone` make their own DJANGO_SECRET_KEY and key-encryption key once, in var/
-with mode 0600, and reuse them; an invitation link forged with the public key is refused."""
+"""The demo never runs on the public development key, with which anyone could forge an
+invitation link: `make run` and `make run-phone` make their own DJANGO_SECRET_KEY and
+key-encryption key once, in var/ with mode 0600, and reuse them; an invitation link forged
+with the public key is refused."""
 
 from __future__ import annotations
 
@@ -88,12 +89,13 @@ def test_review_l9_an_invitation_forged_with_the_public_key_is_refused_by_the_ph
     # sign-up form as the invitee. That is what `make run-phone` served before.
     plain = _probe(tmp_path, phone_demo=False)
     assert plain["public_key"] is True
-    assert plain["forged"] == [302, "/accounts/signup/"]
+    # (The link opens the invitation page, which leads to sign-up: review M1.)
+    assert plain["forged"] == [200, ""]
 
     demo = _probe(tmp_path, phone_demo=True)
     assert demo["public_key"] is False
     assert demo["forged"] == [404, ""]  # "This invitation link is not valid"
-    assert demo["genuine"] == [302, "/accounts/signup/"]  # the demo's own links still work
+    assert demo["genuine"] == [200, ""]  # the demo's own links still work
 
     # Made once, private, and the same on the next run (the demo's data stays valid).
     stored = tmp_path / "var" / "demo-secrets.env"

@@ -92,7 +92,7 @@ def test_bad_signer_api_requests_write_nothing_to_the_log(
     settings,
     log_output,
 ):
-    """Review L2: 403 code_expired, 409 already_issued, 415 and 429 of the signer API each
+    """Before: 403 code_expired, 409 already_issued, 415 and 429 of the signer API each
     wrote a WARNING django.request line with the path; with journald's time stamp that dates
     a signer's step. Through the real LOGGING config, none of them writes anything."""
     from django.utils import timezone

@@ -69,7 +69,8 @@ def test_production_publishes_in_batches_and_refuses_unsafe_defaults():
     env = _clean_env(
         PRODUCTION_ENV, COUNTERSIGN_PUBLISH_INTERVAL="0", COUNTERSIGN_PUBLISH_MIN_BATCH="1"
     )
-    # Below the safe floor: an error in production (review M5), also when gunicorn loads
+    # Below the safe floor (a batch could publish one signer alone): an error in production,
+    # also when gunicorn loads
     # the app, and only a warning with the operator's explicit override.
     result = _run(["manage.py", "check", "--deploy"], env)
     assert result.returncode != 0
@@ -123,7 +124,8 @@ def test_the_wsgi_app_loads_on_a_complete_production_configuration():
 
 
 def test_the_embedded_default_needs_nothing_but_python(tmp_path):
-    """What `make run` gets: SQLite in WAL mode, in-process tasks, console mail, demo data."""
+    """A command run by hand gets SQLite in WAL mode, in-process tasks, console mail, demo
+    data (`make run` adds a worker and beat: tests/integration/test_demo_run.py)."""
     env = _clean_env(
         DJANGO_SETTINGS_MODULE="config.settings.base",
         DJANGO_DEBUG="1",
@@ -146,7 +148,7 @@ def test_the_embedded_default_needs_nothing_but_python(tmp_path):
     )
     result = _run(["-c", probe], env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["wal", "True", "console", "LocMemCache", "1"]
+    assert result.stdout.split() == ["wal", "True", "console_mail", "LocMemCache", "1"]
 
 
 def test_seed_demo_refuses_outside_development(tmp_path):
@@ -198,6 +200,8 @@ def test_collectstatic_rewrites_module_imports_to_hashed_names(tmp_path):
     for page in (text, audit.read_text()):
         assert re.search(r"""from ["']\./receipt\.[0-9a-f]{12}\.js["']""", page), page[:900]
         assert not re.search(r"""["']\./(receipt|sign)\.js["']""", page)
+    # The transparency log module, imported over several lines, is hashed too.
+    assert re.search(r"""from ["']\./tlog\.[0-9a-f]{12}\.js["']""", audit.read_text())
 
 
 @pytest.mark.parametrize(
@@ -211,7 +215,7 @@ def test_collectstatic_rewrites_module_imports_to_hashed_names(tmp_path):
     ],
 )
 def test_production_refuses_a_weak_key_encryption_key(value, reason):
-    """Review S6: from a weak key, a database dump alone decrypts the petition keys."""
+    """From a weak key, a database dump alone decrypts the petition keys."""
     env = _clean_env(PRODUCTION_ENV, COUNTERSIGN_KEY_ENCRYPTION_KEY=value)
     result = _run(["manage.py", "check"], env)
     assert result.returncode != 0
@@ -236,7 +240,7 @@ def test_env_example_and_makefile_show_a_valid_key_encryption_key():
 
 
 def test_the_system_check_wants_the_sealing_store_in_redis_without_expiry(settings):
-    """Review M4: the window keys' secrets must be shared by every worker, never in the
+    """The window keys' secrets (petition/sealing.py) must be shared by every worker, never in the
     database, and never expire before their batch."""
     settings.COUNTERSIGN_PRODUCTION = True
     sealing_store = {

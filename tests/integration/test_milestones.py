@@ -15,10 +15,10 @@ import time
 import pytest
 from django.db import connection
 
-from organizing.milestones.channels import webhook_secret_text
-from organizing.milestones.tasks import milestones_sweep
 from organizing.models import Delivery, DeliveryState, Notice, Webhook
-from tests.organizing.milestones.helpers import publish, sign_and_publish
+from organizing.notices.channels import webhook_secret_text
+from organizing.notices.tasks import notices_sweep
+from tests.organizing.notices.helpers import publish, sign_and_publish
 from tests.signing_client import mint
 
 from .conftest import ROOT, celery_worker, worker_environment
@@ -134,9 +134,9 @@ def test_worker_killed_during_a_send_delivers_exactly_once_after_restart(
         # The killed task's message stays unacknowledged until the broker's visibility
         # timeout; the sweep (beat in production) takes the row once the lease expires.
         assert wait_until(lambda: Delivery.objects.get().lease_until < _now(), timeout=10)
-        milestones_sweep.delay()
+        notices_sweep.delay()
         smtp_server.mailbox.wait_for(1, timeout=30)
-        milestones_sweep.delay()  # a second sweep finds nothing to do
+        notices_sweep.delay()  # a second sweep finds nothing to do
         settle()
         log = worker.log_path.read_text()
     assert len(smtp_server.mailbox.messages) == 1, log

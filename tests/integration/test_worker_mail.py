@@ -57,7 +57,7 @@ def _wait_for_text(path, text, timeout=30) -> bool:
 def test_code_mail_leaves_no_address_and_no_time_in_the_worker_log(
     celery_worker_process, smtp_server, campaign
 ):
-    """Review S12: the worker's log must not say who got a code, nor exactly when."""
+    """The worker's log must not say who got a code, nor exactly when."""
     petition = petition_publish(
         petition=PetitionFactory(campaign=campaign, accepts_work_email=True)
     )

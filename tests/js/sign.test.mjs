@@ -116,7 +116,7 @@ test('checkReceipt accepts a genuine credential and refuses altered ones', async
   for (const [r, doc] of cases) await assert.rejects(checkReceipt(r, doc), rejectsInvalid);
 });
 
-// ---------------------------------------------------------------- pinned keys (review S2)
+// ------------------------------------------------------------------------------ pinned keys
 
 async function rsaSpki(publicExponent = new Uint8Array([1, 0, 1])) {
   const pair = await subtle.generateKey({ name: 'RSA-PSS', modulusLength: 2048, publicExponent,

@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from organizing.flyers.rendering import default_text
 from organizing.flyers.services import flyer_batch_create, flyer_batch_retire, print_run_create
-from organizing.milestones.services import (
+from organizing.models import Campaign, Invitation, Membership, Role, User
+from organizing.notices.services import (
     milestone_plan_update,
     milestones_check,
     webhook_create,
     webhook_delete,
 )
-from organizing.models import Campaign, Invitation, Membership, Role, User
 from organizing.services import (
     campaign_create,
     campaign_update,
@@ -45,7 +45,7 @@ from petition.services import (
     petition_update,
 )
 from tests.factories import UserFactory
-from tests.organizing.milestones.helpers import add_signatures
+from tests.organizing.notices.helpers import add_signatures
 from tests.signing_client import mint
 
 
@@ -90,7 +90,8 @@ def record_every_action(slug: str = "night-shift") -> CampaignStory:
     )
 
     second = UserFactory()
-    # A lone organizer cannot confirm whom they add: the operator does (review L7).
+    # A lone organizer cannot confirm whom they add: the operator does, so that one
+    # person with two accounts cannot meet a two-person rule.
     membership_confirm(membership=_join(campaign, organizer, second, Role.ORGANIZER), actor=None)
     moderator = _join(campaign, organizer, UserFactory(), Role.MODERATOR)
     moderator = membership_change_role(membership=moderator, role=Role.ORGANIZER, actor=organizer)

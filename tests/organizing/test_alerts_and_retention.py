@@ -9,9 +9,8 @@ import pytest
 from django.core import mail
 from django.utils import formats, timezone
 
-from organizing.alerts import moderation_alerts_sweep
-from organizing.milestones.tasks import deadlines_run
 from organizing.models import AuditEntry, ModerationAlert
+from organizing.notices.tasks import deadlines_run, moderation_alert_send, moderation_alerts_sweep
 from petition.codes import code_batch_create
 from petition.models import EntryReview, Petition, Signature
 from petition.review import entry_approve, entry_hide
@@ -56,7 +55,7 @@ def test_no_mail_when_nothing_waits(open_petition, moderator, django_capture_on_
 def test_the_daily_digest_carries_the_count_and_its_readers_get_no_second_mail(
     open_petition, moderator, organizer, django_capture_on_commit_callbacks
 ):
-    from organizing.milestones.services import digest_record
+    from organizing.notices.services import digest_record
 
     sign(open_petition, comment="Waiting")
     notice = digest_record(petition=open_petition, day=timezone.localdate())
@@ -68,8 +67,6 @@ def test_the_daily_digest_carries_the_count_and_its_readers_get_no_second_mail(
 
 
 def test_sending_an_alert_twice_mails_once(open_petition, moderator):
-    from organizing.alerts import moderation_alert_send
-
     sign(open_petition, comment="Waiting")
     alert = ModerationAlert.objects.create(
         campaign=open_petition.campaign, sent_on=timezone.localdate(), entries=1
@@ -128,7 +125,7 @@ def test_nothing_is_erased_before_the_period_ends(delivered):
 def test_a_closed_but_undelivered_petition_is_erased_after_the_period_from_closing(
     open_petition, moderator, organizer, client
 ):
-    """Review L13: a petition closed and never marked delivered kept its names and comments
+    """A petition closed and never marked delivered used to keep its names and comments
     for ever. Now the retention period counts from closing; organizers see the date first."""
     sign(open_petition, display_name="Ada", comment="Still here")
     closed = petition_close(petition=open_petition)

@@ -320,7 +320,7 @@ def test_every_detail_key_and_object_kind_the_services_record_has_a_label():
     kinds = set(AuditEntry.objects.values_list("object_type", flat=True)) - {""}
     # Each label in the mapping is used: none is there for a key nothing records.
     assert keys == set(DETAIL_LABELS)
-    # "signature": read in entries recorded before review L5, never recorded any more.
+    # "signature": read in entries of earlier versions, never recorded any more.
     assert kinds == set(OBJECT_KINDS) - {"signature"}
 
 

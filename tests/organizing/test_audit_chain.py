@@ -1,4 +1,4 @@
-"""The audit log's hash chains (review L3): the table's owner can set the append-only
+"""The audit log's hash chains: the table's owner can set the append-only
 trigger aside or TRUNCATE, so every row is chained to the one before it, `audit_verify`
 finds the first row that was changed, removed or inserted, and the head leaves the
 database (audit page, daily digest) so a rewrite of the whole chain shows too."""
@@ -25,10 +25,10 @@ from django.urls import reverse
 
 from organizing.audit import audit_chain_head, audit_record
 from organizing.auditchain import GENESIS, entry_hash, verify_chain
-from organizing.milestones.tasks import digests_record
 from organizing.models import AuditAction, AuditEntry
+from organizing.notices.tasks import digests_record
 from tests.factories import CampaignFactory, MembershipFactory
-from tests.organizing.milestones.helpers import sign_and_publish
+from tests.organizing.notices.helpers import sign_and_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -260,9 +260,9 @@ def _documented_grants() -> str:
 
 
 def test_the_documented_app_role_can_add_to_the_log_but_not_rewrite_it(chain, campaign):
-    """Review L3's other half: the processes run under a role that does not own the table.
-    Roles are cluster-wide, so this one has a name of its own and dies with the test's
-    transaction (CREATE ROLE is transactional in PostgreSQL)."""
+    """The other half of tamper evidence: the processes run under a role that does not own
+    the table. Roles are cluster-wide, so this one has a name of its own and dies with the
+    test's transaction (CREATE ROLE is transactional in PostgreSQL)."""
     role = f"countersign_app_test_{uuid.uuid4().hex[:12]}"
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE ROLE {role} NOLOGIN")

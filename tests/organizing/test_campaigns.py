@@ -74,7 +74,7 @@ def _edit(client, campaign, **changes):
 def test_work_email_domains_are_locked_while_such_a_petition_is_open(
     client, organizer, campaign, open_petition
 ):
-    """Review S8: adding gmail.com to an open petition would mint "verified" signatures."""
+    """Adding gmail.com to an open petition would mint "verified" signatures."""
     client.force_login(organizer)
     for field, value in [
         ("email_domains_text", "example.com\ngmail.com"),

@@ -1,5 +1,6 @@
 """Every code link the server prints carries the level and the key-id prefix (`&k=`), so the
-browser client can refuse a key other than the one the code was made for (review S2)."""
+browser client can refuse a key other than the one the code was made for (the server could otherwise
+hand one signer a key of its own and recognise their signature)."""
 
 from __future__ import annotations
 

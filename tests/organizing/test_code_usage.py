@@ -1,6 +1,6 @@
-"""Code usage as staff see it (review M2, S7): never to a batch's maker, campaign-wide only
-for moderators, per batch for other organizers; always as recorded at the end of the
-previous day (UTC), in steps of 5; never a live count."""
+"""Code usage as staff see it, so that nobody can watch one card being used: never to a batch's
+maker, campaign-wide only for moderators, per batch for other organizers; always as recorded
+at the end of the previous day (UTC), in steps of 5; never a live count."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def page(client, name: str, slug: str) -> str:
 def test_the_maker_spending_four_codes_then_handing_out_the_fifth_sees_nothing_move(
     client, moderator, organizer, campaign, open_petition
 ):
-    """M2 as reproduced: mod2's batch of 10; 4 codes redeemed by mod2 (no signature),
+    """The watch as first reproduced: mod2's batch of 10; 4 codes redeemed by mod2 (no signature),
     page "fewer than 5"; the target redeems card 5: page "at least 5". Now no page the
     maker (or anyone) can open changes that day."""
     batch, codes = code_batch_create(
@@ -62,9 +62,9 @@ def test_the_maker_spending_four_codes_then_handing_out_the_fifth_sees_nothing_m
     def everything_they_see() -> list[str]:
         return [
             page(maker, "code_batches", open_petition.slug),
-            page(maker, "console", campaign.slug),
+            page(maker, "moderation", campaign.slug),
             page(colleague, "code_batches", open_petition.slug),
-            page(colleague, "console", campaign.slug),
+            page(colleague, "moderation", campaign.slug),
         ]
 
     for code in codes[:4]:
@@ -89,7 +89,7 @@ def test_moderators_see_one_campaign_wide_figure_and_no_batch_usage(
     code_usage_record(now=midnight() + timedelta(minutes=1))
 
     client.force_login(moderator)
-    for name, slug in (("code_batches", open_petition.slug), ("console", campaign.slug)):
+    for name, slug in (("code_batches", open_petition.slug), ("moderation", campaign.slug)):
         html = page(client, name, slug)
         assert ">Used<" not in html  # no per-batch column
         assert "whole campaign by the end of" in html and "at least 10" in html

@@ -39,8 +39,8 @@ def _create_forms(campaign, petition):
         ),
         (
             reverse("staff:invitation_create", kwargs={"slug": campaign.slug}),
-            {"email": "new@example.com", "role": Role.MODERATOR},
-            Invitation.objects.filter(email="new@example.com"),
+            {"email": "new@personal.example", "role": Role.MODERATOR},
+            Invitation.objects.filter(email="new@personal.example"),
         ),
         (
             reverse("staff:code_batches", kwargs={"slug": petition.slug}),

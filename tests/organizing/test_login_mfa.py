@@ -86,7 +86,7 @@ def _redis_keys() -> list[bytes]:
 
 
 def test_login_limits_count_the_client_behind_the_proxy_not_the_proxy(client, organizer, settings):
-    """Review S5: behind a reverse proxy, ten failed logins from anyone must not lock every
+    """Behind a reverse proxy, ten failed logins from anyone must not lock every
     organizer out."""
     settings.COUNTERSIGN_TRUSTED_PROXIES = 1
     cache.clear()
@@ -127,7 +127,7 @@ def _login(client, email: str, password: str, client_address: str):
 def test_review_l10_five_wrong_logins_from_one_client_do_not_lock_the_owner_out(
     client, organizer, settings
 ):
-    """Review L10: five wrong passwords for a known staff address from client A refused the
+    """Before: five wrong passwords for a known staff address from client A refused the
     organizer's own login from client B. The per-account limit now counts per client."""
     settings.COUNTERSIGN_TRUSTED_PROXIES = 1
     cache.clear()

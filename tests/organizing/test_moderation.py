@@ -1,5 +1,5 @@
 """Moderators review what signers chose to show; the public page shows what they approve;
-the count never changes; the console gathers what waits."""
+the count never changes; the moderation page gathers what waits."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def credential_nullifier(credential) -> bytes:
     return blindrsa.nullifier(credential.token)
 
 
-def _console(campaign) -> str:
-    return reverse("staff:console", kwargs={"slug": campaign.slug})
+def _moderation_page(campaign) -> str:
+    return reverse("staff:moderation", kwargs={"slug": campaign.slug})
 
 
 def _act(name, signature) -> str:
@@ -55,8 +55,8 @@ def test_a_comment_waits_for_review_then_shows_once_approved(client, moderator, 
     public = client.get(open_petition.get_absolute_url()).content.decode()
     assert "Stop the tracking" not in public and "Ada" not in public
     client.force_login(moderator)
-    console = client.get(_console(open_petition.campaign)).content.decode()
-    assert "Stop the tracking" in console and "1 name or comment to review" in console
+    page = client.get(_moderation_page(open_petition.campaign)).content.decode()
+    assert "Stop the tracking" in page and "1 name or comment to review" in page
     client.post(_act("entry_approve", signature))
     signature.refresh_from_db()
     assert signature.review == EntryReview.APPROVED
@@ -94,8 +94,8 @@ def test_a_campaign_without_review_shows_at_once_and_can_still_hide(
     signature = sign(open_petition, comment="Shown at once")
     assert "Shown at once" in client.get(open_petition.get_absolute_url()).content.decode()
     client.force_login(moderator)
-    console = client.get(_console(campaign)).content.decode()
-    assert "appear at once" in console and "Shown at once" in console
+    page = client.get(_moderation_page(campaign)).content.decode()
+    assert "appear at once" in page and "Shown at once" in page
     client.post(_act("entry_hide", signature), {"reason": "spam"})
     client.logout()
     assert "Shown at once" not in client.get(open_petition.get_absolute_url()).content.decode()
@@ -115,14 +115,14 @@ def test_a_decision_is_taken_once(open_petition, moderator, organizer):
 def test_signatures_without_text_are_not_in_the_queue(client, moderator, open_petition):
     sign(open_petition)
     client.force_login(moderator)
-    response = client.get(_console(open_petition.campaign))
+    response = client.get(_moderation_page(open_petition.campaign))
     assert response.context["queue"].paginator.count == 0
 
 
-def test_the_console_shows_no_signer_metadata(client, moderator, open_petition):
+def test_the_moderation_page_shows_no_signer_metadata(client, moderator, open_petition):
     signature = sign(open_petition, display_name="Ada", comment="Hello")
     client.force_login(moderator)
-    page = client.get(_console(open_petition.campaign)).content.decode()
+    page = client.get(_moderation_page(open_petition.campaign)).content.decode()
     queue = page.split("Names and comments to review")[1].split("</section>")[0]
     assert "Ada" in queue and "Hello" in queue
     assert bytes(signature.nullifier).hex()[:16] not in page
@@ -152,7 +152,9 @@ def test_an_entry_of_another_campaign_is_not_found_under_mine(
     assert client.post(url).status_code == 404
 
 
-def test_the_console_lists_batches_and_what_waits(client, moderator, organizer, open_petition):
+def test_the_moderation_page_lists_batches_and_what_waits(
+    client, moderator, organizer, open_petition
+):
     campaign = open_petition.campaign
     campaign.code_batches_need_approval = True
     campaign.save()
@@ -160,11 +162,11 @@ def test_the_console_lists_batches_and_what_waits(client, moderator, organizer, 
         petition=open_petition, level="in_person", size=10, actor=moderator, label="lobby"
     )
     client.force_login(moderator)
-    page = client.get(_console(campaign)).content.decode()
+    page = client.get(_moderation_page(campaign)).content.decode()
     assert "1 code batch waiting for approval" in page and "lobby" in page
     assert "someone else approves it" in page
     client.force_login(organizer)
-    page = client.get(_console(campaign)).content.decode()
+    page = client.get(_moderation_page(campaign)).content.decode()
     assert (
         reverse(
             "staff:code_batch_approve",
@@ -174,11 +176,11 @@ def test_the_console_lists_batches_and_what_waits(client, moderator, organizer, 
     )
 
 
-def test_review_records_and_console_links_cannot_be_tied_to_a_nullifier(
+def test_review_records_and_moderation_links_cannot_be_tied_to_a_nullifier(
     client, moderator, organizer, open_petition
 ):
-    """Review L5: an approval's audit row carried the signature's id and its nullifier's
-    prefix, and the console's form actions carried the same id next to the comment."""
+    """Before: an approval's audit row carried the signature's id and its nullifier's
+    prefix, and the moderation page's form actions carried the same id next to the comment."""
     signature = sign(open_petition, display_name="Ada", comment="Tie me to my key")
     hidden = sign(open_petition, comment="Hide me")
     telltales = []
@@ -186,10 +188,10 @@ def test_review_records_and_console_links_cannot_be_tied_to_a_nullifier(
         nullifier = bytes(row.nullifier).hex()
         telltales += [str(row.pk), row.pk.hex, nullifier[:16], nullifier[:8]]
     client.force_login(moderator)
-    console = client.get(_console(open_petition.campaign)).content.decode()
-    assert "Tie me to my key" in console
-    assert not [t for t in telltales if t in console]
-    assert str(signature.review_id) in console  # what the console uses instead
+    page = client.get(_moderation_page(open_petition.campaign)).content.decode()
+    assert "Tie me to my key" in page
+    assert not [t for t in telltales if t in page]
+    assert str(signature.review_id) in page  # what the moderation page uses instead
     client.post(_act("entry_approve", signature))
     client.post(_act("entry_hide", hidden), {"reason": "spam"})
 

@@ -39,7 +39,7 @@ def test_the_form_explains_the_trade_off_and_stores_seconds(client, organizer, d
     page = client.get(url).content.decode()
     assert "Publish at most every (minutes)" in page
     assert "withdrawals never count towards it" in page
-    assert "hides among" not in page  # no promise the code cannot keep (review M5)
+    assert "hides among" not in page  # no promise the code cannot keep
     response = client.post(
         url,
         _form_data(draft_petition, publish_interval=90, publish_min_batch=8, publish_max_wait=36),

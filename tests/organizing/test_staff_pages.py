@@ -130,7 +130,7 @@ def test_with_debug_a_missing_petition_shows_the_app_page():
 def test_a_taken_short_name_says_nothing_about_the_petition_that_has_it(
     client, organizer, campaign
 ):
-    """Review L8, accepted (docs/threat-model.md): short names are unique site-wide, so a
+    """A leak accepted in docs/threat-model.md: short names are unique site-wide, so a
     taken one is refused, but the refusal reads the same for a draft of another campaign,
     a published petition and one's own, and names nothing about the petition."""
     PetitionFactory(

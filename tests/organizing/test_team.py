@@ -114,6 +114,62 @@ def test_an_unknown_role_is_refused(client, organizer, moderator, campaign):
         membership_change_role(membership=member, role="ceo", actor=organizer)
 
 
+def _text(response) -> str:
+    return " ".join(response.content.decode().split())
+
+
+def test_remove_asks_first_and_names_the_person_and_the_campaign(
+    client, organizer, moderator, campaign
+):
+    client.force_login(organizer)
+    member = _membership(moderator, campaign)
+    url = _url("member_remove", campaign, membership_id=member.pk)
+    team_page = _text(client.get(_url("campaign", campaign)))
+    # The row links to the question; no one-click form removes anyone (review O17).
+    assert f'<a class="button danger" href="{url}">Remove…</a>' in team_page
+    assert f'action="{url}"' not in team_page
+
+    question = client.get(url)
+    assert question.status_code == 200
+    text = _text(question)
+    assert f"Remove {moderator.email} from the team?" in text
+    assert campaign.name in text and "Moderator" in text
+    assert Membership.objects.filter(pk=member.pk).exists()
+    assert not AuditEntry.objects.filter(action="member_remove").exists()
+
+    done = client.post(url, follow=True)
+    assert not Membership.objects.filter(pk=member.pk).exists()
+    assert f"{moderator.email} was removed from the team of {campaign.name}." in _text(done)
+
+
+def test_leave_asks_first_and_says_what_was_left(client, organizer, campaign):
+    MembershipFactory(campaign=campaign, role=Role.ORGANIZER)
+    client.force_login(organizer)
+    url = _url("member_remove", campaign, membership_id=_membership(organizer, campaign).pk)
+    assert f'href="{url}">Leave…</a>' in _text(client.get(_url("campaign", campaign)))
+    question = _text(client.get(url))
+    assert f"Leave {campaign.name}?" in question
+    assert Membership.objects.filter(user=organizer, campaign=campaign).exists()
+    done = client.post(url, follow=True)
+    assert f"You left {campaign.name}." in _text(done)
+    assert not Membership.objects.filter(user=organizer, campaign=campaign).exists()
+
+
+def test_a_moderator_cannot_open_the_remove_question(client, moderator, organizer, campaign):
+    client.force_login(moderator)
+    url = _url("member_remove", campaign, membership_id=_membership(organizer, campaign).pk)
+    assert client.get(url).status_code == 403  # a member without the role (access.py)
+
+
+def test_the_role_message_says_the_new_role(client, organizer, moderator, campaign):
+    client.force_login(organizer)
+    member = _membership(moderator, campaign)
+    page = client.post(
+        _url("member_role", campaign, membership_id=member.pk), {"role": "organizer"}, follow=True
+    )
+    assert f"{moderator.email} is now Organizer." in _text(page)
+
+
 # --- invitations --------------------------------------------------------------------------
 
 
@@ -221,7 +277,7 @@ def test_a_demotion_racing_a_removal_leaves_an_organizer():
 
 
 def test_a_moderator_sees_only_their_own_row_of_the_team(client, organizer, moderator, campaign):
-    """Review L6: an infiltrated moderator must not learn who the organizers are, nor who
+    """An infiltrated moderator must not learn who the organizers are, nor who
     else moderates or is invited; organizers keep the full list."""
     other = MembershipFactory(campaign=campaign, role=Role.MODERATOR)
     invitation_create(

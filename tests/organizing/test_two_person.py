@@ -1,4 +1,4 @@
-"""Two-person rules count people, not accounts (review L7): a member an organizer added
+"""Two-person rules count people, not accounts: a member an organizer added
 takes part in none until another organizer confirms them."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def approve_url(batch) -> str:
 def test_an_organizers_second_account_cannot_approve_their_batch(
     client, two_person_campaign, organizer, open_petition, role
 ):
-    """L7 as reported: an organizer invites a second address of their own and approves
+    """As first reported: an organizer invites a second address of their own and approves
     their own batch with it."""
     sock = join(two_person_campaign, organizer, role, email="my.other.self@mail.example")
     batch = waiting_batch(open_petition, organizer)
@@ -108,8 +108,8 @@ def test_the_adder_cannot_confirm_but_another_organizer_can(
         membership_confirm(membership=newcomer, actor=newcomer.user)
     colleague = MembershipFactory(campaign=two_person_campaign, role=Role.ORGANIZER).user
     client.force_login(colleague)
-    console = client.get(reverse("staff:console", kwargs={"slug": two_person_campaign.slug}))
-    assert f"Confirm {newcomer.user.email}" in console.content.decode()
+    page = client.get(reverse("staff:moderation", kwargs={"slug": two_person_campaign.slug}))
+    assert f"Confirm {newcomer.user.email}" in page.content.decode()
     client.post(
         reverse(
             "staff:member_confirm",
@@ -130,7 +130,7 @@ def test_the_adder_sees_no_confirm_button_and_a_lone_organizer_is_told_why(
 ):
     newcomer = join(campaign, organizer)
     client.force_login(organizer)
-    page = client.get(reverse("staff:console", kwargs={"slug": campaign.slug})).content.decode()
+    page = client.get(reverse("staff:moderation", kwargs={"slug": campaign.slug})).content.decode()
     assert newcomer.user.email in page
     assert f"Confirm {newcomer.user.email}" not in page
     assert "only one confirmed organizer" in page

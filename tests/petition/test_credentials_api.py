@@ -92,7 +92,7 @@ def test_a_code_works_only_for_its_level_and_petition(client, open_petition):
 
 def test_a_revoked_batch_issues_nothing(client, open_petition):
     batch, codes = code_batch_create(petition=open_petition, level="in_person", size=10)
-    assert code_batch_revoke(batch=batch)  # no count of unused codes (review M2)
+    assert code_batch_revoke(batch=batch)  # no count of unused codes
     response = ask(
         client, open_petition, "in_person", start(client, open_petition, "in_person"), code=codes[1]
     )

@@ -126,7 +126,7 @@ def test_ipv6_clients_are_counted_per_64(client, open_petition, settings):
 
 
 def test_limit_keys_expire_at_the_end_of_a_fixed_window(client, open_petition, settings):
-    """A key's lifetime must not tell when its first request came (review S11)."""
+    """A key's lifetime must not tell when its first request came."""
     url = f"/api/v1/petitions/{open_petition.slug}/signatures"
     r = redis.Redis.from_url(settings.REDIS_URL)
     for _attempt in range(2):  # once more if the pause happened to cross a window's end

@@ -124,9 +124,11 @@ def test_twenty_email_signers_leave_no_trace(
         cursor.execute("SELECT DISTINCT published_on FROM petition_publicationbatch")
         days = [row[0] for row in cursor.fetchall()]
     types = {(table, column): kind for table, column, kind in columns}
-    # No time of day next to a signature, pending or published (S4, timing).
+    # No time of day next to a signature, pending or published: it would
+    # tell when one person signed.
     for table in ("petition_signature", "petition_pendingsignature", "petition_pendingwithdrawal"):
         assert not [c for (t, c), kind in types.items() if t == table and "time" in kind], table
-    # No sequential id anywhere on the signing side: random keys only (S4).
+    # No sequential id anywhere on the signing side: random keys only (an id records arrival
+    # order, which links people who signed together).
     assert {types[(table, "id")] for table in signing_tables} == {"uuid"}
     assert days and all(type(day) is datetime.date for day in days)

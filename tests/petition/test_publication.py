@@ -206,7 +206,7 @@ def test_a_withdrawal_becomes_public_only_with_a_batch(client, batched_petition)
     assert counts["total"] == 5  # one waiting withdrawal is not a batch
     assert not any(e["withdrawn"] for e in log)
 
-    for _ in range(4):  # four signatures and the withdrawal: still no batch (H1)
+    for _ in range(4):  # four signatures and the withdrawal: still no batch
         sign(client, batched_petition, mint(batched_petition))
     assert publish(batched_petition, at(2)) == []
     sign(client, batched_petition, mint(batched_petition))  # five new signatures

@@ -1,7 +1,7 @@
-"""The safe floor of publication policies (review M5, issue 14 part 1): outside DEBUG a policy
-with k < 5 or a longest wait under a day is refused unless the operator overrides it; any
-policy below the floor is called unsafe on the public page, the staff page and the API, and
-no page promises that nobody can tell when one person signed."""
+"""The safe floor of publication policies: outside DEBUG a policy with k < 5 or a longest wait
+under a day is refused unless the operator overrides it; any policy below the floor is
+called unsafe on the public page, the staff page and the API, and no page promises that
+nobody can tell when one person signed."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _text(html: str) -> str:
 def test_the_staff_form_refuses_k1_with_a_60_second_interval(
     floor_on, client, organizer, draft_petition
 ):
-    """M5 as reproduced: `beta-k1`, k = 1 and interval 60 s, set on a draft."""
+    """As first reproduced: `beta-k1`, k = 1 and interval 60 s, set on a draft."""
     client.force_login(organizer)
     url = reverse("staff:petition_edit", args=[draft_petition.slug])
     before = (draft_petition.publish_min_batch, draft_petition.publish_interval)

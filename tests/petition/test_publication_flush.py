@@ -1,4 +1,4 @@
-"""Batches nobody can flush (review H1, issue 14 part 1): withdrawals never fill a batch, a
+"""Batches nobody can flush around one chosen signature: withdrawals never fill a batch, a
 lone waiting signature is never published alone while the petition is open, and, over any
 arrival sequence, no batch adds fewer than k new signatures of a level while every accepted
 signature is published exactly once by the close."""
@@ -60,7 +60,7 @@ def beta_batched(draft_petition):
 
 
 def test_withdrawals_cannot_fill_a_batch_around_one_new_signature(client, beta_batched):
-    """H1 as reproduced: 5 attacker signatures → batch 1; the attacker withdraws 4; the
+    """The flush as first reproduced: 5 attacker signatures → batch 1; the attacker withdraws 4; the
     target signs with a comment; the job runs → no batch "added 1, withdrawn 4"."""
     attacker = [mint(beta_batched) for _ in range(5)]
     for credential in attacker:

@@ -1,4 +1,4 @@
-"""Waiting signatures sealed under window keys (review M4, petition/sealing.py): the seal
+"""Waiting signatures sealed under window keys (petition/sealing.py): the seal
 itself, the key's life from the first redemption to the batch that forgets it, the unique
 nullifier across keys, and a sealing store that lost its secrets."""
 

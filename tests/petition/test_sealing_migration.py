@@ -1,4 +1,4 @@
-"""The upgrade seals the signatures that wait at that moment (migration 0020, review M4):
+"""The upgrade seals the signatures that wait at that moment (migration 0020):
 they open afterwards with their fields intact, and the clear columns are gone."""
 
 from __future__ import annotations

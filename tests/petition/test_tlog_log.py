@@ -10,6 +10,7 @@ import random
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core import checks
 from django.db import DatabaseError, connection, transaction
 
@@ -193,6 +194,24 @@ def test_auditor_index_lists_the_log_identity(client):
     assert data["origin"] == services.log_origin()
     assert notes.parse_vkey(data["vkey"]).name == data["origin"]
     assert data["petitions"] == []  # no petition row for the synthetic entries
+    assert data["witnesses"] == []
+
+
+def test_auditor_index_and_audit_page_list_the_witness_keys(client, settings, published_petition):
+    """The audit page checks cosignatures against the keys it prints; the index lists them
+    for other auditors. The witness's URL is for the log only and stays out."""
+    key = Ed25519PrivateKey.from_private_bytes(bytes(32))
+    vkey = notes.verifier_for(
+        "witness.example", notes.raw_public_key(key.public_key()), notes.TYPE_COSIGNATURE
+    ).vkey
+    url = "https://witness.example/secret-submission-path"
+    settings.COUNTERSIGN_WITNESSES = [{"name": "witness.example", "url": url, "vkey": vkey}]
+    data = client.get("/api/v1/log").json()
+    assert data["witnesses"] == [{"name": "witness.example", "vkey": vkey}]
+    page = client.get(f"/p/{published_petition.slug}/audit/").content.decode()
+    assert f'data-witness-vkey="{vkey}"' in page and url not in page
+    assert 'data-tlog="/log/"' in page
+    assert f'data-petition-id="{published_petition.id.hex}"' in page
 
 
 def test_tile_path_parser():

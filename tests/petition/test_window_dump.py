@@ -1,7 +1,7 @@
-"""Review finding M4 (issue 14 part 4): during a publication window, a copy of the database
-with the key-encryption key in hand must not line a signer up with what they wrote.
+"""During a publication window, a copy of the database with the key-encryption key in hand must
+not line a signer up with what they wrote.
 
-The review's attack: carol gets a work-email credential and signs at once; ordered by
+The attack, as first reproduced: carol gets a work-email credential and signs at once; ordered by
 `xmin` (or `ctid`), her ledger row (an HMAC of her address, testable with the KEK) is
 followed by the waiting signature carrying her comment; a used card by the signature made
 with it. Here 50 signers (work email and cards, most signing at once, some later) go through

@@ -1,5 +1,5 @@
-"""One mailbox, one credential (review S1, S9): work addresses are reduced to one canonical
-form before the ledger sees them, and a stranger cannot keep replacing a colleague's code."""
+"""One mailbox, one credential: work addresses are reduced to one canonical form before the
+ledger sees them, and a stranger cannot keep replacing a colleague's code."""
 
 from __future__ import annotations
 

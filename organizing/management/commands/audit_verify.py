@@ -1,3 +1,6 @@
+"""`manage.py audit_verify`: walks the audit log's hash chains (organizing/auditchain.py) and
+names the first row that was changed, removed or inserted."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from organizing.auditchain import verify_chain

@@ -1,3 +1,6 @@
+"""`manage.py confirm_member`: the operator confirms a campaign member for the two-person rules
+(docs/roles.md), through `membership_confirm` in organizing/services.py."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from organizing.models import Membership

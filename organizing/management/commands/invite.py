@@ -1,3 +1,6 @@
+"""`manage.py invite`: the way in for the first organizer; creates an invitation through
+organizing/services.py, mails the link and prints it."""
+
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 

@@ -1,3 +1,6 @@
+"""`manage.py seed_demo`: the demo campaign, petition and staff accounts of organizing/demo.py,
+for development only (it prints passwords, so it refuses to run without DEBUG)."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
@@ -30,7 +33,7 @@ class Command(BaseCommand):
         for code, fragment in demo_codes(petition):
             self.stdout.write(f"  {code}   {public}{fragment}")
         self.stdout.write(
-            "Work email: any address @acme.example; the code appears in this console."
+            "Work email: any address @acme.example; the code appears in the worker's output."
         )
         slug = {"slug": petition.slug}
         flyers = absolute_url(reverse("staff:flyers", kwargs=slug))

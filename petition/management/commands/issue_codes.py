@@ -1,3 +1,6 @@
+"""`manage.py issue_codes`: a code batch from the command line, through `code_batch_create` in
+petition/codes.py, so the same rules apply as on the staff page."""
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 

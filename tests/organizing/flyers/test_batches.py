@@ -159,7 +159,7 @@ def test_organizer_retires_a_batch_from_the_flyer_page(client, organizer, batch)
 def test_the_digest_and_dashboard_see_the_sum_of_the_rounded_batch_figures(
     client, batch, open_petition
 ):
-    from organizing.milestones.selectors import flyer_scans
+    from organizing.notices.selectors import flyer_scans
 
     other = flyer_batch_create(
         petition=open_petition, label="Canteen", design="halves", paper="a4", copies=10
@@ -176,7 +176,7 @@ def test_the_digest_and_dashboard_see_the_sum_of_the_rounded_batch_figures(
     assert flyer_scans(open_petition) == 5  # 2 → hidden, 7 → 5: never 9
 
 
-# --- review M3: an organizer who scans his own batch must not see a colleague's scan -----
+# --- an organizer who scans his own batch must not see a colleague's scan ------------------
 
 
 def _staff_pages(client, petition) -> tuple[str, str]:
@@ -193,12 +193,12 @@ def _figures(html: str) -> list[str]:
     return cells + total
 
 
-def test_review_m3_one_more_scan_never_moves_a_figure_and_a_small_batch_stays_hidden(
+def test_one_more_scan_never_moves_a_figure_and_a_small_batch_stays_hidden(
     client, organizer, batch, open_petition, django_capture_on_commit_callbacks
 ):
-    from organizing.milestones.messages import email_message
-    from organizing.milestones.services import digest_record
     from organizing.models import Delivery, Notice
+    from organizing.notices.messages import email_message
+    from organizing.notices.services import digest_record
 
     client.force_login(organizer)
     # The organizer scans his own batch 5 times: nothing shows today.
@@ -250,13 +250,13 @@ def test_review_m3_one_more_scan_never_moves_a_figure_and_a_small_batch_stays_hi
     assert "8" not in body.split("Flyer scans")[1].splitlines()[0]
 
 
-# --- review L11: /f/<code> fetched repeatedly counted every GET ---------------------------
+# --- /f/<code> fetched repeatedly must not count every GET ----------------------------------
 
 
 OFFICE, HOME = "198.51.100.7", "203.0.113.9"
 
 
-def test_review_l11_scans_past_the_per_address_limit_still_redirect_but_are_not_counted(
+def test_scans_past_the_per_address_limit_still_redirect_but_are_not_counted(
     client, batch, open_petition, settings
 ):
     import redis

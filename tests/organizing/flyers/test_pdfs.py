@@ -15,9 +15,10 @@ from organizing.models import FlyerBatch
 from petition.codes import code_hash
 from petition.keys import key_id_prefix
 from petition.models import SigningCode
+from petition.tlog.services import log_identity
 from tests.signing_client import b64, start
 
-from .helpers import PAGE_POINTS, decode_qr_codes, page_sizes
+from .helpers import PAGE_POINTS, decode_qr_codes, page_sizes, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,10 @@ def make(petition, tmp_path, design, paper, copies, batch="Lobby, 2nd floor"):
         args += ["--batch", batch]
     call_command("flyers", *args, "-o", str(out), stdout=StringIO())
     return out
+
+
+# Flyers on one sheet of each design.
+PER_SHEET = {"poster": 1, "halves": 2, "tearoff": 1, "stickers": 10, "cards": 10}
 
 
 def redeem(client, petition, level, code):
@@ -78,7 +83,8 @@ def test_each_design_prints_exact_pages_whose_qr_codes_decode(
     if design in ("tearoff", "cards"):
         level = "flyer" if design == "tearoff" else "in_person"
         prefix = key_id_prefix(bytes(open_petition.keys.get(level=level).key_id))
-        # The fragment names the level whose key starts with the prefix (review S2).
+        # The fragment names the level whose key starts with the prefix, so the
+        # browser client can refuse any other key.
         fragment = rf"#code=([0-9A-Z]{{10}})&level={level}&k={re.escape(prefix)}"
         pattern = re.compile(re.escape(target) + fragment)
         codes = [pattern.fullmatch(url).group(1) for url in coded]
@@ -133,3 +139,13 @@ def test_tear_off_tabs_need_a_petition_that_takes_flyer_codes(draft_petition, tm
     with pytest.raises(CommandError, match="does not take"):
         call_command("flyers", petition.slug, "--design", "tearoff", "-o", str(tmp_path / "x.pdf"))
     assert not SigningCode.objects.exists()
+
+
+@pytest.mark.parametrize("design", list(PER_SHEET))
+def test_every_flyer_of_every_design_prints_the_log_verifier_key(open_petition, tmp_path, design):
+    """Issue 16: the log's verifier key is on printed matter, whole (not only its id), so a
+    reader can compare it with the key on the audit page; once on each flyer of a sheet."""
+    out = make(open_petition, tmp_path, design, "a4", PER_SHEET[design])
+    vkey = log_identity()["vkey"]
+    assert pdf_text(out.read_bytes()).count(vkey) == PER_SHEET[design]
+    assert len(page_sizes(out)) == 1  # the key's box did not push anything onto a page

@@ -1,5 +1,5 @@
-"""Who may open a print run (review M1), expiry checked at download (L4), and who a retry
-records (L12)."""
+"""Who may open a print run (a PDF of codes is its maker's alone), expiry checked at download
+(even while beat is down), and who a retry records (whoever retried)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def codes_in(pdf: bytes) -> set[str]:
 def test_an_organizer_cannot_see_or_download_a_moderators_code_cards(
     client, organizer, moderator, open_petition
 ):
-    """M1 as reproduced: mod2 made 10 cards; org2 found the run on the designer page and
+    """The leak as first reproduced: mod2 made 10 cards; org2 found the run on the designer page and
     downloaded it (200, 10 codes). Now the designer lists it without a link and the file's
     address answers 404, like an unknown run."""
     run = make_cards(client, moderator, open_petition)
@@ -122,7 +122,7 @@ def test_posters_stay_shared_with_organizers(client, organizer, campaign, open_p
 
 
 def test_an_expired_run_is_refused_and_its_file_deleted_at_once(client, moderator, open_petition):
-    """L4 as reproduced: expires_at an hour back, beat not running: the download answered
+    """As first reproduced: expires_at an hour back, beat not running: the download answered
     200. Now 404, and the file is gone right then."""
     run = make_cards(client, moderator, open_petition)
     storage, name = run.file.storage, run.file.name
@@ -140,7 +140,7 @@ def test_the_default_lifetime_is_short(client, moderator, open_petition, setting
     assert timedelta(hours=1) < left <= timedelta(hours=settings.COUNTERSIGN_PRINT_FILE_HOURS)
 
 
-# --- retries (L12) ----------------------------------------------------------------------
+# --- retries: the new codes are the retrying person's ---------------------------------------
 
 
 def _fail_next_render(monkeypatch):
@@ -178,7 +178,7 @@ def test_only_the_maker_retries_a_run_of_codes_and_the_new_batch_is_theirs(
 def test_a_retry_records_the_retrying_organizer(
     client, organizer, campaign, open_petition, monkeypatch
 ):
-    """L12 as reported: the new codes of a retried run were recorded under the run's first
+    """Before: the new codes of a retried run were recorded under the run's first
     maker. A poster run (no codes) is shared by organizers: whoever retries it owns it."""
     _fail_next_render(monkeypatch)
     client.force_login(organizer)

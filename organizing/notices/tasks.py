@@ -1,7 +1,16 @@
-"""Celery tasks of the milestone outbox. They take ids, carry no personal data, are
-bounded in time, and are idempotent: each either inserts under a unique key or claims a
-row with a conditional UPDATE, so a retry, a redelivered message, two workers or two beat
-runs at once never send anything twice."""
+"""Celery tasks of the notices: the milestone outbox (check, send, sweep, digest, deadlines)
+and the moderation alerts (sweep, send). Loaded by the worker through CELERY_IMPORTS
+(config/settings/base.py); a task's name is this module's path plus its function name.
+
+They take ids, carry no personal data, are bounded in time, and are idempotent: each either
+inserts under a unique key or claims a row with a conditional UPDATE, so a retry, a
+redelivered message, two workers or two beat runs at once never send anything twice.
+
+The tasks sit above the services (which record notices and their outbox rows) and the
+outbox (claim, mark sent or failed): those never start a task, so after a service records
+notices the task that called it sends their rows (`_send_new`). Broker down: logged, and
+`notices_sweep` sends the rows later (config/background.py).
+"""
 
 from __future__ import annotations
 
@@ -11,37 +20,32 @@ from datetime import timedelta
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import RedisError
 
+from config.background import BROKER_ERRORS, enqueue_on_commit, enqueue_on_commit_or_raise
 from petition.models import Petition
 from petition.selectors import petition_counts
 
 from ..links import site_host
 from ..models import Channel, MilestonePlan
-from . import channels, messages, services
+from . import alerts, channels, messages, outbox, services
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task, *args) -> bool:
-    """Send a task; if the broker is down, say so and go on: the outbox row (or the count
-    the sweep compares with the high-water mark) is already committed, and the sweep sends
-    it once the broker is back. A signer's request or a publication run never fails here."""
-    try:
-        task.delay(*args)
-    except (BrokerError, RedisError, OSError) as exc:
-        logger.warning(
-            "broker unavailable (%s); the sweep will run %s", type(exc).__name__, task.name
-        )
-        return False
-    return True
+def _send_new(notices) -> None:
+    """Send the outbox rows of notices just recorded (their transaction has committed). A
+    broker outage loses nothing: the rows are due, and the sweep sends them."""
+    for delivery_id in outbox.outbox_of(notices):
+        enqueue_on_commit(notice_send, delivery_id)
 
 
 @shared_task(soft_time_limit=50, time_limit=60)
 def milestones_check(petition_id: str) -> int:
-    """Record the milestones a publication batch crossed (enqueued on its commit)."""
-    return len(services.milestones_check(petition_id=petition_id))
+    """Record the milestones a publication batch crossed (enqueued on its commit), then send
+    their outbox rows."""
+    notices = services.milestones_check(petition_id=petition_id)
+    _send_new(notices)
+    return len(notices)
 
 
 def _send(delivery) -> None:
@@ -68,22 +72,23 @@ def _send(delivery) -> None:
 # acks_late: a worker killed mid-send leaves the message in the queue for another; safe
 # because the claim below lets exactly one sender through per lease.
 @shared_task(bind=True, acks_late=True, soft_time_limit=45, time_limit=60, max_retries=None)
-def delivery_send(self, delivery_id: int) -> str:
-    delivery = services.delivery_claim(delivery_id=delivery_id)
+def notice_send(self, delivery_id: int) -> str:
+    """Send one outbox row (a `Delivery`: one notice to one recipient or webhook)."""
+    delivery = outbox.outbox_claim(delivery_id=delivery_id)
     if delivery is None:
         return "not claimed"  # sent, given up, not due, or another sender holds it
     try:
         _send(delivery)
-    except (channels.DeliveryError, SoftTimeLimitExceeded) as exc:
+    except (channels.SendError, SoftTimeLimitExceeded) as exc:
         error = str(exc) or type(exc).__name__
     except Exception as exc:
         # A bug, not an outage: count the attempt so the row ends `failed`, not in a loop.
-        services.delivery_mark_failed(delivery=delivery, error=type(exc).__name__)
+        outbox.outbox_mark_failed(delivery=delivery, error=type(exc).__name__)
         raise
     else:
-        services.delivery_mark_sent(delivery=delivery)
+        outbox.outbox_mark_sent(delivery=delivery)
         return "sent"
-    delay = services.delivery_mark_failed(delivery=delivery, error=error)
+    delay = outbox.outbox_mark_failed(delivery=delivery, error=error)
     logger.info("delivery %s failed (%s), attempt %s", delivery.pk, error, delivery.attempts)
     if delay is None:
         return "failed"
@@ -93,14 +98,14 @@ def delivery_send(self, delivery_id: int) -> str:
         raise self.retry(countdown=delay)
     except Retry:
         raise
-    except (BrokerError, RedisError, OSError):
-        return "retry by sweep"
+    except BROKER_ERRORS:
+        return "retry by sweep"  # the row is due again at its next attempt time
 
 
 @shared_task(acks_late=True, soft_time_limit=100, time_limit=120)
-def milestones_sweep() -> int:
+def notices_sweep() -> int:
     """Every minute (beat): catch up on checks whose task was lost (a count above the
-    high-water mark) and resend every delivery that is due and unclaimed."""
+    high-water mark) and resend every outbox row that is due and unclaimed."""
     recent = timezone.now() - timedelta(days=7)
     petitions = Petition.objects.filter(status=Petition.Status.PUBLISHED) | Petition.objects.filter(
         status__in=[Petition.Status.CLOSED, Petition.Status.DELIVERED], closed_at__gte=recent
@@ -109,9 +114,10 @@ def milestones_sweep() -> int:
     for petition in petitions:
         if petition_counts(petition)["total"] > marks.get(petition.pk, 0):
             services.milestones_check(petition_id=petition.pk)
-    due = services.deliveries_due()
+    # Rows of the checks just made are due now, so this sends them too.
+    due = outbox.outbox_due()
     for delivery_id in due:
-        enqueue(delivery_send, delivery_id)
+        enqueue_on_commit(notice_send, delivery_id)
     return len(due)
 
 
@@ -123,7 +129,9 @@ def digests_record() -> int:
     for petition in Petition.objects.filter(status=Petition.Status.PUBLISHED).select_related(
         "campaign"
     ):
-        if services.digest_record(petition=petition, day=today) is not None:
+        notice = services.digest_record(petition=petition, day=today)
+        if notice is not None:
+            _send_new([notice])
             made += 1
     return made
 
@@ -137,4 +145,30 @@ def deadlines_run() -> dict[str, int]:
     closed = services.petitions_close_past_deadline(today=today)
     reminded = services.deadline_reminders_record(today=today)
     erasures = services.retention_reminders_record()
+    _send_new(reminded + erasures)
     return {"closed": len(closed), "reminded": len(reminded), "erasures": len(erasures)}
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def moderation_alerts_sweep() -> int:
+    """Beat, hourly: claim today's "items wait" alert for campaigns with waiting work."""
+    claimed = 0
+    for alert_id in alerts.moderation_alerts_claim():
+        # Raise, not log: no sweep sends a claimed alert again (the claim is the day's
+        # row), so a lost message must fail this run where the worker's log shows it.
+        enqueue_on_commit_or_raise(moderation_alert_send, alert_id)
+        claimed += 1
+    return claimed
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def moderation_alert_send(alert_id: int) -> bool:
+    """Mail one claimed alert (idempotent: an alert already marked sent is skipped)."""
+    return alerts.moderation_alert_mail(alert_id=alert_id)

@@ -1,14 +1,19 @@
-"""Mail moderators when something waits for them: counts only, never a signer's text.
+"""Moderation alerts: mail moderators when something waits for them, counts only, never a
+signer's text. The second, smaller kind of notice beside the milestone outbox (its own table,
+`ModerationAlert`, and its own mail).
 
-A beat task (`organizing.alerts.moderation_alerts_sweep`) looks at every campaign; for one
-with names or comments to review or code batches to approve it claims that day's alert with
-a unique row and sends one mail after commit. So a moderator hears about waiting work at
-most once a day per campaign, and a second sweep running at the same time sends nothing.
+The beat task `organizing.notices.tasks.moderation_alerts_sweep` calls
+`moderation_alerts_claim`, which looks at every campaign; for one with names or comments to
+review or code batches to approve it claims that day's alert with a unique row. The task then
+enqueues one `moderation_alert_send` per claimed alert, which calls `moderation_alert_mail`.
+So a moderator hears about waiting work at most once a day per campaign, and a second sweep
+running at the same time sends nothing.
 """
 
 from __future__ import annotations
 
-from celery import shared_task
+from collections.abc import Iterator
+
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -19,9 +24,9 @@ from django.utils import timezone
 from petition.codes import code_batches_waiting_approval
 from petition.review import review_queue
 
-from .links import absolute_url
-from .milestones.services import email_recipients
-from .models import Campaign, ModerationAlert, NoticeMode, Role
+from ..links import absolute_url
+from ..models import Campaign, ModerationAlert, NoticeMode, Role
+from .services import email_recipients
 
 
 def waiting_counts(campaign: Campaign) -> dict[str, int]:
@@ -35,10 +40,11 @@ def _alerted_on(day) -> Exists:
     return Exists(ModerationAlert.objects.filter(campaign=OuterRef("pk"), sent_on=day))
 
 
-def moderation_alerts_claim() -> list[int]:
-    """Claim today's alert for each campaign where something waits; returns alert ids."""
+def moderation_alerts_claim() -> Iterator[int]:
+    """Claim today's alert for each campaign where something waits, yielding each alert's
+    id once its claim has committed, so the caller sends it before claiming the next (a
+    run cut short leaves no claimed alert unsent behind it)."""
     today = timezone.localdate()
-    claimed = []
     for campaign in Campaign.objects.exclude(_alerted_on(today)):
         counts = waiting_counts(campaign)
         if not any(counts.values()):
@@ -46,11 +52,9 @@ def moderation_alerts_claim() -> list[int]:
         try:
             with transaction.atomic():
                 alert = ModerationAlert.objects.create(campaign=campaign, sent_on=today, **counts)
-                moderation_alert_send.delay_on_commit(alert.pk)  # defined below
         except IntegrityError:
             continue  # another sweep claimed it
-        claimed.append(alert.pk)
-    return claimed
+        yield alert.pk
 
 
 def alert_recipients(campaign: Campaign) -> list[str]:
@@ -69,7 +73,7 @@ def alert_recipients(campaign: Campaign) -> list[str]:
 def _alert_mail(alert: ModerationAlert) -> bool:
     """Send the mail (one message per recipient: nobody sees the others' addresses)."""
     campaign = alert.campaign
-    path = reverse("staff:console", kwargs={"slug": campaign.slug})
+    path = reverse("staff:moderation", kwargs={"slug": campaign.slug})
     context = {
         "campaign": campaign,
         "entries": alert.entries,
@@ -83,26 +87,9 @@ def _alert_mail(alert: ModerationAlert) -> bool:
     return bool(recipients)
 
 
-# --- tasks (loaded by the worker through CELERY_IMPORTS, config/settings/base.py) ------
-
-
-@shared_task(soft_time_limit=120, time_limit=180)
-def moderation_alerts_sweep() -> int:
-    """Beat, hourly: claim today's "items wait" alert for campaigns with waiting work."""
-    return len(moderation_alerts_claim())
-
-
-@shared_task(
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-    soft_time_limit=60,
-    time_limit=90,
-)
-def moderation_alert_send(alert_id: int) -> bool:
-    """Mail one claimed alert. Skips an alert already marked sent (a duplicate delivery
-    of this task); a crash between mail and mark may send it twice, never zero times."""
+def moderation_alert_mail(*, alert_id: int) -> bool:
+    """Mail one claimed alert. Skips an alert already marked sent (a duplicate message of
+    its task); a crash between mail and mark may send it twice, never zero times."""
     alert = (
         ModerationAlert.objects.select_related("campaign")
         .filter(pk=alert_id, sent_at__isnull=True)

@@ -11,8 +11,8 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from organizing.milestones.tasks import deadlines_run, digests_record, milestones_sweep
 from organizing.models import Delivery, Notice
+from organizing.notices.tasks import deadlines_run, digests_record, notices_sweep
 from petition.models import Petition
 
 from .helpers import add_signatures, sign_and_publish
@@ -81,7 +81,7 @@ def test_two_deadline_runs_at_once_close_once_and_remind_once(campaign, organize
 
 def test_two_sweeps_at_once_send_a_lost_milestone_once(open_petition, organizer):
     add_signatures(open_petition, 10)  # the check task was lost
-    twice_at_once(milestones_sweep)
+    twice_at_once(notices_sweep)
     assert Notice.objects.filter(kind="milestone").count() == 1
     assert len(mail.outbox) == 1
     assert Delivery.objects.get().state == "sent"

@@ -1,4 +1,5 @@
-"""What a delivery says: the email (subject and text) and the webhook's JSON body.
+"""What a notice says to one recipient or webhook: the email (subject and text) and the
+webhook's JSON body.
 
 Counts, thresholds, the petition's public title and links: nothing about any signer, and no
 time finer than the day the notice is about.

@@ -1,5 +1,5 @@
-"""Staff pages for milestones: thresholds of a petition, a campaign's webhooks, one's own
-notification settings. Routed in the `staff` namespace (MFA middleware); access through
+"""Staff pages of the notices: milestone thresholds of a petition, a campaign's webhooks,
+one's own notification settings. Routed in the `staff` namespace (MFA middleware); access through
 organizing.access."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def petition_milestones(request: HttpRequest, slug: str) -> HttpResponse:
     }
     return render(
         request,
-        "organizing/milestones/settings.html",
+        "organizing/notices/settings.html",
         context,
         status=400 if form.errors else 200,
     )
@@ -48,7 +48,7 @@ def _webhooks_page(request, campaign, form, secret=None, created=None, status=20
         "secret": secret,
         "created": created,
     }
-    response = render(request, "organizing/milestones/webhooks.html", context, status=status)
+    response = render(request, "organizing/notices/webhooks.html", context, status=status)
     if secret:
         add_never_cache_headers(response)
     return response
@@ -83,7 +83,7 @@ def webhook_delete(request: HttpRequest, slug: str, webhook_id: int) -> HttpResp
     webhook = get_object_or_404(campaign.webhooks, pk=webhook_id)
     if request.method != "POST":
         context = {"campaign": campaign, "webhook": webhook}
-        return render(request, "organizing/milestones/webhook_delete.html", context)
+        return render(request, "organizing/notices/webhook_delete.html", context)
     services.webhook_delete(webhook=webhook, actor=request.user)
     messages.success(request, _("Webhook removed: it gets no more notices."))
     return redirect("staff:webhooks", slug=campaign.slug)
@@ -106,7 +106,7 @@ def notification_settings(request: HttpRequest, slug: str) -> HttpResponse:
     context = {"campaign": campaign, "form": form, "membership": membership}
     return render(
         request,
-        "organizing/milestones/notifications.html",
+        "organizing/notices/notifications.html",
         context,
         status=400 if form.errors else 200,
     )

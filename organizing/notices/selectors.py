@@ -1,4 +1,4 @@
-"""Reads for the petition dashboard, the digest and the messages."""
+"""Reads of the notices: for the petition dashboard, the digest and the messages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-from organizing.milestones.thresholds import crossed, goal_thresholds, ladder_up_to, next_goal
+from organizing.notices.thresholds import crossed, goal_thresholds, ladder_up_to, next_goal
 
 
 def test_the_default_ladder_goes_every_thousand_after_a_thousand():

@@ -1,16 +1,21 @@
-"""Writes of the milestone outbox: record notices and their deliveries (unique inserts),
-claim a delivery (conditional UPDATE with a lease), finish it; plus the staff settings."""
+"""Writes of the notices, above the outbox: who hears what, recording notices under their
+unique keys with one outbox row per recipient and webhook, the deadline and erasure
+reminders, and the staff settings (milestone plan, webhooks, notification preferences).
+
+Recording a notice adds its outbox rows (organizing/notices/outbox.py) in the same
+transaction and returns the notice. It starts no task: only tasks record notices, and the
+task that called sends the new rows after commit (organizing/notices/tasks.py), which keeps
+this module below the tasks (no import cycle) without a signal in between; the sweep sends
+whatever that misses.
+"""
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from petition.models import MAX_GOAL, Petition
@@ -22,9 +27,6 @@ from ..audit import audit_record, update_with_audit
 from ..models import (
     AuditAction,
     Campaign,
-    Channel,
-    Delivery,
-    DeliveryState,
     Membership,
     MilestonePlan,
     Notice,
@@ -36,7 +38,7 @@ from ..models import (
     Webhook,
 )
 from . import selectors, thresholds
-from .signals import deliveries_created
+from .outbox import outbox_add
 
 logger = logging.getLogger(__name__)
 
@@ -82,23 +84,6 @@ def _notice_create(*, petition: Petition, kind: str, data: dict, **key) -> Notic
         return None
 
 
-def _deliveries_create(
-    notice: Notice, users: Iterable[User], webhooks: Iterable[Webhook]
-) -> list[int]:
-    """The outbox rows of a new notice, sent after commit (and by the sweep if that fails)."""
-    now = timezone.now()
-    rows = [
-        Delivery(notice=notice, channel=Channel.EMAIL, recipient=user, next_attempt_at=now)
-        for user in users
-    ] + [
-        Delivery(notice=notice, channel=Channel.WEBHOOK, webhook=hook, next_attempt_at=now)
-        for hook in webhooks
-    ]
-    ids = [row.pk for row in Delivery.objects.bulk_create(rows)]
-    transaction.on_commit(lambda: deliveries_created.send(sender=Delivery, ids=ids))
-    return ids
-
-
 def _lock_plan(petition_id) -> MilestonePlan:
     MilestonePlan.objects.get_or_create(petition_id=petition_id)
     # One check at a time per petition: two publication runs (or a run and the sweep)
@@ -135,8 +120,8 @@ def milestones_check(*, petition_id) -> list[Notice]:
             petition=petition, kind=NoticeKind.MILESTONE, threshold=threshold, data=data
         )
         if notice is None:
-            continue  # recorded before: delivered or on its way, never a second time
-        _deliveries_create(notice, instant_users, webhooks)
+            continue  # recorded before: sent or on its way, never a second time
+        outbox_add(notice, instant_users, webhooks)
         notices.append(notice)
     if total > plan.high_water:
         MilestonePlan.objects.filter(pk=plan.pk).update(high_water=total)
@@ -170,7 +155,7 @@ def digest_record(*, petition: Petition, day: date) -> Notice | None:
     notice = _notice_create(petition=petition, kind=NoticeKind.DIGEST, day=day, data=data)
     if notice is not None and selectors.digest_is_news(data):
         users = email_recipients(petition.campaign, modes=[NoticeMode.INSTANT, NoticeMode.DIGEST])
-        _deliveries_create(notice, users, [])
+        outbox_add(notice, users, [])
     return notice
 
 
@@ -191,77 +176,8 @@ def deadline_reminder_record(*, petition: Petition) -> Notice | None:
         modes=[NoticeMode.INSTANT, NoticeMode.DIGEST],
         roles=[Role.ORGANIZER],
     )
-    _deliveries_create(notice, users, [])
+    outbox_add(notice, users, [])
     return notice
-
-
-# --- sending ----------------------------------------------------------------------------
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.COUNTERSIGN_DELIVERY_LEASE_SECONDS)
-
-
-def delivery_claim(*, delivery_id: int) -> Delivery | None:
-    """Take the delivery for sending, or None if it is sent, given up, not due yet or held
-    by another sender whose lease has not expired. One UPDATE decides: two workers (or a
-    task and the sweep) cannot both win."""
-    now = timezone.now()
-    won = (
-        Delivery.objects.filter(
-            pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now
-        )
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + _lease(), attempts=F("attempts") + 1)
-    )
-    if not won:
-        return None
-    return Delivery.objects.select_related(
-        "notice__petition__campaign", "recipient", "webhook"
-    ).get(pk=delivery_id)
-
-
-def delivery_mark_sent(*, delivery: Delivery) -> bool:
-    return bool(
-        Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
-            state=DeliveryState.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
-        )
-    )
-
-
-def retry_delay(attempts: int) -> float:
-    """Exponential backoff with full jitter, capped: base·2^(n-1), at most the cap."""
-    base = settings.COUNTERSIGN_DELIVERY_RETRY_BASE_SECONDS
-    cap = settings.COUNTERSIGN_DELIVERY_RETRY_MAX_SECONDS
-    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (not a secret)
-
-
-def delivery_mark_failed(*, delivery: Delivery, error: str) -> float | None:
-    """Release the lease and schedule the next attempt; returns its delay in seconds, or
-    None once the attempts are used up (the row is then `failed`, shown on the dashboard)."""
-    if delivery.attempts >= settings.COUNTERSIGN_DELIVERY_MAX_ATTEMPTS:
-        Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
-            state=DeliveryState.FAILED, lease_until=None, last_error=error[:200]
-        )
-        return None
-    delay = retry_delay(delivery.attempts)
-    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
-        lease_until=None,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        last_error=error[:200],
-    )
-    return delay
-
-
-def deliveries_due(limit: int = 500) -> list[int]:
-    now = timezone.now()
-    return list(
-        Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
 
 
 # --- deadlines --------------------------------------------------------------------------
@@ -311,14 +227,14 @@ def retention_reminder_record(*, petition: Petition, erase_on: date) -> Notice |
         modes=[NoticeMode.INSTANT, NoticeMode.DIGEST],
         roles=[Role.ORGANIZER],
     )
-    _deliveries_create(notice, users, [])
+    outbox_add(notice, users, [])
     return notice
 
 
 def retention_reminders_record(*, days_before: int = RETENTION_REMINDER_DAYS) -> list[Notice]:
     """Petitions whose names and comments are erased within `days_before` days (counted
     from delivery, or from closing when never delivered): remind their organizers, so a
-    closed petition's delivery document can still be downloaded (review L13)."""
+    closed petition's delivery document can still be downloaded before it loses them."""
     now = timezone.now()
     notices = []
     for petition in petitions_with_entries_ended():

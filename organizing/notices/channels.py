@@ -28,11 +28,11 @@ SIGNATURE_HEADER = "X-Countersign-Signature"
 MAX_RESPONSE_BYTES = 64 * 1024
 
 
-class DeliveryError(Exception):
+class SendError(Exception):
     """A send failed in a way worth retrying later (server down, 5xx, timeout)."""
 
 
-class UnsafeAddress(DeliveryError):
+class UnsafeAddress(SendError):
     """The webhook's host resolves to, or connected to, an address we never call."""
 
 
@@ -53,7 +53,7 @@ def send_email(*, to: str, subject: str, body: str, message_id: str) -> None:
     try:
         message.send()
     except (OSError, ssl.SSLError) as exc:  # smtplib errors are OSErrors
-        raise DeliveryError(f"SMTP: {type(exc).__name__}") from exc
+        raise SendError(f"SMTP: {type(exc).__name__}") from exc
 
 
 # --- webhooks ---------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def _connect(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise DeliveryError("webhook host does not resolve") from exc
+        raise SendError("webhook host does not resolve") from exc
     refused: Exception | None = None
     for family, socktype, proto, _name, sockaddr in infos:
         if not address_allowed(sockaddr[0]):
@@ -147,14 +147,14 @@ def _connect(host: str, port: int) -> socket.socket:
             continue
         except OSError as exc:
             sock.close()
-            refused = DeliveryError(f"webhook connection failed: {type(exc).__name__}")
+            refused = SendError(f"webhook connection failed: {type(exc).__name__}")
             continue
         return sock
-    raise refused or DeliveryError("webhook host has no address")
+    raise refused or SendError("webhook host has no address")
 
 
 def post_webhook(*, url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST `body` to `url`; returns the status code, raises DeliveryError unless 2xx.
+    """POST `body` to `url`; returns the status code, raises SendError unless 2xx.
     Redirects are not followed (a redirect could point anywhere)."""
     problem = url_problem(url)
     if problem:
@@ -177,11 +177,11 @@ def post_webhook(*, url: str, body: bytes, headers: dict[str, str]) -> int:
         response.read(MAX_RESPONSE_BYTES)
         status = response.status
     except (OSError, http.client.HTTPException) as exc:
-        raise DeliveryError(f"webhook: {type(exc).__name__}") from exc
+        raise SendError(f"webhook: {type(exc).__name__}") from exc
     finally:
         sock.close()
     if not 200 <= status < 300:
-        raise DeliveryError(f"webhook answered HTTP {status}")
+        raise SendError(f"webhook answered HTTP {status}")
     return status
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from organizing.milestones import services
 from organizing.models import (
     AuditEntry,
     Delivery,
@@ -15,6 +14,7 @@ from organizing.models import (
     NoticeMode,
     NotificationPreference,
 )
+from organizing.notices import outbox
 
 from .helpers import add_signatures, publish, sign_and_publish, withdraw_signatures
 
@@ -92,57 +92,57 @@ def test_the_goal_rises_when_reached_if_the_petition_asks(open_petition, organiz
 
 
 def test_a_failed_send_waits_for_its_backoff_then_goes_once(open_petition, organizer, settings):
-    settings.EMAIL_BACKEND = "tests.organizing.milestones.test_outbox.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.organizing.notices.test_outbox.RefusingBackend"
     sign_and_publish(open_petition, 10)
     delivery = Delivery.objects.get()
     assert delivery.state == DeliveryState.PENDING
     assert delivery.attempts == 1
     assert "SMTP" in delivery.last_error
-    assert services.delivery_claim(delivery_id=delivery.pk) is None  # not due yet
+    assert outbox.outbox_claim(delivery_id=delivery.pk) is None  # not due yet
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     Delivery.objects.filter(pk=delivery.pk).update(
         next_attempt_at=delivery.next_attempt_at.replace(year=2000)
     )
-    from organizing.milestones.tasks import milestones_sweep
+    from organizing.notices.tasks import notices_sweep
 
-    milestones_sweep()
-    milestones_sweep()
+    notices_sweep()
+    notices_sweep()
     assert len(mail.outbox) == 1
     assert Delivery.objects.get().state == DeliveryState.SENT
 
 
 def test_attempts_end_in_failed_after_the_cap(open_petition, organizer, settings):
-    settings.EMAIL_BACKEND = "tests.organizing.milestones.test_outbox.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.organizing.notices.test_outbox.RefusingBackend"
     settings.COUNTERSIGN_DELIVERY_MAX_ATTEMPTS = 2
     sign_and_publish(open_petition, 10)
     Delivery.objects.update(
         next_attempt_at=Delivery.objects.get().next_attempt_at.replace(year=2000)
     )
-    from organizing.milestones.tasks import milestones_sweep
+    from organizing.notices.tasks import notices_sweep
 
-    milestones_sweep()
+    notices_sweep()
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.attempts) == (DeliveryState.FAILED, 2)
 
 
 def test_a_claimed_delivery_cannot_be_claimed_twice(open_petition, organizer, settings):
-    settings.EMAIL_BACKEND = "tests.organizing.milestones.test_outbox.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.organizing.notices.test_outbox.RefusingBackend"
     sign_and_publish(open_petition, 10)
     delivery = Delivery.objects.get()
     Delivery.objects.filter(pk=delivery.pk).update(
         next_attempt_at=delivery.next_attempt_at.replace(year=2000)
     )
-    first = services.delivery_claim(delivery_id=delivery.pk)
-    second = services.delivery_claim(delivery_id=delivery.pk)
+    first = outbox.outbox_claim(delivery_id=delivery.pk)
+    second = outbox.outbox_claim(delivery_id=delivery.pk)
     assert first is not None
     assert second is None
 
 
 def test_a_lost_check_task_is_caught_up_by_the_sweep(open_petition, organizer):
     add_signatures(open_petition, 26)  # no counts_published: as if the task was lost
-    from organizing.milestones.tasks import milestones_sweep
+    from organizing.notices.tasks import notices_sweep
 
-    milestones_sweep()
+    notices_sweep()
     assert sorted(Notice.objects.values_list("threshold", flat=True)) == [10, 25]
     assert len(mail.outbox) == 2
 

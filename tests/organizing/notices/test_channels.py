@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from organizing.milestones import channels
+from organizing.notices import channels
 from tests.integration.conftest import WebhookReceiver
 
 
@@ -75,7 +75,7 @@ def test_http_is_refused_in_production(settings):
 def test_a_non_2xx_answer_is_a_delivery_error(receiver, settings):
     settings.COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK = True
     receiver.statuses = [500]
-    with pytest.raises(channels.DeliveryError, match="HTTP 500"):
+    with pytest.raises(channels.SendError, match="HTTP 500"):
         _post(receiver.url)
 
 
@@ -86,7 +86,7 @@ def test_the_signature_covers_timestamp_and_body():
     assert header != channels.signature_header("whsec_x", 1_700_000_000, b'{"a":2}')
 
 
-# Each IPv6 form of the review (L1) that carries an IPv4 address a gateway may forward to,
+# Each IPv6 form that carries an IPv4 address a gateway may forward to,
 # and site-local IPv6: refused by the form's check and by the delivery, before any connect.
 EMBEDDED_IPV4_FORMS = [
     "64:ff9b::7f00:1",  # NAT64, well-known prefix: 127.0.0.1

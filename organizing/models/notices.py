@@ -1,5 +1,7 @@
-"""The milestone outbox (organizing/milestones/ holds its code). Part of the
-`organizing.models` package; nothing here is about a signer: counts, thresholds and staff only."""
+"""The tables of the notices (organizing/notices/ holds their code): the milestone plan, the
+notices, their outbox rows, staff preferences, webhooks and the moderation alerts. Part of
+the `organizing.models` package; nothing here is about a signer: counts, thresholds and
+staff only."""
 
 from __future__ import annotations
 
@@ -49,8 +51,9 @@ class NoticeKind(models.TextChoices):
     MILESTONE = "milestone", _("Milestone")
     DIGEST = "digest", _("Daily digest")
     DEADLINE_REMINDER = "deadline_reminder", _("Deadline reminder")
-    # Names and comments of a closed or delivered petition are about to be erased (review
-    # L13): organizers hear it a week before, once per erasure day.
+    # Names and comments of a closed or delivered petition are about to be erased:
+    # organizers hear it a week before, once per erasure day, so they can still download
+    # the delivery document.
     RETENTION_REMINDER = "retention_reminder", _("Erasure reminder")
 
 
@@ -111,7 +114,9 @@ class DeliveryState(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One notice to one recipient (a staff member by email, or a webhook): the outbox row.
+    """One sending of one notice to one channel: a staff member by email, or a webhook. The
+    outbox row. (The class and its table keep the name `Delivery` from before the word
+    "delivery" was kept for handing a petition over; in code that sends, the word is "send".)
 
     A sender claims it with a conditional UPDATE (state pending, lease free) that sets a
     lease; only the claimant sends, then marks it sent. A sender that dies mid-send leaves
@@ -227,7 +232,7 @@ class Webhook(models.Model):
     """A URL an organizer registered for milestone notices of a campaign's petitions.
 
     The signing secret is not stored: it is derived from COUNTERSIGN_KEY_ENCRYPTION_KEY and
-    `salt` (organizing.milestones.channels.webhook_secret), so a database dump alone cannot
+    `salt` (organizing.notices.channels.webhook_secret), so a database dump alone cannot
     forge a notice. Rotating the secret means a new salt.
     """
 
@@ -257,3 +262,24 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.url
+
+
+class ModerationAlert(models.Model):
+    """At most one "items wait" mail a day per campaign: the unique row is the claim, so two
+    sweeps at once send it once. Holds counts only, never a signer's text."""
+
+    campaign = models.ForeignKey("organizing.Campaign", on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+    entries = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "sent_on"], name="organizing_moderationalert_one_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.sent_on}"
