@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -36,10 +37,12 @@ from .workemail import EMAIL_CODE_TTL, canonical_address, seal_mail
 
 EMAIL_CODE_DIGITS = 8
 EMAIL_CODE_ATTEMPTS = 5
-# Codes made per mailbox per clock hour: the first and two replacements. A stranger who
-# types a colleague's address cannot keep replacing the code the colleague is about to
-# enter; past the cap nothing is sent, silently (the answer never changes, P3).
+# Codes made per mailbox per clock hour: the first and two more. Each stays valid until it
+# expires, so a stranger who types a colleague's address cannot replace the code the
+# colleague is about to enter; past the cap nothing is sent, silently (the answer never
+# changes, P3).
 EMAIL_CODES_PER_HOUR = 3
+EXPIRED_KEPT = timedelta(hours=1)
 
 
 def _mac(purpose: bytes, *parts: bytes) -> bytes:
@@ -54,7 +57,13 @@ def _check_work_email(petition: Petition, email) -> str:
     campaign = petition.campaign
     address = canonical_address(email, extra_separator=campaign.email_subaddress_separator)
     if address.rsplit("@", 1)[1] not in campaign.email_domains:
-        raise ProtocolError(400, "domain_not_accepted", "This campaign does not accept it.")
+        # Naming the accepted domains tells nothing about any address (P3): they are the
+        # campaign's, and the signing form shows them too (review S9).
+        raise ProtocolError(
+            400,
+            "domain_not_accepted",
+            "This petition accepts only addresses at " + ", ".join(campaign.email_domains) + ".",
+        )
     return address
 
 
@@ -76,15 +85,20 @@ def email_code_request(*, petition: Petition, email) -> None:
     if count_in_window(b"email-codes", mailbox.hex(), EMAIL_CODES_PER_HOUR, 3600):
         return
     code = "".join(secrets.choice("0123456789") for _ in range(EMAIL_CODE_DIGITS))
+    now = timezone.now()
     with transaction.atomic():
-        EmailCode.objects.update_or_create(
+        # A new code joins the earlier ones instead of replacing them: the signer who asks
+        # again while the first mail is on its way must not find the first code dead
+        # (review S11). Codes that expired over an hour ago go, so rows do not pile up;
+        # a recently expired one stays to say "expired" rather than "not valid".
+        EmailCode.objects.filter(
+            petition=petition, email_hash=mailbox, expires_at__lt=now - EXPIRED_KEPT
+        ).delete()
+        EmailCode.objects.create(
             petition=petition,
             email_hash=mailbox,
-            defaults={
-                "code_hash": _mac(b"email-code", mailbox, code.encode()),
-                "expires_at": timezone.now() + EMAIL_CODE_TTL,
-                "attempts": 0,
-            },
+            code_hash=_mac(b"email-code", mailbox, code.encode()),
+            expires_at=now + EMAIL_CODE_TTL,
         )
         # Log and carry on if the broker is down, although no sweep resends the mail: the
         # answer must stay the same for every address at an accepted domain (P3), and a
@@ -170,21 +184,24 @@ def _issue_for_email(
     petition: Petition, key: PetitionKey, blinded: bytes, email, code: str
 ) -> dict:
     address = email_hash(petition, _check_work_email(petition, email))
+    typed = _mac(b"email-code", address, code.strip().encode())
     with transaction.atomic():
-        pending = (
+        # All of the mailbox's codes, locked: a wrong guess counts against every one of
+        # them, so several live codes give a guesser no more tries than one code did.
+        live = list(
             EmailCode.objects.select_for_update()
-            .filter(petition=petition, email_hash=address)
-            .first()
+            .filter(petition=petition, email_hash=address, attempts__lt=EMAIL_CODE_ATTEMPTS)
+            .order_by("id")
         )
-        if pending is None or pending.attempts >= EMAIL_CODE_ATTEMPTS:
-            raise ProtocolError(403, "invalid_code", "This code is not valid.")
-        expected = bytes(pending.code_hash)
-        wrong = not hmac.compare_digest(
-            expected, _mac(b"email-code", address, code.strip().encode())
-        )
-        if wrong:
-            EmailCode.objects.filter(pk=pending.pk).update(attempts=F("attempts") + 1)
-    if wrong:
+        # Compare with each (constant time, no early exit), so the answer's timing does
+        # not say which code matched.
+        pending = None
+        for candidate in live:
+            if hmac.compare_digest(bytes(candidate.code_hash), typed) and pending is None:
+                pending = candidate
+        if pending is None and live:
+            EmailCode.objects.filter(pk__in=[c.pk for c in live]).update(attempts=F("attempts") + 1)
+    if pending is None:
         raise ProtocolError(403, "invalid_code", "This code is not valid.")
     # Only someone holding the right code learns that it expired; otherwise "expired" would
     # tell anyone that this address asked for a code recently (P3).

@@ -697,7 +697,11 @@ class CodeUsageDay(models.Model):
 
 
 class EmailCode(models.Model):
-    """A pending work-email code. The address is only a keyed hash; the code is hashed."""
+    """A pending work-email code. The address is only a keyed hash; the code is hashed.
+
+    A mailbox may hold several (at most `credentials.EMAIL_CODES_PER_HOUR` an hour): asking
+    again must not kill the code a signer is about to type from the first mail (review S11).
+    """
 
     # Random, not sequential: a sequential id would record the order of requests.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -708,10 +712,8 @@ class EmailCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["petition", "email_hash"], name="petition_emailcode_one_per_address"
-            ),
+        indexes = [
+            models.Index(fields=["petition", "email_hash"], name="petition_emailcode_mailbox"),
         ]
 
     def __str__(self) -> str:

@@ -152,3 +152,71 @@ def test_the_replacement_counter_expires_at_the_end_of_the_hour(request_code, op
     for key in keys:
         assert b"timing" not in key
         assert abs(r.ttl(key) - end_of_hour) <= 2
+
+
+# --- several live codes per mailbox (review S11) -------------------------------------------
+
+
+def test_an_earlier_code_still_works_after_asking_again(client, open_petition, request_code):
+    _answer, first = request_code("reload@example.com")
+    _answer, second = request_code("reload@example.com")
+    assert first and second and first != second
+    assert EmailCode.objects.count() == 2
+    response = _credential(client, open_petition, "reload@example.com", first)
+    assert response.status_code == 200, response.content
+    # One credential per mailbox: the other code is gone with it.
+    assert not EmailCode.objects.exists()
+    again = _credential(client, open_petition, "reload@example.com", second)
+    assert (again.status_code, again.json()["error"]["code"]) == (403, "invalid_code")
+
+
+def test_wrong_guesses_count_against_every_live_code(client, open_petition, request_code):
+    _answer, first = request_code("guess@example.com")
+    _answer, second = request_code("guess@example.com")
+    wrong = next(c for c in ("11111111", "22222222", "33333333") if c not in (first, second))
+    for _ in range(5):
+        response = _credential(client, open_petition, "guess@example.com", wrong)
+        assert response.json()["error"]["code"] == "invalid_code"
+    assert set(EmailCode.objects.values_list("attempts", flat=True)) == {5}
+    for code in (first, second):
+        locked = _credential(client, open_petition, "guess@example.com", code)
+        assert (locked.status_code, locked.json()["error"]["code"]) == (403, "invalid_code")
+    assert not EmailLedger.objects.exists()
+
+
+def test_an_expired_earlier_code_says_expired_and_a_later_one_works(
+    client, open_petition, request_code
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _answer, first = request_code("late@example.com")
+    EmailCode.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    _answer, second = request_code("late@example.com")
+    expired = _credential(client, open_petition, "late@example.com", first)
+    assert (expired.status_code, expired.json()["error"]["code"]) == (403, "code_expired")
+    assert _credential(client, open_petition, "late@example.com", second).status_code == 200
+
+
+def test_codes_that_expired_long_ago_are_cleared_on_the_next_request(open_petition, request_code):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    request_code("old@example.com")
+    EmailCode.objects.update(expires_at=timezone.now() - timedelta(hours=2))
+    request_code("old@example.com")
+    assert EmailCode.objects.count() == 1
+    assert EmailCode.objects.get().expires_at > timezone.now()
+
+
+def test_the_refusal_names_the_accepted_domains(client, open_petition):
+    campaign = open_petition.campaign
+    campaign.email_domains = ["example.com", "example.org"]
+    campaign.save()
+    answer = post(client, open_petition, "email-codes", {"email": "sam@gmail.com"})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "domain_not_accepted")
+    assert "example.com, example.org" in answer.json()["error"]["message"]
+    assert not answer.cookies
+    assert not EmailCode.objects.exists() and not mail.outbox
