@@ -6,11 +6,15 @@ another host; tests assert both. Templates for them extend `petition/base_public
 
 from __future__ import annotations
 
+import functools
+
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from organizing.flyers.qr import qr_svg
+from organizing.links import absolute_url
 from organizing.models import Campaign
 
 from . import review, selectors
@@ -18,6 +22,7 @@ from .models import Level
 from .network import on_employer_network
 from .text import COMMENT_MAX, DISPLAY_NAME_MAX
 from .tlog import witness
+from .workemail import EMAIL_CODE_TTL
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -67,7 +72,26 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
         "on_employer_network": on_employer_network(request, petition.campaign.employer_networks),
         "display_name_max": DISPLAY_NAME_MAX,
         "comment_max": COMMENT_MAX,
+        # Named on the work-email form and in its refusal (review S9).
+        "email_domains": petition.campaign.email_domains,
+        "email_code_minutes": int(EMAIL_CODE_TTL.total_seconds() // 60),
+        # "Pass it on" while it can be signed: the petition's address, as a link and a QR
+        # code drawn here (review S4).
+        "share": share_panel(petition) if petition.is_open else None,
     }
+
+
+def share_panel(petition) -> dict:
+    """The petition's address and its QR code as inline vector SVG, made on this server:
+    no QR service, no share widget, nothing that tells a third party who passed it on."""
+    url = absolute_url(petition.get_absolute_url())
+    return {"url": url, "qr_svg": _qr_markup(url)}
+
+
+@functools.lru_cache(maxsize=512)
+def _qr_markup(url: str) -> str:
+    # About 8 ms to draw; the address of a petition never changes.
+    return qr_svg(url, "M").svg
 
 
 def petition_audit(request: HttpRequest, slug: str) -> HttpResponse:

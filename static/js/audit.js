@@ -11,7 +11,7 @@
 // every signature published before the log existed into it, so every receipt can be
 // proved against a signed checkpoint.
 import { b64urlDecode, nullifier } from './blindrsa.js';
-import { parseReceipt } from './receipt.js';
+import { parseReceipt, storageKey } from './receipt.js';
 import {
   LogError, ReceiptFinder, TileReader, checkProofFile, downloadTree, fromHex, isProofFile, proofFile,
   proveInclusion, verifyCheckpoint,
@@ -113,11 +113,27 @@ function init(page) {
     $('audit-save-help').hidden = !saveUrl;
   }
 
+  /** The receipt this device keeps from signing here (sign.js), or null. */
+  function storedReceipt() {
+    try {
+      const text = localStorage.getItem(storageKey(slug));
+      return text ? parseReceipt(text, { slug, levels }) : null;
+    } catch {
+      return null; // storage blocked, or a damaged entry
+    }
+  }
+  const stored = storedReceipt();
+
   async function check() {
     offerSave(null);
+    const typed = $('audit-receipt').value.trim();
+    // An empty field is not a wrong receipt: say what to put there (review S6).
+    if (!typed) return show('empty');
     let rec;
     try {
-      rec = parseReceipt($('audit-receipt').value, { slug, levels });
+      // The stored receipt's code in the field stands for the whole stored receipt, so the
+      // check compares the entry byte for byte, as with a loaded file.
+      rec = stored && typed === stored.token ? stored : parseReceipt(typed, { slug, levels });
     } catch {
       return show('invalid');
     }
@@ -194,6 +210,20 @@ function init(page) {
   });
   $('audit-nojs').hidden = true;
   $('audit-form').hidden = false;
+  if (stored && !$('audit-receipt').value) {
+    $('audit-receipt').value = stored.token;
+    $('audit-stored').hidden = false;
+  }
+  if (location.hash === '#check') {
+    // One tap from the thank-you step: land on the check, with this device's receipt in it.
+    const heading = $('check');
+    heading.scrollIntoView({ block: 'start' });
+    heading.focus({ preventScroll: true });
+    if (stored) {
+      once(check);
+      return;
+    }
+  }
   loadCheckpoint().catch(() => {}); // the status line already says what went wrong
 }
 

@@ -7,6 +7,9 @@ import { b64urlDecode, b64urlEncode, buildMessage, importSpki, keyId as spkiKeyI
 
 export const CODE_LEVELS = ['in_person', 'flyer'];
 export const LEVELS = ['work_email', ...CODE_LEVELS];
+// Where this device keeps a petition's credential and receipt (localStorage): the signing
+// page writes it, the audit page reads it to fill in the receipt check.
+export const storageKey = (slug) => `countersign:v1:${slug}`;
 // The random prefix in front of a prepared message (RFC 9474 Prepare).
 export const PREFIX_LEN = 32;
 // Receipt fields and their byte lengths: prepared_msg is 32 + 95 bytes; signatures come

@@ -6,7 +6,11 @@
 // Privacy choices, each on purpose:
 // - Requests go to this site only (mode 'same-origin'), never with cookies
 //   (credentials 'omit'), and no URL ever carries a code, an address or a token.
-// - The blinding inverse `inv` and the email address live in memory for one request only.
+// - The blinding inverse `inv` lives in memory for one request only.
+// - The work address is kept on this device (localStorage) only while its code works, so
+//   the "enter the code" step survives a reload or a trip to the mail app (review S11);
+//   it is dropped once the credential is issued, and ignored and removed after the code's
+//   lifetime. It never goes anywhere but the two work-email requests.
 // - The finished credential is stored (localStorage), so the signer can sign later or from
 //   another network: that is what breaks the timing link between issuance and signing.
 // - A code scanned from paper arrives in the URL fragment (never sent to the server) and is
@@ -19,18 +23,35 @@
 import { b64urlDecode, b64urlEncode, completeCredential, createCredentialRequest, importSpki, keyId as spkiKeyId } from './blindrsa.js';
 import { findInLog } from './log.js';
 import {
-  CODE_LEVELS, LEVELS, PREFIX_LEN, SignError, checkReceipt, parseReceipt, receiptFile, storedRecord,
+  CODE_LEVELS, LEVELS, PREFIX_LEN, SignError, checkReceipt, parseReceipt, receiptFile, storageKey, storedRecord,
 } from './receipt.js';
 
-export { SignError };
+export { SignError, storageKey };
 export const ALG = 'RSABSSA-SHA384-PSS-Randomized';
 // Inside a v1 message: "countersign-v1" || 0x00 (15 bytes), petition id (16), key id (32).
 const MSG_PETITION_ID = [15, 31];
 const MSG_KEY_ID = [31, 63];
 const KEY_PREFIX = /^[A-Za-z0-9_-]{8}$/;
 
-export const storageKey = (slug) => `countersign:v1:${slug}`;
 export const pinsKey = (slug) => `countersign:v1:pins:${slug}`;
+export const pendingEmailKey = (slug) => `countersign:v1:email-code:${slug}`;
+
+/** What localStorage holds while a mailed code works: the address and until when (ms). */
+export function pendingEmailRecord(email, now, minutes) {
+  return { email: String(email), until: now + minutes * 60_000 };
+}
+
+/**
+ * The stored pending address, or null when there is none, it is damaged, or its code can no
+ * longer work (`until` passed, or further ahead than a code lives: a clock set back).
+ */
+export function readPendingEmail(text, now, minutes) {
+  let rec;
+  try { rec = JSON.parse(text); } catch { return null; }
+  if (!rec || typeof rec.email !== 'string' || !rec.email.includes('@') || rec.email.length > 254) return null;
+  if (!Number.isFinite(rec.until) || rec.until <= now || rec.until > now + minutes * 60_000) return null;
+  return { email: rec.email, until: rec.until };
+}
 
 /** Same rounding as the percent_of template filter: any signature shows (at least 2 %). */
 export function percentOf(count, goal) {
@@ -139,6 +160,7 @@ class SigningPage {
     this.levels = (root.dataset.levels ?? '').split(',').filter((l) => LEVELS.includes(l));
     this.apiBase = root.dataset.api || `/api/v1/petitions/${encodeURIComponent(this.slug)}`;
     this.state = { level: null, email: null, rec: null, busy: false, keyPrefix: null, pins: null };
+    this.codeMinutes = Number(root.dataset.emailCodeMinutes) || 15;
     this.downloadUrl = null;
   }
 
@@ -258,19 +280,68 @@ class SigningPage {
     this.show('credential');
   }
 
-  /** The email form: a code mailed to a work address, which is kept for this page only. */
+  /** The email form: a code mailed to a work address, kept on this device while it works. */
   async sendEmailCode() {
-    this.state.email = this.$('email-input').value.trim();
-    await this.post('email-codes', { email: this.state.email });
-    this.$('email-sent-to').textContent = this.state.email; // on this page only, never stored
-    this.show('email-code');
-    return 'email_sent';
+    const email = this.$('email-input').value.trim();
+    const again = this.loadPendingEmail()?.email === email;
+    await this.post('email-codes', { email });
+    this.toEmailCode(email, { sent: true });
+    // Asking again does not replace the earlier code: both work until they expire.
+    return again ? 'email_sent_again' : 'email_sent';
+  }
+
+  /** "I already have a code": straight to the code field for the address typed above. */
+  haveEmailCode() {
+    const input = this.$('email-input');
+    if (!input.value.trim() || !input.checkValidity()) {
+      input.focus();
+      this.fail('email_needed');
+      return;
+    }
+    this.toEmailCode(input.value.trim(), { sent: false });
+  }
+
+  /** The code step for `email`; `fresh`: a mail just went out, so its code's clock starts now. */
+  toEmailCode(email, { sent, fresh = sent, focus = true }) {
+    this.state.level = 'work_email';
+    this.state.email = email;
+    this.$('email-input').value = email;
+    this.$('email-sent-to').textContent = email;
+    this.$('email-to-sent').hidden = !sent;
+    this.$('email-to-have').hidden = sent;
+    const stored = this.loadPendingEmail();
+    // A new mail restarts the clock; a reload or "I already have a code" keeps the deadline.
+    const until = fresh || stored?.email !== email ? null : stored.until;
+    try {
+      const rec = pendingEmailRecord(email, Date.now(), this.codeMinutes);
+      if (until) rec.until = until;
+      localStorage.setItem(pendingEmailKey(this.slug), JSON.stringify(rec));
+    } catch { /* storage blocked: the step lasts as long as the page */ }
+    this.show('email-code', focus);
+  }
+
+  loadPendingEmail() {
+    try {
+      const key = pendingEmailKey(this.slug);
+      const text = localStorage.getItem(key);
+      if (text === null) return null;
+      const rec = readPendingEmail(text, Date.now(), this.codeMinutes);
+      if (!rec) localStorage.removeItem(key); // expired or damaged: nothing to keep
+      return rec;
+    } catch {
+      return null;
+    }
+  }
+
+  forgetPendingEmail() {
+    try { localStorage.removeItem(pendingEmailKey(this.slug)); } catch { /* nothing stored */ }
   }
 
   /** The mailed code's form: the work-email credential, then the address is forgotten. */
   async redeemEmailCode() {
     this.keep(await this.issue('work_email', { email: this.state.email, code: this.$('email-code-input').value.trim() }));
-    this.state.email = null; // done with it: forget the address
+    this.state.email = null; // done with it: forget the address, here and on the device
+    this.forgetPendingEmail();
     this.$('email-input').value = this.$('email-code-input').value = '';
     this.show('credential');
   }
@@ -333,9 +404,11 @@ class SigningPage {
     this.keep({ ...rec, used: true });
     this.$('display-name').value = this.$('comment').value = '';
     this.$('done-public').textContent = this.publicWhen(answer.publication);
+    // A name or comment waits for (or answers to) a moderator: the thank-you says which.
+    this.$('done-review').hidden = !(body.display_name || body.comment);
     this.show('done');
     this.refreshCount();
-    return 'signed';
+    return ''; // the heading says it; a second "signature added" line only repeated it
   }
 
   async withdraw() {
@@ -458,6 +531,7 @@ class SigningPage {
       });
     }
     for (const [id, step] of Object.entries(BUTTON_STEPS)) this.$(id).addEventListener('click', () => this.show(step));
+    this.$('email-have-code').addEventListener('click', () => this.haveEmailCode());
     this.$('email-change').addEventListener('click', () => {
       this.show('email');
       this.$('email-input').select();
@@ -502,6 +576,11 @@ class SigningPage {
     } else if (found) {
       this.applyCode(found, false);
       // From a code card or tear-off tab: straight to the sign step, no scrolling needed.
+      this.root.scrollIntoView({ block: 'start' });
+    } else if (this.levels.includes('work_email') && this.loadPendingEmail()) {
+      // Back from the mail app, or reloaded: the code step is still here (review S11).
+      this.toEmailCode(this.loadPendingEmail().email, { sent: true, fresh: false, focus: false });
+      this.say('email_restored');
       this.root.scrollIntoView({ block: 'start' });
     } else {
       this.show('method', false);

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import * as brsa from '../../static/js/blindrsa.js';
 import { checkReceipt, parseReceipt, receiptFile, storedRecord } from '../../static/js/receipt.js';
 import {
-  checkKeys, checkRedemption, parseFragment, parsePins, percentOf, pinsKey, storageKey,
+  checkKeys, checkRedemption, parseFragment, parsePins, pendingEmailKey, pendingEmailRecord, percentOf, pinsKey,
+  readPendingEmail, storageKey,
 } from '../../static/js/sign.js';
 
 const { b64urlDecode, b64urlEncode, bigIntToBytes, bytesToBigInt, modPow } = brsa;
@@ -183,4 +184,20 @@ test('any signature shows on the bar, like the percent_of filter', async () => {
   assert.equal(percentOf(1, 500), 2);
   assert.equal(percentOf(0, 500), 0);
   assert.equal(percentOf(-3, 500), 0);
+});
+
+test('a pending work address is kept only while its code works', () => {
+  const now = 1_800_000_000_000;
+  const rec = pendingEmailRecord('sam@acme.example', now, 15);
+  assert.deepEqual(rec, { email: 'sam@acme.example', until: now + 15 * 60_000 });
+  const text = JSON.stringify(rec);
+  assert.deepEqual(readPendingEmail(text, now + 14 * 60_000, 15), rec);
+  assert.equal(readPendingEmail(text, now + 15 * 60_000, 15), null, 'expired at the deadline');
+  assert.equal(readPendingEmail(text, now - 60_000, 15), null, 'clock set back: further ahead than a code lives');
+  for (const bad of ['', 'null', '{}', '[]', '{"email":"x","until":1}', `{"email":"a@b","until":"${now}"}`,
+    JSON.stringify({ email: 'a@' + 'b'.repeat(260), until: now + 1000 })]) {
+    assert.equal(readPendingEmail(bad, now, 15), null, bad);
+  }
+  assert.equal(pendingEmailKey('night-shift'), 'countersign:v1:email-code:night-shift');
+  assert.notEqual(pendingEmailKey('night-shift'), storageKey('night-shift'));
 });
