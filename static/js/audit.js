@@ -216,9 +216,8 @@ function init(page) {
   }
   if (location.hash === '#check') {
     // One tap from the thank-you step: land on the check, with this device's receipt in it.
-    const heading = $('check');
-    heading.scrollIntoView({ block: 'start' });
-    heading.focus({ preventScroll: true });
+    // (The browser also moves its focus starting point there, as for any fragment.)
+    $('check').scrollIntoView({ block: 'start' });
     if (stored) {
       once(check);
       return;

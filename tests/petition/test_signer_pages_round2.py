@@ -89,7 +89,7 @@ def test_the_thank_you_links_the_receipt_check_and_the_share_panel(client, open_
     assert f'href="/p/{open_petition.slug}/audit/#check"' in done
     assert 'href="#share"' in done
     audit = _page(client, f"/p/{open_petition.slug}/audit/")
-    assert '<h2 id="check" tabindex="-1">' in audit
+    assert '<h2 id="check">' in audit
     assert 'id="audit-msg-empty"' in audit
 
 
