@@ -213,6 +213,10 @@ function init(page) {
   if (stored && !$('audit-receipt').value) {
     $('audit-receipt').value = stored.token;
     $('audit-stored').hidden = false;
+    // The note is about the stored receipt only: it goes once the field says something else.
+    $('audit-receipt').addEventListener('input', (event) => {
+      $('audit-stored').hidden = event.target.value.trim() !== stored.token;
+    });
   }
   if (location.hash === '#check') {
     // One tap from the thank-you step: land on the check, with this device's receipt in it.

@@ -241,6 +241,7 @@ def test_thank_you_then_receipt_check_in_one_tap_and_pass_it_on(live_server, bro
     expect(page.locator("#audit-result")).to_have_text(
         "Paste your receipt or its code first, or load the receipt file."
     )
+    expect(page.locator("#audit-stored")).to_be_hidden()
     _shot(page, "s9-empty-receipt-field")
     _stays_here(page, live_server)
     context.close()
