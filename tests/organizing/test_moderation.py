@@ -73,11 +73,12 @@ def test_hiding_needs_a_reason_and_keeps_the_count(client, moderator, open_petit
     counts = petition_counts(open_petition)
     client.force_login(moderator)
     client.post(_act("entry_hide", signature), {"reason": ""})
+    client.post(_act("entry_hide", signature), {"reason": "other", "other_reason": " "})
     signature.refresh_from_db()
     assert signature.review == EntryReview.WAITING
-    client.post(_act("entry_hide", signature), {"reason": "names a coworker"})
+    client.post(_act("entry_hide", signature), {"reason": "other", "other_reason": "a coworker"})
     signature.refresh_from_db()
-    assert (signature.review, signature.hidden_reason) == ("hidden", "names a coworker")
+    assert (signature.review, signature.hidden_reason) == ("hidden", "a coworker")
     assert petition_counts(open_petition) == counts
     client.logout()
     assert "Bob Smith" not in client.get(open_petition.get_absolute_url()).content.decode()
@@ -96,7 +97,7 @@ def test_a_campaign_without_review_shows_at_once_and_can_still_hide(
     client.force_login(moderator)
     page = client.get(_moderation_page(campaign)).content.decode()
     assert "appear at once" in page and "Shown at once" in page
-    client.post(_act("entry_hide", signature), {"reason": "spam"})
+    client.post(_act("entry_hide", signature), {"reason": "spam", "part": "both"})
     client.logout()
     assert "Shown at once" not in client.get(open_petition.get_absolute_url()).content.decode()
 
@@ -106,7 +107,7 @@ def test_a_decision_is_taken_once(open_petition, moderator, organizer):
     entry_approve(signature=signature, actor=moderator)
     with pytest.raises(ReviewError):
         entry_approve(signature=signature, actor=organizer)
-    entry_hide(signature=signature, actor=organizer, reason="changed our mind")
+    entry_hide(signature=signature, actor=organizer, reason="off_topic")
     with pytest.raises(ReviewError):
         entry_approve(signature=signature, actor=moderator)
     assert AuditEntry.objects.filter(action__startswith="entry_").count() == 2
@@ -134,8 +135,8 @@ def test_the_moderation_page_shows_no_signer_metadata(client, moderator, open_pe
 def test_another_campaigns_staff_cannot_decide(client, outsider, open_petition):
     signature = sign(open_petition, comment="Mine")
     client.force_login(outsider)
-    for name in ("entry_approve", "entry_hide"):
-        assert client.post(_act(name, signature), {"reason": "x"}).status_code == 404
+    for name in ("entry_approve", "entry_hide", "entry_show"):
+        assert client.post(_act(name, signature), {"reason": "spam"}).status_code == 404
     signature.refresh_from_db()
     assert signature.review == EntryReview.WAITING
 
