@@ -330,7 +330,7 @@ def test_hidden_entries_are_listed_with_their_reason_and_can_be_shown_again(
     page = client.get(_moderation_page(open_petition.campaign)).content.decode()
     hidden = page.split('id="hidden-title"')[1]
     assert "Wrongly hidden" in hidden and "looked like a name" in hidden
-    assert "Other (say why)" in hidden and "1 hidden name or comment" in page
+    assert "Other (say why)" in hidden and "1 hidden name or comment, with its reason" in page
     response = client.post(_act("entry_show", signature), follow=True)
     assert "Shown again on the petition page." in response.content.decode()
     signature.refresh_from_db()
