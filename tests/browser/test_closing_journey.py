@@ -99,13 +99,22 @@ def test_close_with_a_waiting_name_then_deliver_with_a_day_and_note(live_server,
     assert _problems(desktop) == []
 
 
-def test_a_moderator_hides_a_name_only_then_shows_it_again(live_server, desktop):
+def test_a_moderator_hides_a_name_only_then_shows_it_again(live_server, desktop, page):
     membership = MembershipFactory(role=Role.MODERATOR)
     moderator, campaign = membership.user, membership.campaign
     petition = petition_publish(petition=PetitionFactory(campaign=campaign))
     signature = sign(petition, display_name="Tom, desk 4B", comment="Cut the overtime")
     sign_in(desktop, live_server, moderator)
     base = live_server.url
+
+    # On a phone (moderators use one, review M8): the hide form fits without sideways scroll.
+    sign_in(page, live_server, moderator)
+    page.goto(f"{base}/staff/c/{campaign.slug}/moderation/")
+    page.locator(".entry", has_text="Cut the overtime").get_by_text("Hide…").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page, "moderation on a phone with the hide form open")
+    _shot(page, "11-hide-form-phone")
+    assert _problems(page) == []
 
     desktop.goto(f"{base}/staff/")
     waiting = desktop.get_by_role("link", name="1 name or comment to review")
