@@ -30,7 +30,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from petition.models import Level, Petition
+from petition.models import HiddenPart, HideReason, Level, Petition
 
 from .models import (
     DESIGN_CHOICES,
@@ -146,6 +146,10 @@ DETAIL_LABELS: dict[str, tuple[Any, Callable[[Any, str], str]]] = {
     "url": (_("Address"), _text),
     "fingerprint": (_("Fingerprint"), _text),
     "entries": (_("Names and comments erased"), _number),
+    "hidden_part": (_("Hidden"), _choice(HiddenPart.choices)),
+    "hide_reason": (_("Reason"), _choice(HideReason.choices)),
+    "delivered_on": (_("Delivered on"), _day),
+    "delivery_note": (_("Note"), _text),
 }
 
 _DETAIL_ORDER = {key: index for index, key in enumerate(DETAIL_LABELS)}

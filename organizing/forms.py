@@ -12,12 +12,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
 from django.http import HttpRequest
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from petition.codes import code_batch_expiry
-from petition.models import CODE_BATCH_MAX_SIZE, CODE_BATCH_MIN_SIZE, Level, Petition
+from petition.models import (
+    CODE_BATCH_MAX_SIZE,
+    CODE_BATCH_MIN_SIZE,
+    DELIVERY_NOTE_MAX,
+    HiddenPart,
+    HideReason,
+    Level,
+    Petition,
+)
 from petition.publication_policy import (
     MAX_PUBLISH_INTERVAL,
     MAX_PUBLISH_MAX_WAIT,
@@ -25,6 +33,7 @@ from petition.publication_policy import (
     MIN_PUBLISH_MAX_WAIT,
     new_petition_policy,
 )
+from petition.review import HIDE_REASON_MAX
 from petition.workemail import canonical_domain
 
 from .idempotency import IdempotentFormMixin, Submission, earlier_result, submit_once
@@ -382,6 +391,54 @@ class InvitationForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class EntryHideForm(forms.Form):
+    """Hide a name, a comment or both, for a preset reason or "other" in words (review M5).
+    The service (`petition.review.entry_hide`) holds the rules; this parses the post."""
+
+    # Not sent for an entry with only a name or only a comment: then it is all of it.
+    part = forms.ChoiceField(label=_("What to hide"), choices=HiddenPart.choices, required=False)
+    reason = forms.ChoiceField(label=_("Why"), choices=HideReason.choices)
+    other_reason = forms.CharField(
+        label=_("In your words"), required=False, max_length=HIDE_REASON_MAX, strip=True
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("part") and "part" not in self.errors:
+            cleaned["part"] = HiddenPart.BOTH
+        if cleaned.get("reason") == HideReason.OTHER and not cleaned.get("other_reason"):
+            self.add_error("other_reason", _("Say why, for the rest of the team."))
+        return cleaned
+
+
+class DeliveryForm(forms.Form):
+    """Mark as delivered: the day (today unless changed) and an optional note (O22)."""
+
+    delivered_on = forms.DateField(
+        label=_("Delivered on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Give the day the petition was handed over.")},
+    )
+    delivery_note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=DELIVERY_NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            'For example "Handed to HR at the staff meeting". Shown on the petition\'s staff '
+            "page and in the audit log."
+        ),
+    )
+
+    def __init__(self, *args, petition: Petition, **kwargs):
+        kwargs.setdefault("initial", {"delivered_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        widget = self.fields["delivered_on"].widget
+        widget.attrs["max"] = timezone.localdate().isoformat()
+        if petition.published_at:
+            widget.attrs["min"] = timezone.localdate(petition.published_at).isoformat()
 
 
 def apply_validation_error(form: forms.BaseForm, exc: Exception) -> None:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from petition import review
+from petition.codes import code_batches_waiting_approval
 from petition.models import Level, Petition
 from petition.selectors import (
     percent_of,
@@ -19,7 +20,16 @@ from petition.selectors import (
 )
 
 from .links import absolute_url
-from .models import Campaign, Invitation, Membership, Role, User
+from .models import (
+    AuditAction,
+    AuditEntry,
+    Campaign,
+    Invitation,
+    Membership,
+    PrintRun,
+    Role,
+    User,
+)
 
 
 def memberships_for_user(user: User) -> QuerySet[Membership]:
@@ -111,11 +121,88 @@ def petition_summaries(petitions) -> list[PetitionSummary]:
     return summaries
 
 
-def dashboard_campaigns(user: User) -> list[tuple[Membership, list[PetitionSummary]]]:
+def dashboard_campaigns(
+    user: User,
+) -> list[tuple[Membership, list[PetitionSummary], dict[str, int]]]:
+    """Each campaign of `user` with its petitions and what waits for its moderators (M2)."""
     return [
-        (membership, petition_summaries(membership.campaign.petitions.all()))
+        (
+            membership,
+            petition_summaries(membership.campaign.petitions.all()),
+            review.campaign_items_waiting(membership.campaign),
+        )
         for membership in memberships_for_user(user)
     ]
+
+
+# --- what is still pending before closing or delivery (review O20, O22) ----------------------
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    """One line of a checklist: what is pending, and where to fix it."""
+
+    kind: str
+    count: int
+    url: str
+    label: str = ""
+
+
+def _runs_not_downloaded(petition: Petition) -> list[PrintRun]:
+    """Unexpired PDFs of the petition that are still being made, failed, or were never
+    downloaded (every download leaves an audit row)."""
+    runs = list(
+        PrintRun.objects.filter(petition=petition, expires_at__gt=timezone.now()).order_by(
+            "created_at"
+        )
+    )
+    downloaded = set(
+        AuditEntry.objects.filter(
+            action=AuditAction.PRINT_RUN_DOWNLOAD,
+            object_type="printrun",
+            object_id__in=[str(run.pk) for run in runs],
+        ).values_list("object_id", flat=True)
+    )
+    return [
+        run for run in runs if run.status != PrintRun.Status.DONE or str(run.pk) not in downloaded
+    ]
+
+
+def _entries_waiting(petition: Petition) -> list[PendingItem]:
+    waiting = review.review_queue(petition.campaign).filter(petition=petition).count()
+    if not waiting:
+        return []
+    url = reverse("staff:moderation", kwargs={"slug": petition.campaign.slug}) + "#queue-title"
+    return [PendingItem("entries", waiting, url)]
+
+
+def close_checklist(petition: Petition) -> list[PendingItem]:
+    """What is still pending before signing closes: names and comments waiting for review,
+    code batches waiting for a second person (their codes never work after closing), and
+    PDFs not yet made or downloaded (their codes stop working too)."""
+    items = _entries_waiting(petition)
+    petitions = Petition.objects.filter(pk=petition.pk)
+    if batches := code_batches_waiting_approval(petitions).count():
+        url = reverse("staff:moderation", kwargs={"slug": petition.campaign.slug})
+        items.append(PendingItem("batches", batches, url + "#batches-waiting-title"))
+    for run in _runs_not_downloaded(petition):
+        url = reverse("staff:print_run", kwargs={"slug": petition.slug, "run_id": run.pk})
+        label = f"{run.get_design_display()} · {run.get_paper_display()} · {run.copies}"
+        items.append(PendingItem(f"run_{run.status}", 1, url, label))
+    return items
+
+
+def delivery_checklist(petition: Petition) -> list[PendingItem]:
+    """What is still pending before delivery: names and comments waiting for review (the
+    document shows only approved ones), and the delivery document never downloaded."""
+    items = _entries_waiting(petition)
+    downloaded = AuditEntry.objects.filter(
+        action=AuditAction.DELIVERY_DOWNLOAD, object_type="petition", object_id=str(petition.pk)
+    ).exists()
+    if not downloaded:
+        url = reverse("staff:delivery", kwargs={"slug": petition.slug})
+        items.append(PendingItem("document", 1, url))
+    return items
 
 
 # --- two-person rules: two people, not two accounts of one ------------------------------------
@@ -143,6 +230,9 @@ def delivery_context(petition: Petition) -> dict:
         "petition": petition,
         "campaign": petition.campaign,
         "total": counts["total"],
+        # Honest, not the progress bar's: above 100 when the goal was passed.
+        "percent": round(counts["total"] * 100 / petition.goal),
+        "made_on": timezone.localdate(),
         "level_counts": [(Level(level).label, counts[level]) for level in petition.levels],
         "entries": review.public_entries(petition, limit=None),
         "keys": petition_public_keys(petition),

@@ -50,6 +50,11 @@ staff_patterns = (
             moderation.entry_hide,
             name="entry_hide",
         ),
+        path(
+            "c/<slug:slug>/entries/<uuid:review_id>/show/",
+            moderation.entry_show,
+            name="entry_show",
+        ),
         path("c/<slug:slug>/audit/", audit.audit_log, name="audit_log"),
         path("c/<slug:slug>/audit.csv", audit.audit_export, name="audit_export"),
         path("p/<slug:slug>/", petitions.petition_detail, name="petition"),

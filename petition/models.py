@@ -39,6 +39,7 @@ from .tlog.models import (  # noqa: F401  (the transparency log's tables, in thi
 )
 
 MAX_GOAL = 10_000_000
+DELIVERY_NOTE_MAX = 300
 
 
 # Migrations name these three by their path here; the values come from the policy module.
@@ -113,8 +114,19 @@ class Petition(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    # Starts the campaign's retention period for names and comments (petition/review.py).
+    # Starts the campaign's retention period for names and comments (petition/review.py):
+    # the moment it was recorded, so the period is never shortened by a date in the past.
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # The day the organizers say they handed it over (review O22), and what they add about
+    # it ("to HR, at the staff meeting"). Shown on the staff page and the delivery document.
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    delivery_note = models.CharField(
+        _("note about the delivery"),
+        max_length=DELIVERY_NOTE_MAX,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -175,6 +187,15 @@ class Petition(models.Model):
                 condition=Q(status="delivered", delivered_at__isnull=False)
                 | (~Q(status="delivered") & Q(delivered_at__isnull=True)),
                 name="petition_petition_delivered_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="delivered", delivered_on__isnull=False)
+                | (~Q(status="delivered") & Q(delivered_on__isnull=True)),
+                name="petition_petition_delivered_on_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="delivered") | Q(delivery_note=""),
+                name="petition_petition_delivery_note_only_delivered",
             ),
         ]
 
@@ -353,6 +374,25 @@ class EntryReview(models.TextChoices):
     ERASED = "erased", _("Erased after delivery")
 
 
+class HideReason(models.TextChoices):
+    """Why moderators hid a name or comment (review M5): preset, so the team reads the same
+    words, and so the audit log can say why without quoting anything a signer wrote."""
+
+    IDENTIFIES = "identifies", _("Could identify the signer or someone else")
+    OFFENSIVE = "offensive", _("Offensive or insulting")
+    OFF_TOPIC = "off_topic", _("Does not belong to this petition")
+    SPAM = "spam", _("Spam or advertising")
+    OTHER = "other", _("Other (say why)")
+
+
+class HiddenPart(models.TextChoices):
+    """What of an entry is hidden: the name and the comment are decided separately."""
+
+    NAME = "name", _("The name only")
+    COMMENT = "comment", _("The comment only")
+    BOTH = "both", _("The name and the comment")
+
+
 class KeyInvalidation(models.Model):
     """One organizer asks to invalidate a compromised key; a second one confirms.
 
@@ -416,6 +456,14 @@ class Signature(models.Model):
         default=EntryReview.WAITING,
         db_default=EntryReview.WAITING,
     )
+    # When hidden: what (`hidden_part`), why (`hide_reason`, a preset), and for "other"
+    # the moderator's own words (`hidden_reason`). Erased with the name and comment.
+    hidden_part = models.CharField(
+        max_length=8, choices=HiddenPart.choices, blank=True, default="", db_default=""
+    )
+    hide_reason = models.CharField(
+        max_length=16, choices=HideReason.choices, blank=True, default="", db_default=""
+    )
     hidden_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
     # The moderator console names an entry by this random id, never by `id`: the audit log
     # of earlier versions recorded `id` next to the nullifier's prefix, and that log cannot
@@ -437,11 +485,30 @@ class Signature(models.Model):
             models.CheckConstraint(
                 condition=Q(review__in=EntryReview.values), name="petition_signature_review_valid"
             ),
-            # A hidden name or comment always says why; nothing else carries a reason.
+            # A hidden entry always says what is hidden and why; nothing else carries either.
             models.CheckConstraint(
-                condition=(Q(review=EntryReview.HIDDEN) & ~Q(hidden_reason=""))
-                | (~Q(review=EntryReview.HIDDEN) & Q(hidden_reason="")),
+                condition=(
+                    Q(review=EntryReview.HIDDEN)
+                    & Q(hidden_part__in=HiddenPart.values)
+                    & Q(hide_reason__in=HideReason.values)
+                )
+                | (
+                    ~Q(review=EntryReview.HIDDEN)
+                    & Q(hidden_part="", hide_reason="", hidden_reason="")
+                ),
                 name="petition_signature_hidden_with_reason",
+            ),
+            # "Other" says why in the moderator's words; a preset reason needs none.
+            models.CheckConstraint(
+                condition=(Q(hide_reason=HideReason.OTHER) & ~Q(hidden_reason=""))
+                | (~Q(hide_reason=HideReason.OTHER) & Q(hidden_reason="")),
+                name="petition_signature_other_reason_in_words",
+            ),
+            # Hiding one part leaves the other one shown, so both must exist.
+            models.CheckConstraint(
+                condition=~Q(hidden_part__in=[HiddenPart.NAME, HiddenPart.COMMENT])
+                | (~Q(display_name="") & ~Q(comment="")),
+                name="petition_signature_hidden_part_leaves_text",
             ),
         ]
         indexes = [

@@ -6,6 +6,10 @@ or hiding changes what the public page shows, never the count, and nobody can de
 counted signature here. A campaign either holds names and comments until a moderator
 approves them, or shows them at once and lets moderators hide them afterwards
 (`Campaign.entries_need_review`).
+
+A moderator decides the name and the comment separately (review M5): hiding one part
+shows the other; hiding needs a preset reason (or "other" in words); a hidden entry can be
+shown again. Every decision is audited in its transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from organizing.audit import audit_record
 from organizing.models import AuditAction, Campaign, User
 
 from .codes import code_batches_waiting_approval
-from .models import EntryReview, Petition, Signature
+from .models import EntryReview, HiddenPart, HideReason, Petition, Signature
 
 HIDE_REASON_MAX = 200
 PUBLIC_ENTRIES_SHOWN = 100
@@ -43,10 +47,26 @@ def _campaign_entries(campaign: Campaign) -> QuerySet[Signature]:
     )
 
 
+# Hidden in part: the other part shows, as if approved.
+_PARTLY_HIDDEN = Q(review=EntryReview.HIDDEN, hidden_part__in=[HiddenPart.NAME, HiddenPart.COMMENT])
+
+
 def _shown_filter(campaign: Campaign) -> Q:
     if campaign.entries_need_review:
-        return Q(review=EntryReview.APPROVED)
-    return Q(review__in=[EntryReview.APPROVED, EntryReview.WAITING])
+        return Q(review=EntryReview.APPROVED) | _PARTLY_HIDDEN
+    return Q(review__in=[EntryReview.APPROVED, EntryReview.WAITING]) | _PARTLY_HIDDEN
+
+
+def _without_hidden_part(entries) -> list[Signature]:
+    """Blank the hidden part of each entry in memory (never saved), so every page and the
+    delivery document show only what may be shown."""
+    entries = list(entries)
+    for entry in entries:
+        if entry.review == EntryReview.HIDDEN and entry.hidden_part == HiddenPart.NAME:
+            entry.display_name = ""
+        if entry.review == EntryReview.HIDDEN and entry.hidden_part == HiddenPart.COMMENT:
+            entry.comment = ""
+    return entries
 
 
 def review_queue(campaign: Campaign) -> QuerySet[Signature]:
@@ -71,13 +91,51 @@ def items_waiting(petition: Petition) -> int:
     return entries + batches
 
 
+def campaign_items_waiting(campaign: Campaign) -> dict[str, int]:
+    """What waits for moderators in a campaign (the dashboard, review M2)."""
+    return {
+        "entries": review_queue(campaign).count(),
+        "batches": code_batches_waiting_approval(campaign.petitions.all()).count(),
+    }
+
+
+def entries_hidden(campaign: Campaign) -> QuerySet[Signature]:
+    """Hidden names and comments, with what is hidden and why, so a wrong click can be
+    undone ("show again"). Same order as the queue: never by arrival."""
+    return (
+        _campaign_entries(campaign)
+        .filter(review=EntryReview.HIDDEN)
+        .select_related("petition")
+        .only(
+            "review_id",
+            "petition__title",
+            "petition__slug",
+            "display_name",
+            "comment",
+            "review",
+            "hidden_part",
+            "hide_reason",
+            "hidden_reason",
+        )
+        .order_by("petition__title", "nullifier")
+    )
+
+
 def entries_shown(campaign: Campaign) -> QuerySet[Signature]:
     """Names and comments the public pages show now: moderators can still hide them."""
     return (
         _campaign_entries(campaign)
         .filter(_shown_filter(campaign))
         .select_related("petition")
-        .only("review_id", "petition__title", "petition__slug", "display_name", "comment", "review")
+        .only(
+            "review_id",
+            "petition__title",
+            "petition__slug",
+            "display_name",
+            "comment",
+            "review",
+            "hidden_part",
+        )
         .order_by("petition__title", "nullifier")
     )
 
@@ -86,30 +144,30 @@ def public_entries(petition: Petition, limit: int | None = PUBLIC_ENTRIES_SHOWN)
     """What the petition's public page shows: approved (or, without review, not hidden)
     names and comments, in nullifier order. `limit=None`: all (the delivery document)."""
     rows = _with_text(petition.signatures.all()).filter(_shown_filter(petition.campaign))
-    rows = rows.only("display_name", "comment").order_by("nullifier")
-    return list(rows if limit is None else rows[:limit])
+    rows = rows.only("display_name", "comment", "review", "hidden_part").order_by("nullifier")
+    return _without_hidden_part(rows if limit is None else rows[:limit])
 
 
-def _decide(
-    *, signature: Signature, actor: User, source: list[str], target: str, reason: str = ""
-) -> None:
+def _decide(*, signature: Signature, actor: User, source: list[str], action: str, **fields) -> None:
     with transaction.atomic():
         changed = (
             _with_text(Signature.objects.filter(pk=signature.pk, review__in=source))
             .exclude(petition__status=Petition.Status.DRAFT)
-            .update(review=target, hidden_reason=reason)
+            .update(**fields)
         )
         if not changed:
             raise ReviewError(_("This name or comment was already dealt with."))
         petition = Petition.objects.select_related("campaign").get(signatures=signature.pk)
         # The record names the petition only: not the signature's id nor its nullifier,
         # which would let whoever reads the log link a name or comment to its level, key and
-        # batch; not its text nor the reason (which may quote it): the audit log
-        # outlives retention.
-        action = AuditAction.ENTRY_APPROVE
-        if target == EntryReview.HIDDEN:
-            action = AuditAction.ENTRY_HIDE
-        audit_record(actor=actor, action=action, campaign=petition.campaign, target=petition)
+        # batch; not its text nor the reason in words (which may quote it): the audit log
+        # outlives retention. The preset reason and the part hidden quote nothing.
+        details = None
+        if action == AuditAction.ENTRY_HIDE:
+            details = {"hidden_part": fields["hidden_part"], "hide_reason": fields["hide_reason"]}
+        audit_record(
+            actor=actor, action=action, campaign=petition.campaign, target=petition, details=details
+        )
 
 
 def entry_approve(*, signature: Signature, actor: User) -> None:
@@ -117,22 +175,61 @@ def entry_approve(*, signature: Signature, actor: User) -> None:
         signature=signature,
         actor=actor,
         source=[EntryReview.WAITING],
-        target=EntryReview.APPROVED,
+        action=AuditAction.ENTRY_APPROVE,
+        review=EntryReview.APPROVED,
     )
 
 
-def entry_hide(*, signature: Signature, actor: User, reason: str) -> None:
-    reason = (reason or "").strip()
-    if not reason:
+def entry_hide(
+    *,
+    signature: Signature,
+    actor: User,
+    reason: str,
+    part: str = HiddenPart.BOTH,
+    other_reason: str = "",
+) -> None:
+    """Hide the name, the comment or both, for a preset `reason`; "other" needs
+    `other_reason` in words. Hiding one part shows the other (it counts as approved)."""
+    if reason not in HideReason.values:
+        raise ReviewError(_("Choose why it is hidden."))
+    if part not in HiddenPart.values:
+        raise ReviewError(_("Choose what to hide: the name, the comment or both."))
+    other_reason = (other_reason or "").strip()
+    if reason == HideReason.OTHER and not other_reason:
         raise ReviewError(_("Say why, for the rest of the team."))
-    if len(reason) > HIDE_REASON_MAX:
+    if len(other_reason) > HIDE_REASON_MAX:
         raise ReviewError(_("Keep the reason under %(max)d characters.") % {"max": HIDE_REASON_MAX})
+    if reason != HideReason.OTHER:
+        other_reason = ""
+    stored = Signature.objects.filter(pk=signature.pk).values("display_name", "comment").first()
+    if stored is None:
+        raise ReviewError(_("This name or comment was already dealt with."))
+    if not (stored["display_name"] and stored["comment"]):
+        # Only one part to decide on: hiding it hides the entry.
+        part = HiddenPart.BOTH
     _decide(
         signature=signature,
         actor=actor,
         source=[EntryReview.WAITING, EntryReview.APPROVED],
-        target=EntryReview.HIDDEN,
-        reason=reason,
+        action=AuditAction.ENTRY_HIDE,
+        review=EntryReview.HIDDEN,
+        hidden_part=part,
+        hide_reason=reason,
+        hidden_reason=other_reason,
+    )
+
+
+def entry_show(*, signature: Signature, actor: User) -> None:
+    """Undo a hide: the whole entry shows again (as approved), its reason is dropped."""
+    _decide(
+        signature=signature,
+        actor=actor,
+        source=[EntryReview.HIDDEN],
+        action=AuditAction.ENTRY_SHOW,
+        review=EntryReview.APPROVED,
+        hidden_part="",
+        hide_reason="",
+        hidden_reason="",
     )
 
 
@@ -147,6 +244,16 @@ def purge_due_on(petition: Petition):
     if petition.status not in (Petition.Status.CLOSED, Petition.Status.DELIVERED) or not start:
         return None
     return start + timedelta(days=petition.campaign.retention_days)
+
+
+def entries_kept(petition: Petition) -> int:
+    """How many names and comments the petition still holds (what erasure will remove)."""
+    return (
+        Signature.objects.filter(petition=petition)
+        .exclude(review=EntryReview.ERASED)
+        .exclude(display_name="", comment="")
+        .count()
+    )
 
 
 def petitions_with_entries_ended() -> QuerySet[Petition]:
@@ -174,8 +281,15 @@ def entries_purge(*, petition: Petition) -> int:
         erased = (
             Signature.objects.filter(petition=petition)
             .exclude(review=EntryReview.ERASED)
-            .exclude(display_name="", comment="", hidden_reason="")
-            .update(display_name="", comment="", hidden_reason="", review=EntryReview.ERASED)
+            .exclude(display_name="", comment="", hidden_reason="", hide_reason="")
+            .update(
+                display_name="",
+                comment="",
+                hidden_reason="",
+                hide_reason="",
+                hidden_part="",
+                review=EntryReview.ERASED,
+            )
         )
         if erased:
             audit_record(

@@ -3,15 +3,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from organizing.audit import audit_record, update_with_audit
 from organizing.models import AuditAction, Campaign, User
 
 from .keys import new_key_fields
-from .models import EmailCode, EmailLedger, IssuanceCount, Petition, PetitionKey
+from .models import (
+    DELIVERY_NOTE_MAX,
+    EmailCode,
+    EmailLedger,
+    IssuanceCount,
+    Petition,
+    PetitionKey,
+)
 from .publication import petition_publish_pending
 from .publication_policy import looser_fields
 
@@ -152,12 +162,60 @@ def petition_close(*, petition: Petition, actor: User | None = None) -> Petition
     return petition
 
 
-def petition_mark_delivered(*, petition: Petition, actor: User | None = None) -> Petition:
-    return _transition(
-        petition,
-        source=Status.CLOSED,
-        target=Status.DELIVERED,
-        actor=actor,
-        action=AuditAction.PETITION_DELIVER,
-        delivered_at=timezone.now(),
-    )
+def delivery_date_errors(petition: Petition, delivered_on: date | None) -> list[str]:
+    """Why `delivered_on` cannot be the day of delivery: none given, in the future, or
+    before the petition opened (days in the site's time zone)."""
+    if delivered_on is None:
+        return [gettext("Give the day the petition was handed over.")]
+    if delivered_on > timezone.localdate():
+        return [gettext("The day of delivery cannot be in the future.")]
+    if petition.published_at and delivered_on < timezone.localdate(petition.published_at):
+        opened = formats.date_format(timezone.localdate(petition.published_at), "DATE_FORMAT")
+        return [
+            gettext("The petition opened on %(day)s: it cannot be delivered before that.")
+            % {"day": opened}
+        ]
+    return []
+
+
+def petition_mark_delivered(
+    *,
+    petition: Petition,
+    actor: User | None = None,
+    delivered_on: date | None = None,
+    note: str = "",
+) -> Petition:
+    """Record the hand-over: its day (today unless given; never in the future nor before
+    opening) and an optional note, both in the audit row. The retention period of names
+    and comments starts now (`delivered_at`), whatever day is given."""
+    if delivered_on is None:
+        delivered_on = timezone.localdate()
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if day_errors := delivery_date_errors(petition, delivered_on):
+        errors["delivered_on"] = day_errors
+    if len(note) > DELIVERY_NOTE_MAX:
+        errors["delivery_note"] = [
+            gettext("Keep the note under %(max)d characters.") % {"max": DELIVERY_NOTE_MAX}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        changed = Petition.objects.filter(pk=petition.pk, status=Status.CLOSED).update(
+            status=Status.DELIVERED,
+            updated_at=timezone.now(),
+            delivered_at=timezone.now(),
+            delivered_on=delivered_on,
+            delivery_note=note,
+        )
+        if not changed:
+            raise TransitionError("petition is not closed")
+        audit_record(
+            actor=actor,
+            action=AuditAction.PETITION_DELIVER,
+            campaign=petition.campaign,
+            target=petition,
+            details={"delivered_on": delivered_on.isoformat(), "delivery_note": note or None},
+        )
+    petition.refresh_from_db()
+    return petition

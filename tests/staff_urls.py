@@ -137,6 +137,7 @@ STAFF_URLS = [
     StaffUrl("moderation", "campaign"),
     StaffUrl("entry_approve", "signature", method="post"),
     StaffUrl("entry_hide", "signature", method="post"),
+    StaffUrl("entry_show", "signature", method="post"),
     StaffUrl("audit_log", "campaign", organizer_only=True),
     StaffUrl("audit_export", "campaign", organizer_only=True),
     StaffUrl("petition", "petition"),

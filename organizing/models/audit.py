@@ -46,6 +46,7 @@ class AuditAction(models.TextChoices):
     WEBHOOK_UPDATE = "webhook_update", _("Webhook changed")
     ENTRY_APPROVE = "entry_approve", _("Name or comment approved")
     ENTRY_HIDE = "entry_hide", _("Name or comment hidden")
+    ENTRY_SHOW = "entry_show", _("Hidden name or comment shown again")
     DELIVERY_DOWNLOAD = "delivery_download", _("Delivery document downloaded")
     RETENTION_PURGE = "retention_purge", _("Names and comments erased after the retention period")
     AUDIT_EXPORT = "audit_export", _("Audit log exported")

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import mark_safe
 
 from petition.models import Petition
 
@@ -32,13 +33,19 @@ def delivery_document(request: HttpRequest, slug: str) -> HttpResponse:
     delivery_record(petition=petition, actor=request.user)
     context = delivery_context(petition)
     if request.GET.get("format") == "pdf":
+        # The organizer chooses the paper; anything else than "letter" is A4.
+        paper = "letter" if request.GET.get("paper") == "letter" else "a4"
         # The same template through the flyers' PDF machinery (shipped fonts, exact pages).
         context["as_pdf"] = True
+        # Filled in by WeasyPrint's page counters (delivery.css); empty spans, no user text.
+        context["page_number"] = mark_safe('<span class="page-number"></span>')
+        context["page_count"] = mark_safe('<span class="page-count"></span>')
         html = render_to_string("organizing/delivery.html", context, request=request)
-        response = HttpResponse(
-            render_pdf(html, stylesheets=["css/delivery.css"]), content_type="application/pdf"
+        pdf = render_pdf(html, stylesheets=["css/delivery.css", f"css/delivery-{paper}.css"])
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{petition.slug}-delivery-{paper}.pdf"'
         )
-        response["Content-Disposition"] = f'attachment; filename="{petition.slug}-delivery.pdf"'
     else:
         response = render(request, "organizing/delivery.html", context)
     add_never_cache_headers(response)

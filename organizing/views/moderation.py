@@ -12,13 +12,22 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from petition import codes, invalidation, review
-from petition.models import KeyInvalidation, Petition, PetitionKey, Signature
+from petition.models import (
+    HiddenPart,
+    HideReason,
+    KeyInvalidation,
+    Petition,
+    PetitionKey,
+    Signature,
+)
 
 from .. import selectors
 from ..access import ORGANIZERS, campaign_for_member, petition_for_member
+from ..forms import EntryHideForm
 from ..models import Campaign, Role
 
 QUEUE_PAGE_SIZE = 50
@@ -36,6 +45,9 @@ def moderation(request: HttpRequest, slug: str) -> HttpResponse:
     shown = Paginator(review.entries_shown(campaign), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("shown")
     )
+    hidden = Paginator(review.entries_hidden(campaign), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("hidden")
+    )
     petitions = list(_open_petitions(campaign))
     batches_waiting = list(codes.code_batches_waiting_approval(campaign.petitions.all()))
     is_organizer = membership.role == Role.ORGANIZER
@@ -48,6 +60,9 @@ def moderation(request: HttpRequest, slug: str) -> HttpResponse:
         "keys_waiting": keys_waiting,
         "queue": queue,
         "shown": shown,
+        "hidden": hidden,
+        "hide_reasons": HideReason.choices,
+        "hidden_parts": HiddenPart.choices,
         "batches_waiting": batches_waiting,
         # Usage as this member may see it, so a code's maker cannot watch one card being
         # used: per batch for organizers, never their own; campaign-wide only for
@@ -86,19 +101,49 @@ def entry_approve(request: HttpRequest, slug: str, review_id) -> HttpResponse:
     return redirect("staff:moderation", slug=campaign.slug)
 
 
+HIDDEN_MESSAGES = {
+    HiddenPart.NAME: _lazy("Name hidden, comment shown. The signature still counts."),
+    HiddenPart.COMMENT: _lazy("Comment hidden, name shown. The signature still counts."),
+    HiddenPart.BOTH: _lazy("Hidden. The signature still counts."),
+}
+
+
 @require_POST
 def entry_hide(request: HttpRequest, slug: str, review_id) -> HttpResponse:
     campaign, _membership = campaign_for_member(request.user, slug)
+    signature = _entry(campaign, review_id)
+    form = EntryHideForm(request.POST)
+    if not form.is_valid():
+        # One form per entry on a long page: its errors come back as one message.
+        errors = [str(error) for errors in form.errors.values() for error in errors]
+        messages.error(request, " ".join(errors))
+        return redirect("staff:moderation", slug=campaign.slug)
     try:
         review.entry_hide(
-            signature=_entry(campaign, review_id),
+            signature=signature,
             actor=request.user,
-            reason=request.POST.get("reason", ""),
+            part=form.cleaned_data["part"],
+            reason=form.cleaned_data["reason"],
+            other_reason=form.cleaned_data["other_reason"],
         )
     except review.ReviewError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Hidden. The signature still counts."))
+        signature.refresh_from_db(fields=["hidden_part"])
+        messages.success(request, HIDDEN_MESSAGES[signature.hidden_part])
+    return redirect("staff:moderation", slug=campaign.slug)
+
+
+@require_POST
+def entry_show(request: HttpRequest, slug: str, review_id) -> HttpResponse:
+    """Undo a hide (a wrong click, or a reason that no longer holds)."""
+    campaign, _membership = campaign_for_member(request.user, slug)
+    try:
+        review.entry_show(signature=_entry(campaign, review_id), actor=request.user)
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Shown again on the petition page."))
     return redirect("staff:moderation", slug=campaign.slug)
 
 

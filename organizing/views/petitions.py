@@ -3,11 +3,14 @@ deliver transitions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -16,12 +19,13 @@ from django.views.decorators.http import require_http_methods
 from petition import services as petition_services
 from petition import views as public_views
 from petition.models import Level, Petition
-from petition.review import purge_due_on
+from petition.review import entries_kept, purge_due_on
 from petition.selectors import petition_counts
 
 from .. import selectors
 from ..access import ORGANIZERS, campaign_for_member, petition_for_member
 from ..forms import (
+    DeliveryForm,
     PetitionCreateForm,
     PetitionForm,
     apply_validation_error,
@@ -122,20 +126,6 @@ TRANSITIONS = {
         "danger": True,
         "done": _lazy("Closed: no more signatures."),
     },
-    "deliver": {
-        "action": petition_services.petition_mark_delivered,
-        "source": Petition.Status.CLOSED,
-        "target": Petition.Status.DELIVERED,
-        "title": _lazy("Mark as delivered?"),
-        "explain": _lazy(
-            "Record that the petition was handed to the people it is addressed to. The public "
-            "page then says so."
-        ),
-        "permanent": _lazy("This cannot be undone."),
-        "button": _lazy("Mark as delivered"),
-        "danger": False,
-        "done": _lazy("Marked as delivered."),
-    },
 }
 
 
@@ -157,6 +147,8 @@ def _transition_view(request: HttpRequest, slug: str, name: str) -> HttpResponse
             "cancel_url": reverse("staff:petition", kwargs={"slug": petition.slug}),
             # Publishing is the last moment to notice an unsafe policy (review O4).
             "policy_warning": name == "publish" and petition.publication_is_unsafe,
+            # Closing: what is still pending, each with its link (review O20).
+            "checklist": selectors.close_checklist(petition) if name == "close" else None,
         }
         return render(request, "organizing/confirm.html", context)
     try:
@@ -187,7 +179,43 @@ def petition_close(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def petition_deliver(request: HttpRequest, slug: str) -> HttpResponse:
-    return _transition_view(request, slug, "deliver")
+    """Mark as delivered: asks for the day and a note, lists what is still pending, and
+    says when names and comments will be erased (review O22)."""
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
+    if petition.status != Petition.Status.CLOSED:
+        if request.method == "POST" and petition.status != Petition.Status.DELIVERED:
+            messages.error(
+                request, _("That change is not possible in the petition's current state.")
+            )
+        return redirect("staff:petition", slug=petition.slug)
+    form = DeliveryForm(request.POST or None, petition=petition)
+    if request.method == "POST" and form.is_valid():
+        try:
+            petition_services.petition_mark_delivered(
+                petition=petition,
+                actor=request.user,
+                delivered_on=form.cleaned_data["delivered_on"],
+                note=form.cleaned_data["delivery_note"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except petition_services.TransitionError:
+            return redirect("staff:petition", slug=petition.slug)  # delivered meanwhile
+        else:
+            messages.success(request, _("Marked as delivered."))
+            return redirect("staff:petition", slug=petition.slug)
+    context = {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "form": form,
+        "checklist": selectors.delivery_checklist(petition),
+        # Counted from the moment it is marked, whatever day is given (petition/review.py).
+        "erase_on": timezone.localdate() + timedelta(days=petition.campaign.retention_days),
+        "entries_kept": entries_kept(petition),
+        "cancel_url": reverse("staff:petition", kwargs={"slug": petition.slug}),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "organizing/deliver.html", context, status=status)
 
 
 def petition_preview(request: HttpRequest, slug: str) -> HttpResponse:

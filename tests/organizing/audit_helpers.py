@@ -36,7 +36,7 @@ from petition import blindrsa
 from petition.codes import code_batch_approve, code_batch_create, code_batch_revoke
 from petition.invalidation import key_invalidation_confirm, key_invalidation_request
 from petition.models import Petition, Signature
-from petition.review import entries_purge, entry_approve, entry_hide
+from petition.review import entries_purge, entry_approve, entry_hide, entry_show
 from petition.services import (
     petition_close,
     petition_create,
@@ -168,7 +168,10 @@ def record_every_action(slug: str = "night-shift") -> CampaignStory:
     milestones_check(petition_id=petition.pk)
     approved = _signed_with_comment(petition, "Breaks keep us safe")
     entry_approve(signature=approved, actor=second)
-    entry_hide(signature=_signed_with_comment(petition, "Ask Bob"), actor=second, reason="a name")
+    mistaken = _signed_with_comment(petition, "Ask Bob")
+    entry_hide(signature=mistaken, actor=second, reason="identifies")
+    entry_show(signature=mistaken, actor=second)
+    entry_hide(signature=mistaken, actor=second, reason="other", other_reason="names Bob")
 
     invalidation = key_invalidation_request(
         key=petition.keys.get(level="flyer"), actor=organizer, reason="A tab sheet was copied."
@@ -176,7 +179,9 @@ def record_every_action(slug: str = "night-shift") -> CampaignStory:
     key_invalidation_confirm(invalidation=invalidation, actor=second)
 
     petition = petition_close(petition=petition, actor=organizer)
-    petition = petition_mark_delivered(petition=petition, actor=organizer)
+    petition = petition_mark_delivered(
+        petition=petition, actor=organizer, note="Handed to HR at the staff meeting"
+    )
     delivery_record(petition=petition, actor=organizer)
     entries_purge(petition=petition)
 

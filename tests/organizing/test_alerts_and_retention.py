@@ -85,7 +85,7 @@ def delivered(open_petition, moderator):
     hidden = sign(open_petition, comment="Names my boss")
     sign(open_petition)
     entry_approve(signature=shown, actor=moderator)
-    entry_hide(signature=hidden, actor=moderator, reason="names someone")
+    entry_hide(signature=hidden, actor=moderator, reason="identifies")
     petition_close(petition=open_petition)
     return petition_mark_delivered(petition=open_petition)
 

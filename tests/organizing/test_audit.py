@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from organizing.audit import DETAIL_LABELS, OBJECT_KINDS, audit_record
 from organizing.models import AuditAction, AuditEntry, AuditLogIsAppendOnly, Invitation
@@ -118,7 +119,10 @@ def test_staff_actions_through_the_pages_are_recorded_with_their_actor(
         {"email": "new@organizers.example", "role": "moderator", "form_key": form_key()},
     )
     for name in ("petition_publish", "petition_close", "petition_deliver"):
-        client.post(reverse(f"staff:{name}", kwargs={"slug": draft_petition.slug}))
+        client.post(
+            reverse(f"staff:{name}", kwargs={"slug": draft_petition.slug}),
+            {"delivered_on": timezone.localdate().isoformat()},
+        )
     assert _actions(campaign) == [
         "invitation_create",
         "petition_publish",

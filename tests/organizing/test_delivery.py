@@ -24,7 +24,7 @@ def test_the_document_holds_what_the_recipient_needs(client, organizer, moderato
     hidden = sign(open_petition, comment="My boss is Bob")
     sign(open_petition, comment="Never reviewed")
     entry_approve(signature=shown, actor=moderator)
-    entry_hide(signature=hidden, actor=moderator, reason="names someone")
+    entry_hide(signature=hidden, actor=moderator, reason="identifies")
     petition_close(petition=open_petition)
     client.force_login(organizer)
     response = client.get(_url(open_petition))

@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from organizing.models import AuditEntry
 from petition.codes import code_batch_create
 from petition.models import EntryReview, Signature
-from petition.review import ReviewError, entry_approve, entry_hide
+from petition.review import ReviewError, entry_approve, entry_hide, entry_show
 from petition.selectors import petition_counts
 from tests.signing_client import mint
 
@@ -73,11 +73,12 @@ def test_hiding_needs_a_reason_and_keeps_the_count(client, moderator, open_petit
     counts = petition_counts(open_petition)
     client.force_login(moderator)
     client.post(_act("entry_hide", signature), {"reason": ""})
+    client.post(_act("entry_hide", signature), {"reason": "other", "other_reason": " "})
     signature.refresh_from_db()
     assert signature.review == EntryReview.WAITING
-    client.post(_act("entry_hide", signature), {"reason": "names a coworker"})
+    client.post(_act("entry_hide", signature), {"reason": "other", "other_reason": "a coworker"})
     signature.refresh_from_db()
-    assert (signature.review, signature.hidden_reason) == ("hidden", "names a coworker")
+    assert (signature.review, signature.hidden_reason) == ("hidden", "a coworker")
     assert petition_counts(open_petition) == counts
     client.logout()
     assert "Bob Smith" not in client.get(open_petition.get_absolute_url()).content.decode()
@@ -96,7 +97,7 @@ def test_a_campaign_without_review_shows_at_once_and_can_still_hide(
     client.force_login(moderator)
     page = client.get(_moderation_page(campaign)).content.decode()
     assert "appear at once" in page and "Shown at once" in page
-    client.post(_act("entry_hide", signature), {"reason": "spam"})
+    client.post(_act("entry_hide", signature), {"reason": "spam", "part": "both"})
     client.logout()
     assert "Shown at once" not in client.get(open_petition.get_absolute_url()).content.decode()
 
@@ -106,7 +107,7 @@ def test_a_decision_is_taken_once(open_petition, moderator, organizer):
     entry_approve(signature=signature, actor=moderator)
     with pytest.raises(ReviewError):
         entry_approve(signature=signature, actor=organizer)
-    entry_hide(signature=signature, actor=organizer, reason="changed our mind")
+    entry_hide(signature=signature, actor=organizer, reason="off_topic")
     with pytest.raises(ReviewError):
         entry_approve(signature=signature, actor=moderator)
     assert AuditEntry.objects.filter(action__startswith="entry_").count() == 2
@@ -134,8 +135,8 @@ def test_the_moderation_page_shows_no_signer_metadata(client, moderator, open_pe
 def test_another_campaigns_staff_cannot_decide(client, outsider, open_petition):
     signature = sign(open_petition, comment="Mine")
     client.force_login(outsider)
-    for name in ("entry_approve", "entry_hide"):
-        assert client.post(_act(name, signature), {"reason": "x"}).status_code == 404
+    for name in ("entry_approve", "entry_hide", "entry_show"):
+        assert client.post(_act(name, signature), {"reason": "spam"}).status_code == 404
     signature.refresh_from_db()
     assert signature.review == EntryReview.WAITING
 
@@ -256,3 +257,161 @@ def test_the_migration_gives_each_existing_signature_its_own_review_id(open_peti
     ids = set(Signature.objects.values_list("review_id", flat=True))
     assert len(ids) == len(rows) and None not in ids
     assert not ids & {row.pk for row in rows}
+
+
+# --- decisions that can be corrected (review M5) and what waits on the dashboard (M2) -------
+
+
+def test_hiding_the_name_only_shows_the_comment_unnamed(client, moderator, open_petition):
+    signature = sign(open_petition, display_name="Tom, desk 4B", comment="Cut the overtime")
+    client.force_login(moderator)
+    response = client.post(
+        _act("entry_hide", signature), {"part": "name", "reason": "identifies"}, follow=True
+    )
+    assert "Name hidden, comment shown." in response.content.decode()
+    signature.refresh_from_db()
+    assert (signature.review, signature.hidden_part, signature.hide_reason) == (
+        "hidden",
+        "name",
+        "identifies",
+    )
+    assert signature.display_name == "Tom, desk 4B"  # kept, until retention erases it
+    client.logout()
+    public = client.get(open_petition.get_absolute_url()).content.decode()
+    assert "Cut the overtime" in public and "desk 4B" not in public
+    entry = AuditEntry.objects.get(action="entry_hide")
+    assert entry.details == {"hidden_part": "name", "hide_reason": "identifies"}
+
+
+def test_hiding_the_comment_only_shows_the_name(client, moderator, open_petition):
+    signature = sign(open_petition, display_name="Ana", comment="My boss Bob is on floor 3")
+    client.force_login(moderator)
+    client.post(_act("entry_hide", signature), {"part": "comment", "reason": "identifies"})
+    client.logout()
+    public = client.get(open_petition.get_absolute_url()).content.decode()
+    assert "Ana" in public and "Bob" not in public
+
+
+def test_a_single_part_is_hidden_whole_whatever_part_is_asked(moderator, open_petition):
+    signature = sign(open_petition, comment="Only a comment")
+    entry_hide(signature=signature, actor=moderator, reason="spam", part="name")
+    signature.refresh_from_db()
+    assert signature.hidden_part == "both"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "This field is required."),
+        ({"reason": "because"}, "Select a valid choice."),
+        ({"reason": "other"}, "Say why, for the rest of the team."),
+        ({"reason": "other", "other_reason": "x" * 201}, "at most 200 characters"),
+        ({"reason": "spam", "part": "title"}, "Select a valid choice."),
+    ],
+)
+def test_a_bad_hide_says_why_and_changes_nothing(client, moderator, open_petition, data, message):
+    signature = sign(open_petition, display_name="Ada", comment="Hello")
+    client.force_login(moderator)
+    response = client.post(_act("entry_hide", signature), data, follow=True)
+    assert message in response.content.decode()
+    signature.refresh_from_db()
+    assert (signature.review, signature.hidden_part, signature.hide_reason) == ("waiting", "", "")
+    assert not AuditEntry.objects.filter(action="entry_hide").exists()
+
+
+def test_hidden_entries_are_listed_with_their_reason_and_can_be_shown_again(
+    client, moderator, organizer, open_petition
+):
+    signature = sign(open_petition, display_name="Ada", comment="Wrongly hidden")
+    entry_hide(
+        signature=signature, actor=moderator, reason="other", other_reason="looked like a name"
+    )
+    client.force_login(organizer)
+    page = client.get(_moderation_page(open_petition.campaign)).content.decode()
+    hidden = page.split('id="hidden-title"')[1]
+    assert "Wrongly hidden" in hidden and "looked like a name" in hidden
+    assert "Other (say why)" in hidden and "1 hidden name or comment, with its reason" in page
+    response = client.post(_act("entry_show", signature), follow=True)
+    assert "Shown again on the petition page." in response.content.decode()
+    signature.refresh_from_db()
+    assert (signature.review, signature.hidden_part, signature.hide_reason) == ("approved", "", "")
+    assert signature.hidden_reason == ""
+    shown = AuditEntry.objects.get(action="entry_show")
+    assert shown.actor_id == organizer.pk and shown.object_id == str(open_petition.pk)
+    assert "looked like" not in json.dumps(shown.details)
+    client.logout()
+    assert "Wrongly hidden" in client.get(open_petition.get_absolute_url()).content.decode()
+    # Twice: the second click finds nothing hidden and says so.
+    client.force_login(organizer)
+    response = client.post(_act("entry_show", signature), follow=True)
+    assert "already dealt with" in response.content.decode()
+    assert AuditEntry.objects.filter(action="entry_show").count() == 1
+
+
+def test_an_entry_shown_again_after_an_audit_failure_stays_hidden(moderator, open_petition):
+    """The decision and its audit row are one transaction: no row, no change."""
+    from unittest import mock
+
+    signature = sign(open_petition, comment="Hidden for good reason")
+    entry_hide(signature=signature, actor=moderator, reason="offensive")
+    with (
+        mock.patch("petition.review.audit_record", side_effect=RuntimeError("disk full")),
+        pytest.raises(RuntimeError),
+    ):
+        entry_show(signature=signature, actor=moderator)
+    signature.refresh_from_db()
+    assert (signature.review, signature.hide_reason) == ("hidden", "offensive")
+
+
+def test_the_database_refuses_incoherent_hidden_states(open_petition, moderator):
+    from django.db import IntegrityError, transaction
+
+    both = sign(open_petition, display_name="Ada", comment="Hello")
+    only_comment = sign(open_petition, comment="Hi")
+    rows = Signature.objects.filter
+    for pk, fields in (
+        (both.pk, {"review": "hidden", "hidden_part": "both", "hide_reason": ""}),
+        (both.pk, {"review": "hidden", "hidden_part": "", "hide_reason": "spam"}),
+        (both.pk, {"review": "approved", "hidden_part": "name", "hide_reason": "spam"}),
+        (both.pk, {"review": "hidden", "hidden_part": "both", "hide_reason": "other"}),
+        (
+            both.pk,
+            {
+                "review": "hidden",
+                "hidden_part": "both",
+                "hide_reason": "spam",
+                "hidden_reason": "x",
+            },
+        ),
+        (only_comment.pk, {"review": "hidden", "hidden_part": "name", "hide_reason": "spam"}),
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            rows(pk=pk).update(**fields)
+
+
+def test_the_dashboard_shows_what_waits_for_moderators(client, moderator, open_petition):
+    campaign = open_petition.campaign
+    campaign.code_batches_need_approval = True
+    campaign.save()
+    client.force_login(moderator)
+    page = client.get(reverse("staff:dashboard")).content.decode()
+    assert "Nothing waits for moderation." in page
+    sign(open_petition, comment="One")
+    sign(open_petition, display_name="Two")
+    code_batch_create(petition=open_petition, level="in_person", size=10, actor=moderator)
+    page = client.get(reverse("staff:dashboard")).content.decode()
+    assert "2 names or comments to review · 1 code batch waiting for approval" in page
+    assert _moderation_page(campaign) in page
+
+
+def test_erasure_clears_what_was_hidden_and_why(moderator, open_petition):
+    from petition.review import entries_purge
+    from petition.services import petition_close
+
+    signature = sign(open_petition, display_name="Ada", comment="Bob on floor 3")
+    entry_hide(signature=signature, actor=moderator, reason="identifies", part="comment")
+    petition_close(petition=open_petition)
+    assert entries_purge(petition=open_petition) == 1
+    signature.refresh_from_db()
+    assert (signature.display_name, signature.comment, signature.hidden_part) == ("", "", "")
+    assert (signature.hide_reason, signature.review) == ("", "erased")
