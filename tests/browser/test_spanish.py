@@ -161,3 +161,20 @@ def test_an_organizer_and_a_moderator_work_in_spanish(live_server, desk):
     desk.goto(f"{live_server.url}/staff/p/{petition.slug}/flyers/")
     _check(desk, "es-staff-flyers")
     assert desk.problems == []
+
+
+def test_the_allauth_pages_staff_meet_speak_our_spanish(live_server, desk, phone):
+    """allauth's own Spanish says "usted" and "clave" for a passkey; locale/allauth/ makes
+    these pages say "tú" and "llave de acceso" like the rest of the site."""
+    phone.goto(f"{live_server.url}/accounts/login/")
+    expect(phone.get_by_role("link", name="¿Olvidaste tu contraseña?")).to_be_visible()
+    _check(phone, "es-login")
+    phone.get_by_role("link", name="¿Olvidaste tu contraseña?").click()
+    expect(phone.get_by_role("button", name="Restablecer mi contraseña")).to_be_visible()
+    _check(phone, "es-password-reset")
+
+    membership = MembershipFactory(role=Role.MODERATOR)
+    sign_in(desk, live_server, membership.user)
+    desk.goto(f"{live_server.url}/accounts/2fa/")
+    expect(desk.get_by_role("heading", name="Llaves de seguridad")).to_be_visible()
+    _check(desk, "es-security")
