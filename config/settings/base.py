@@ -278,8 +278,11 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 # --- Internationalization -------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each language is named in itself (a Spanish reader looks for "Español", not "Spanish").
+LANGUAGES = [("en", _("English")), ("es", _("Español"))]
+# locale/ is what `makemessages` extracts from this tree; locale/allauth/ overrides some of
+# django-allauth's own messages so its pages speak in our words (the header says why).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('petition', '0023_tlog_backfill'),
+        ('petition', '0024_moderation_parts_and_delivery_date'),
     ]
 
     operations = [
