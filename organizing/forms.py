@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
 from django.http import HttpRequest
 from django.utils import formats
+from django.utils.functional import lazy
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -429,11 +430,17 @@ class CodeBatchForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         min_value=CODE_BATCH_MIN_SIZE,
         max_value=CODE_BATCH_MAX_SIZE,
         initial=20,
-        help_text=_(
-            "At least %(min)d, so that nobody can follow one person's code. "
-            "Usage is shown only in steps of 5."
-        )
-        % {"min": CODE_BATCH_MIN_SIZE},
+        # Formatted when shown, not at import: a lazy string's `%` is done at once, in English.
+        help_text=lazy(
+            lambda: (
+                _(
+                    "At least %(min)d, so that nobody can follow one person's code. "
+                    "Usage is shown only in steps of 5."
+                )
+                % {"min": CODE_BATCH_MIN_SIZE}
+            ),
+            str,
+        )(),
     )
     expires_at = forms.DateField(
         label=_("Codes work until"),

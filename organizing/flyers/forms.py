@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -40,8 +41,14 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         min_value=1,
         max_value=MAX_COPIES,
         initial=10,
-        help_text=_("Posters, half-page flyers or stickers. Tear-off posters: up to %(max)d.")
-        % {"max": MAX_SHEETS},
+        # Formatted when shown, not at import: a lazy string's `%` is done at once, in English.
+        help_text=lazy(
+            lambda: (
+                _("Posters, half-page flyers or stickers. Tear-off posters: up to %(max)d.")
+                % {"max": MAX_SHEETS}
+            ),
+            str,
+        )(),
     )
     batch_label = forms.CharField(
         label=_("Where these go"),
