@@ -147,3 +147,17 @@ def test_a_signer_whose_browser_asks_for_arabic_reads_the_petition_page_in_arabi
     assert '<html lang="ar"' in page
     assert "وقّع هذه العريضة" in page and "Sign this petition" not in page
     assert not response.cookies  # the language is not remembered
+
+
+@pytest.mark.django_db
+def test_the_count_words_the_script_rewrites_carry_all_six_arabic_forms(
+    arabic_mo, client, published_petition
+):
+    url = reverse("petition:detail", kwargs={"slug": published_petition.slug})
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    remaining = re.search(r"<p class=\"remaining\" data-remaining(.*?)>", page, re.S).group(1)
+    forms = dict(re.findall(r'data-(zero|one|two|few|many|other)="([^"]*)"', remaining))
+    assert forms["few"] == "بقيت {n} توقيعات لبلوغ الهدف"
+    assert forms["many"] == "بقي {n} توقيعًا لبلوغ الهدف"
+    assert forms["two"] == "بقي توقيعان ({n}) لبلوغ الهدف"
+    assert len(forms) == 6  # zero and other read the same in Arabic: "بقي 100 توقيع"

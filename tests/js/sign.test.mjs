@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as brsa from '../../static/js/blindrsa.js';
 import { checkReceipt, parseReceipt, receiptFile, storedRecord } from '../../static/js/receipt.js';
 import {
-  checkKeys, checkRedemption, parseFragment, parsePins, percentOf, pinsKey, storageKey,
+  checkKeys, checkRedemption, parseFragment, parsePins, percentOf, pinsKey, pluralText, storageKey,
 } from '../../static/js/sign.js';
 
 const { b64urlDecode, b64urlEncode, bigIntToBytes, bytesToBigInt, modPow } = brsa;
@@ -183,4 +183,17 @@ test('any signature shows on the bar, like the percent_of filter', async () => {
   assert.equal(percentOf(1, 500), 2);
   assert.equal(percentOf(0, 500), 0);
   assert.equal(percentOf(-3, 500), 0);
+});
+
+test('count words: one form per plural category of the language, six in Arabic', () => {
+  const el = { dataset: {
+    zero: 'z{n}', one: 'o{n}', two: 't{n}', few: 'f{n}', many: 'm{n}', other: 'x{n}',
+  } };
+  const en = [0, 1, 2, 3, 10, 11, 99, 100, 103, 111].map((n) => pluralText(el, n, 'en'));
+  assert.deepEqual(en, ['x0', 'o1', 'x2', 'x3', 'x10', 'x11', 'x99', 'x100', 'x103', 'x111']);
+  const forms = [0, 1, 2, 3, 10, 11, 99, 100, 103, 111].map((n) => pluralText(el, n, 'ar').charAt(0));
+  assert.deepEqual(forms, ['z', 'o', 't', 'f', 'f', 'm', 'm', 'x', 'f', 'm']);
+  // A page that gives only one/other (English) still reads right.
+  assert.equal(pluralText({ dataset: { one: '{n} sig', other: '{n} sigs' } }, 1500, 'en'), '1,500 sigs');
+  assert.equal(pluralText({ dataset: { other: 'x{n}' } }, 2, 'ar'), `x${new Intl.NumberFormat('ar').format(2)}`);
 });
