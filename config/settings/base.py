@@ -278,8 +278,9 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 # --- Internationalization -------------------------------------------------------------
 LANGUAGE_CODE = "en"
-# Each language is named in itself (a Spanish reader looks for "Español", not "Spanish").
-LANGUAGES = [("en", _("English")), ("es", _("Español"))]
+# Each language is named in itself (a Spanish reader looks for "Español", not "Spanish"),
+# so the names are not translated: no catalogue has to carry another language's script.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("ar", "العربية")]
 # locale/ is what `makemessages` extracts from this tree; locale/allauth/ overrides some of
 # django-allauth's own messages so its pages speak in our words (the header says why).
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]

@@ -59,10 +59,14 @@ export function percentOf(count, goal) {
   return Math.max(2, Math.min(100, Math.round((100 * count) / goal)));
 }
 
-/** The page's own wording for `n` (data-one / data-other, `{n}` replaced). */
+/**
+ * The page's own wording for `n`, `{n}` replaced: one data attribute per plural category of
+ * the page's language (data-zero, -one, -two, -few, -many, -other; Arabic has all six),
+ * data-other when the page gives none for the category.
+ */
 export function pluralText(el, n, lang) {
-  const form = new Intl.PluralRules(lang).select(n) === 'one' ? 'one' : 'other';
-  return (el.dataset[form] ?? '').replace('{n}', new Intl.NumberFormat(lang).format(n));
+  const form = new Intl.PluralRules(lang).select(n);
+  return (el.dataset[form] ?? el.dataset.other ?? '').replace('{n}', new Intl.NumberFormat(lang).format(n));
 }
 
 /**

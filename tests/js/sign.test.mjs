@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as brsa from '../../static/js/blindrsa.js';
 import { checkReceipt, parseReceipt, receiptFile, storedRecord } from '../../static/js/receipt.js';
 import {
-  checkKeys, checkRedemption, parseFragment, parsePins, pendingEmailKey, pendingEmailRecord, percentOf, pinsKey,
+  checkKeys, checkRedemption, parseFragment, parsePins, pendingEmailKey, pendingEmailRecord, percentOf, pinsKey, pluralText,
   readPendingEmail, storageKey,
 } from '../../static/js/sign.js';
 
@@ -200,4 +200,15 @@ test('a pending work address is kept only while its code works', () => {
   }
   assert.equal(pendingEmailKey('night-shift'), 'countersign:v1:email-code:night-shift');
   assert.notEqual(pendingEmailKey('night-shift'), storageKey('night-shift'));
+test('count words: one form per plural category of the language, six in Arabic', () => {
+  const el = { dataset: {
+    zero: 'z{n}', one: 'o{n}', two: 't{n}', few: 'f{n}', many: 'm{n}', other: 'x{n}',
+  } };
+  const en = [0, 1, 2, 3, 10, 11, 99, 100, 103, 111].map((n) => pluralText(el, n, 'en'));
+  assert.deepEqual(en, ['x0', 'o1', 'x2', 'x3', 'x10', 'x11', 'x99', 'x100', 'x103', 'x111']);
+  const forms = [0, 1, 2, 3, 10, 11, 99, 100, 103, 111].map((n) => pluralText(el, n, 'ar').charAt(0));
+  assert.deepEqual(forms, ['z', 'o', 't', 'f', 'f', 'm', 'm', 'x', 'f', 'm']);
+  // A page that gives only one/other (English) still reads right.
+  assert.equal(pluralText({ dataset: { one: '{n} sig', other: '{n} sigs' } }, 1500, 'en'), '1,500 sigs');
+  assert.equal(pluralText({ dataset: { other: 'x{n}' } }, 2, 'ar'), `x${new Intl.NumberFormat('ar').format(2)}`);
 });
