@@ -75,7 +75,7 @@ format: $(STAMP)
 check: $(STAMP) lint
 	scripts/services.sh --no-browser
 	node --test tests/js/
-	$(VENV)/bin/pytest -q -m "not browser and not worker" -n auto
+	$(VENV)/bin/pytest -q -m "not browser and not worker and not release" -n auto
 
 test: $(STAMP) services lint
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING \
