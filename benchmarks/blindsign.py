@@ -1,11 +1,12 @@
-"""Benchmark BlindSign (petition.blindrsa) against `openssl speed` RSA private operations.
+"""Benchmark BlindSign (petition.blindrsa) against `cryptography`'s own RSA-PSS sign.
 
 Usage: python benchmarks/blindsign.py [--seconds N]
 
-Per modulus size it reports our BlindSign ops/s (CRT + powmod_sec + the s^e check), the
-`cryptography` RSA-PSS sign ops/s (OpenSSL via Python, a second reference), and OpenSSL's own
-`openssl speed` private-op figure, plus the ratio
-ours/openssl. Everything is time-bounded (about 3 x N seconds per size, plus key generation).
+Per modulus size it reports BlindSign ops/s through each installed backend (OpenSSL's raw
+private operation via M2Crypto, and the gmpy2 `powmod_sec` fallback; both with the s^e check),
+the `cryptography` RSA-PSS sign ops/s in the same process (the baseline of the goal), and
+`openssl speed`'s private-op figure, plus the ratios to the baseline. Everything is
+time-bounded (about 4 x N seconds per size, plus key generation).
 """
 
 from __future__ import annotations
@@ -56,20 +57,24 @@ def openssl_sign_rate(bits: int, seconds: int) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def measure(bits: int, seconds: int) -> tuple[float, float, float | None]:
-    """Best-of-rounds ops/s for ours, cryptography's RSA-PSS sign and `openssl speed`.
+def measure(bits: int, seconds: int) -> tuple[dict[str, float], float, float | None]:
+    """Best-of-rounds ops/s per backend, for cryptography's RSA-PSS sign and `openssl speed`.
 
-    The three run in alternating 1-second rounds and each keeps its best round, so load from
-    other processes on a shared machine skews the ratio less than one long run each would.
+    All run in alternating 1-second rounds and each keeps its best round, so load from other
+    processes on a shared machine skews the ratios less than one long run each would.
     """
     key = blindrsa.generate_private_key(bits)
-    signer = blindrsa.BlindSigner(key)
+    signers = {b: blindrsa.BlindSigner(key, backend=b) for b in blindrsa.BACKENDS}
     n = key.public_key().public_numbers().n
-    inputs = [(secrets.randbelow(n - 1) + 1).to_bytes(signer.mod_len, "big") for _ in range(64)]
+    mod_len = (bits + 7) // 8
+    inputs = [(secrets.randbelow(n - 1) + 1).to_bytes(mod_len, "big") for _ in range(64)]
     pss = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
-    ours, lib, ref = 0.0, 0.0, None
+    ours = dict.fromkeys(signers, 0.0)
+    lib, ref = 0.0, None
     for _ in range(seconds):
-        ours = max(ours, ops_per_second(lambda i: signer.sign(inputs[i % 64]), 1))
+        for name, signer in signers.items():
+            rate = ops_per_second(lambda i, s=signer: s.sign(inputs[i % 64]), 1)
+            ours[name] = max(ours[name], rate)
         lib = max(lib, ops_per_second(lambda i: key.sign(inputs[i % 64], pss, hashes.SHA384()), 1))
         rate = openssl_sign_rate(bits, 1)
         if rate is not None:
@@ -86,12 +91,16 @@ def main() -> None:
     seconds = max(1, args.seconds)
 
     print(f"BlindSign benchmark, best of {seconds} x 1 s rounds per measurement, single thread")
-    print(f"{'bits':>5} {'ours/s':>9} {'crypto PSS/s':>13} {'openssl/s':>10} {'ours/openssl':>13}")
+    print(f"backends: {', '.join(blindrsa.BACKENDS)} (default {blindrsa.DEFAULT_BACKEND})")
+    head = f"{'bits':>5} {'backend':>8} {'ours/s':>9} {'crypto PSS/s':>13} {'openssl/s':>10}"
+    print(f"{head} {'ours/crypto':>12} {'ours/openssl':>13}")
     for bits in SIZES:
         ours, lib, ref = measure(bits, seconds)
         ref_text = f"{ref:10.1f}" if ref else f"{'n/a':>10}"
-        ratio = f"{ours / ref:13.2f}" if ref else f"{'n/a':>13}"
-        print(f"{bits:>5} {ours:9.1f} {lib:13.1f} {ref_text} {ratio}", flush=True)
+        for name, rate in ours.items():
+            to_ref = f"{rate / ref:13.2f}" if ref else f"{'n/a':>13}"
+            row = f"{bits:>5} {name:>8} {rate:9.1f} {lib:13.1f} {ref_text}"
+            print(f"{row} {rate / lib:12.2f} {to_ref}", flush=True)
 
 
 if __name__ == "__main__":

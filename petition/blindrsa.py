@@ -4,8 +4,12 @@ Why this module exists: the server must certify that a signer is eligible withou
 signature is theirs. The client blinds its message, the server signs it blind, the client unblinds
 an ordinary RSASSA-PSS signature that anyone can verify against the petition's public key.
 
-`cryptography` deliberately offers no raw RSA private operation, so BlindSign (and the client's
-Blind/Finalize, used by tests, the CLI client and benchmarks) are implemented here; key
+`cryptography` deliberately offers no raw RSA private operation. BlindSign therefore reaches
+OpenSSL's own raw private operation (constant-time CRT exponentiation with OpenSSL's blinding)
+through M2Crypto, a maintained OpenSSL binding, when it is installed (the `openssl` extra,
+which `make setup` installs), and otherwise falls back to GMP's constant-time `powmod_sec` with
+our own blinding, about half as fast. Both end with the s^e == m check. The client's
+Blind/Finalize (used by tests, the CLI client and benchmarks) are implemented here; key
 generation, serialization and the final PSS verification use `cryptography`. The product uses
 RSABSSA-SHA384-PSS-Randomized (48-byte salt, 32-byte message prefix); salt length and prefix are
 parameters so that all four RFC 9474 Appendix A vectors can be tested. No Django imports.
@@ -23,6 +27,16 @@ import gmpy2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+try:
+    from M2Crypto import RSA as _OpenSSLRSA
+except ImportError:  # built without the `openssl` extra: the gmpy2 path below signs alone
+    _OpenSSLRSA = None
+
+# Which implementation signs: "openssl" (M2Crypto) when it is importable, else "gmpy2".
+# Both are kept and tested against the RFC 9474 vectors (tests/petition/test_blindrsa.py).
+BACKENDS = ("openssl", "gmpy2") if _OpenSSLRSA is not None else ("gmpy2",)
+DEFAULT_BACKEND = BACKENDS[0]
 
 HASH_LEN = 48  # SHA-384
 SALT_LEN = 48  # PSS variant; PSSZERO uses 0
@@ -182,19 +196,32 @@ def verify(
 
 
 class BlindSigner:
-    """RFC 9474 BlindSign for one key; holds its CRT numbers as gmpy2 mpz to avoid reconverting.
+    """RFC 9474 BlindSign for one key, through OpenSSL (M2Crypto) or the gmpy2 fallback.
 
     Keep one per open key; drop it (and the key) when the petition closes.
     """
 
-    def __init__(self, private_key: rsa.RSAPrivateKey) -> None:
+    def __init__(self, private_key: rsa.RSAPrivateKey, backend: str | None = None) -> None:
+        self.backend = backend or DEFAULT_BACKEND
+        if self.backend not in BACKENDS:
+            raise ValueError(f"BlindSign backend {self.backend!r} is not available here")
         priv = private_key.private_numbers()
         self.n = gmpy2.mpz(priv.public_numbers.n)
         self.e = gmpy2.mpz(priv.public_numbers.e)
         self.mod_len = (private_key.key_size + 7) // 8
-        self._p, self._q = gmpy2.mpz(priv.p), gmpy2.mpz(priv.q)
-        self._dp, self._dq = gmpy2.mpz(priv.dmp1), gmpy2.mpz(priv.dmq1)
-        self._qinv = gmpy2.mpz(priv.iqmp)
+        if self.backend == "openssl":
+            # The key crosses into OpenSSL as an unencrypted PEM in memory only, as the
+            # decrypted DER it came from already does; nothing is written anywhere.
+            pem = private_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.TraditionalOpenSSL,
+                serialization.NoEncryption(),
+            )
+            self._openssl = _OpenSSLRSA.load_key_string(pem)
+        else:
+            self._p, self._q = gmpy2.mpz(priv.p), gmpy2.mpz(priv.q)
+            self._dp, self._dq = gmpy2.mpz(priv.dmp1), gmpy2.mpz(priv.dmq1)
+            self._qinv = gmpy2.mpz(priv.iqmp)
 
     def sign(self, blinded_msg: bytes) -> bytes:
         if len(blinded_msg) != self.mod_len:
@@ -202,6 +229,30 @@ class BlindSigner:
         m = gmpy2.mpz(int.from_bytes(blinded_msg, "big"))
         if not 0 < m < self.n:
             raise InvalidInput("blinded_msg out of range (0 < m < n)")
+        s = (
+            self._private_op_openssl(blinded_msg)
+            if self.backend == "openssl"
+            else self._private_op_gmp(m)
+        )
+        # A fault in one CRT half would hand out s whose gcd with n reveals p (Boneh-DeMillo-
+        # Lipton "Bellcore" attack); checking with the public exponent costs ~1% and blocks it.
+        # OpenSSL checks its own CRT result too; this check does not depend on it.
+        if gmpy2.powmod(s, self.e, self.n) != m:
+            raise SigningFault("RSA-CRT result failed the s^e == m check")
+        return int(s).to_bytes(self.mod_len, "big")
+
+    def _private_op_openssl(self, blinded_msg: bytes) -> gmpy2.mpz:
+        # RSA_private_encrypt with RSA_NO_PADDING is the raw m^d mod n. OpenSSL blinds the
+        # input (RSA blinding is on for every key it loads) and exponentiates with its
+        # constant-time Montgomery code under BN_FLG_CONSTTIME, the same path as its own
+        # PSS signatures, which is why this runs near `cryptography`'s sign speed.
+        try:
+            out = self._openssl.private_encrypt(blinded_msg, _OpenSSLRSA.no_padding)
+        except _OpenSSLRSA.RSAError as exc:
+            raise SigningFault(f"OpenSSL refused the private operation: {exc}") from exc
+        return gmpy2.mpz(int.from_bytes(out, "big"))
+
+    def _private_op_gmp(self, m: gmpy2.mpz) -> gmpy2.mpz:
         # Base blinding: the client chooses m, and the reductions m mod p, m mod q below are
         # plain GMP arithmetic whose timing depends on their input. Signing u = m * r^e
         # instead (r random, fresh per call) makes that input independent of m; s = s_u / r.
@@ -212,12 +263,7 @@ class BlindSigner:
         s1 = gmpy2.powmod_sec(u % self._p, self._dp, self._p)
         s2 = gmpy2.powmod_sec(u % self._q, self._dq, self._q)
         s_u = s2 + (self._qinv * (s1 - s2) % self._p) * self._q
-        s = s_u * gmpy2.invert(r, self.n) % self.n
-        # A fault in one CRT half would hand out s whose gcd with n reveals p (Boneh-DeMillo-
-        # Lipton "Bellcore" attack); checking with the public exponent costs ~1% and blocks it.
-        if gmpy2.powmod(s, self.e, self.n) != m:
-            raise SigningFault("RSA-CRT result failed the s^e == m check")
-        return int(s).to_bytes(self.mod_len, "big")
+        return s_u * gmpy2.invert(r, self.n) % self.n
 
     def _random_unit(self) -> gmpy2.mpz:
         while True:

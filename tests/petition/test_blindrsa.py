@@ -40,8 +40,31 @@ def fresh_key() -> rsa.RSAPrivateKey:
     return blindrsa.generate_private_key(2048)
 
 
+# Both BlindSign implementations run every test below. OpenSSL's (M2Crypto, the `openssl`
+# extra) is installed by `make setup`; its absence here is a broken setup, not a skip.
+BACKENDS = ("openssl", "gmpy2")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    assert request.param in blindrsa.BACKENDS, (
+        f"BlindSign backend {request.param!r} is not installed: run `make setup` "
+        "(the openssl extra needs swig, a C compiler and libssl-dev)"
+    )
+    return request.param
+
+
+def test_the_faster_backend_is_the_default() -> None:
+    assert blindrsa.BACKENDS[0] == blindrsa.DEFAULT_BACKEND == "openssl"
+
+
+def test_unknown_backend_is_refused(fresh_key: rsa.RSAPrivateKey) -> None:
+    with pytest.raises(ValueError, match="not available"):
+        blindrsa.BlindSigner(fresh_key, backend="openssl-2")
+
+
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
-def test_rfc9474_vector(vector: dict) -> None:
+def test_rfc9474_vector(vector: dict, backend: str) -> None:
     key = _key(vector)
     pub = key.public_key()
     n = pub.public_numbers().n
@@ -58,8 +81,9 @@ def test_rfc9474_vector(vector: dict) -> None:
     assert inv == _h(vector, "inv")
     assert blinded == _h(vector, "blinded_msg")
 
-    blind_sig = blindrsa.blind_sign(key, blinded)
+    blind_sig = blindrsa.BlindSigner(key, backend=backend).sign(blinded)
     assert blind_sig == _h(vector, "blind_sig")
+    assert blindrsa.blind_sign(key, blinded) == blind_sig
 
     sig = blindrsa.finalize(pub, prepared, blind_sig, inv, len(salt))
     assert sig == _h(vector, "sig")
@@ -95,8 +119,8 @@ def test_finalize_raises_on_bad_blind_sig() -> None:
         blindrsa.finalize(pub, _h(vector, "prepared_msg"), bytes(bad), _h(vector, "inv"))
 
 
-def test_blind_sign_rejects_bad_input(fresh_key: rsa.RSAPrivateKey) -> None:
-    signer = blindrsa.BlindSigner(fresh_key)
+def test_blind_sign_rejects_bad_input(fresh_key: rsa.RSAPrivateKey, backend: str) -> None:
+    signer = blindrsa.BlindSigner(fresh_key, backend=backend)
     n = fresh_key.public_key().public_numbers().n
     k = signer.mod_len
     assert k == 256
@@ -118,10 +142,30 @@ def test_blind_sign_rejects_bad_input(fresh_key: rsa.RSAPrivateKey) -> None:
 
 
 def test_blind_sign_detects_fault(fresh_key: rsa.RSAPrivateKey) -> None:
-    signer = blindrsa.BlindSigner(fresh_key)
+    signer = blindrsa.BlindSigner(fresh_key, backend="gmpy2")
     signer._dp += 2  # simulate a corrupted CRT half
     with pytest.raises(blindrsa.SigningFault):
         signer.sign((12345).to_bytes(signer.mod_len, "big"))
+
+
+def test_openssl_result_is_checked_too(fresh_key: rsa.RSAPrivateKey) -> None:
+    # A wrong result from the OpenSSL side (here: another key of the same size behind the
+    # signer's back) must fail our own s^e == m check, not go out.
+    signer = blindrsa.BlindSigner(fresh_key, backend="openssl")
+    signer._openssl = blindrsa.BlindSigner(
+        blindrsa.generate_private_key(2048), backend="openssl"
+    )._openssl
+    with pytest.raises(blindrsa.SigningFault):
+        signer.sign((12345).to_bytes(signer.mod_len, "big"))
+
+
+def test_backends_agree_on_fresh_key(fresh_key: rsa.RSAPrivateKey) -> None:
+    # Raw RSA is deterministic: both implementations must give the same bytes.
+    n = fresh_key.public_key().public_numbers().n
+    signers = [blindrsa.BlindSigner(fresh_key, backend=b) for b in BACKENDS]
+    for value in (1, 2, n // 3, n - 1):
+        outputs = {s.sign(value.to_bytes(256, "big")) for s in signers}
+        assert len(outputs) == 1
 
 
 def test_round_trip_fresh_key(fresh_key: rsa.RSAPrivateKey) -> None:
