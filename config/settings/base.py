@@ -12,7 +12,6 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
-from django.utils.translation import gettext_lazy as _
 
 from config import demo_broker
 from config.demo_secrets import DEVELOPMENT_SECRET_KEY

@@ -34,7 +34,7 @@ def test_demo_settings_send_a_task_without_a_broker_warning(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a migration from scratch: minutes when the machine is shared
         check=False,
     )
     assert "sent" in done.stdout, done.stderr

@@ -200,6 +200,8 @@ test('a pending work address is kept only while its code works', () => {
   }
   assert.equal(pendingEmailKey('night-shift'), 'countersign:v1:email-code:night-shift');
   assert.notEqual(pendingEmailKey('night-shift'), storageKey('night-shift'));
+});
+
 test('count words: one form per plural category of the language, six in Arabic', () => {
   const el = { dataset: {
     zero: 'z{n}', one: 'o{n}', two: 't{n}', few: 'f{n}', many: 'm{n}', other: 'x{n}',
