@@ -50,7 +50,7 @@ def codes_for(pages: int) -> list[str]:
 
 def phase_qr(pages: int) -> dict:
     from organizing.flyers.designs import DESIGNS, code_url
-    from organizing.flyers.qr import qr_matrix
+    from petition.qr import qr_matrix
 
     design = DESIGNS["tearoff"]
     codes = codes_for(pages)

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.demo_secrets import DEVELOPMENT_SECRET_KEY
 from config.secrets import GENERATE_KEY_ENCRYPTION_KEY, key_encryption_key_problem
+from petition import blindrsa
 from petition.blindrsa import MIN_BITS
 from petition.publication_policy import (
     SAFE_PUBLISH_MAX_WAIT,
@@ -113,8 +114,6 @@ def key_size(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
 def blind_sign_backend(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Production should sign through OpenSSL (the `openssl` extra): the gmpy2 fallback is
     as safe but takes about twice the CPU per credential, which matters on launch day."""
-    from petition import blindrsa
-
     if blindrsa.DEFAULT_BACKEND == "openssl":
         return []
     return [

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from petition import review
 from petition.codes import code_batches_waiting_approval
+from petition.links import absolute_url
 from petition.models import Level, Petition
 from petition.selectors import (
     percent_of,
@@ -19,7 +20,6 @@ from petition.selectors import (
     petition_public_keys,
 )
 
-from .links import absolute_url
 from .models import (
     AuditAction,
     AuditEntry,

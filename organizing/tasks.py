@@ -9,8 +9,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from petition.links import absolute_url
+
 from .invitations import invitation_token
-from .links import absolute_url
 from .models import Invitation
 
 

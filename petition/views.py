@@ -13,9 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from organizing.flyers.qr import qr_svg
-from organizing.links import absolute_url
 from organizing.models import Campaign
+from petition.links import absolute_url
+from petition.qr import qr_svg
 
 from . import review, selectors
 from .models import Level

@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from petition.codes import normalize_code
 from petition.models import Level
-
-from .qr import QRCode, qr_svg
+from petition.qr import QRCode, qr_svg
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from django.utils import translation
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from petition.links import absolute_url
+from petition.qr import QRCode, qr_svg
 from petition.tlog.services import log_identity
 
-from ..links import absolute_url
 from .designs import DESIGNS, PAPERS, build_sheets, short_url
 from .pdf import render_pdf_chunked
-from .qr import QRCode, qr_svg
 
 FLYER_CSS = "css/flyers.css"
 # Sheets per WeasyPrint document. Small enough that layout memory stays flat, large enough

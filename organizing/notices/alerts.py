@@ -22,9 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from petition.codes import code_batches_waiting_approval
+from petition.links import absolute_url
 from petition.review import review_queue
 
-from ..links import absolute_url
 from ..models import Campaign, ModerationAlert, NoticeMode, Role
 from .services import email_recipients
 

@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organizing.flyers.selectors import petition_scans
+from petition.links import absolute_url
 from petition.models import Level, Petition
 from petition.review import items_waiting
 from petition.selectors import petition_count_history, petition_counts
 
 from ..charts import growth_chart
-from ..links import absolute_url
 from ..models import AuditEntry, DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
 from .thresholds import crossed
 

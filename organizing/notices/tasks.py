@@ -22,10 +22,10 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.utils import timezone
 
 from config.background import BROKER_ERRORS, enqueue_on_commit, enqueue_on_commit_or_raise
+from petition.links import site_host
 from petition.models import Petition
 from petition.selectors import petition_counts
 
-from ..links import site_host
 from ..models import Channel, MilestonePlan
 from . import alerts, channels, messages, outbox, services
 

@@ -109,7 +109,7 @@ def test_the_share_panel_draws_the_qr_code_here_and_links_nowhere_else(
 
 
 def test_the_qr_code_on_screen_encodes_the_petition_link(open_petition, settings):
-    from organizing.flyers.qr import qr_matrix, qr_svg
+    from petition.qr import qr_matrix, qr_svg
 
     settings.COUNTERSIGN_BASE_URL = "https://sign.example.org"
     url = f"https://sign.example.org/p/{open_petition.slug}/"

@@ -4,9 +4,9 @@ organizing/services.py, mails the link and prints it."""
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from organizing.links import absolute_url
 from organizing.models import Campaign, Role, User
 from organizing.services import invitation_create, invitation_token
+from petition.links import absolute_url
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from organizing.demo import demo_codes, seed_demo
-from organizing.links import absolute_url
+from petition.links import absolute_url
 
 
 class Command(BaseCommand):

@@ -29,7 +29,7 @@ def main(chunks: int) -> dict:
     django.setup()
     from organizing.flyers.pdf import PX_TO_POINTS, render_pdf
     from organizing.flyers.pdfjoin import StreamingPdfJoiner
-    from organizing.flyers.qr import qr_svg
+    from petition.qr import qr_svg
 
     urls = [
         f"https://petition.example.org/f/k7q2m9#code=ABCDE{n:05d}&level=flyer&k=AbCdEfGh"

@@ -17,8 +17,8 @@ from pypdf import PdfReader
 from weasyprint.urls import FatalURLFetchingError
 
 from organizing.flyers.pdf import render_pdf, render_pdf_chunked
-from organizing.flyers.qr import qr_svg
 from organizing.flyers.rendering import qr_overlay
+from petition.qr import qr_svg
 
 from .helpers import decode_qr_codes, page_sizes, pdf_text
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from organizing.flyers.designs import DESIGNS, code_url
-from organizing.flyers.qr import QUIET_ZONE, qr_matrix, qr_svg
+from petition.qr import QUIET_ZONE, qr_matrix, qr_svg
 
 TAB_URL = code_url("https://petition.example.org/f/k7q2m9", "K7Q2M-9XW4H", "AbCdEfGh", "flyer")
 

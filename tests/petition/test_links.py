@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from organizing.links import absolute_url, site_host
+from petition.links import absolute_url, site_host
 
 
 def test_an_absolute_link_joins_the_base_and_the_path_with_one_slash(settings):
