@@ -141,9 +141,7 @@ def placeholders(text: str, python_format: bool) -> Counter:
 
 
 def tags(text: str) -> Counter:
-    return Counter(
-        f"<{close}{name.lower()}>" for close, name, _attrs, _self in TAG.findall(text)
-    )
+    return Counter(f"<{close}{name.lower()}>" for close, name, _attrs, _self in TAG.findall(text))
 
 
 def balanced(text: str) -> bool:
@@ -165,9 +163,8 @@ def check_entry(entry: Entry, nplurals: int | None) -> list[str]:
     if "fuzzy" in entry.flags:
         problems.append(f"fuzzy (a guess nobody checked): {what}")
     forms = [entry.msgstr.get(i, "") for i in range(max(entry.msgstr, default=0) + 1)]
-    if entry.msgid_plural is not None:
-        if nplurals is not None and len(forms) != nplurals:
-            problems.append(f"{len(forms)} plural forms, the language has {nplurals}: {what}")
+    if entry.msgid_plural is not None and nplurals is not None and len(forms) != nplurals:
+        problems.append(f"{len(forms)} plural forms, the language has {nplurals}: {what}")
     if not forms or any(not form for form in forms):
         problems.append(f"not translated: {what}")
         return problems
@@ -232,9 +229,7 @@ def check_file(path: Path, language: str) -> list[str]:
         check=False,
     )
     if compiled.returncode != 0:
-        problems.extend(
-            f"msgfmt: {line}" for line in compiled.stderr.splitlines() if line.strip()
-        )
+        problems.extend(f"msgfmt: {line}" for line in compiled.stderr.splitlines() if line.strip())
     return problems
 
 
@@ -248,7 +243,9 @@ def shipped_languages() -> list[str]:
 
 def to_locale(language: str) -> str:
     lang, _, country = language.partition("-")
-    return f"{lang}_{country.upper() if len(country) <= 2 else country.title()}" if country else lang
+    if not country:
+        return lang
+    return f"{lang}_{country.upper() if len(country) <= 2 else country.title()}"
 
 
 def check(locale_dir: Path, languages: list[str]) -> list[str]:

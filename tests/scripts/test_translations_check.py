@@ -168,8 +168,10 @@ def test_msgfmt_check_format_runs(tmp_path):
 
 def test_a_missing_catalogue_is_reported(tmp_path):
     problems = tc.check(tmp_path, ["ar"])
-    assert problems == [f"{tc.os.path.relpath(tmp_path / 'ar/LC_MESSAGES/django.po')}: "
-                        "missing (run `make messages`)"]
+    assert problems == [
+        f"{tc.os.path.relpath(tmp_path / 'ar/LC_MESSAGES/django.po')}: "
+        "missing (run `make messages`)"
+    ]
 
 
 def test_an_unreadable_catalogue_is_reported(tmp_path):
