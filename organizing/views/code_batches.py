@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from petition import codes as codes_service
@@ -21,7 +21,7 @@ from ..forms import (
 )
 from ..models import Role
 
-CODES_ALREADY_MADE = _lazy(
+CODES_ALREADY_MADE = gettext_lazy(
     "These code cards were already made; no new codes were made. If they were not "
     "printed, revoke that batch and make new ones."
 )

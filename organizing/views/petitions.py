@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from petition import services as petition_services
@@ -95,46 +95,46 @@ TRANSITIONS = {
         "action": petition_services.petition_publish,
         "source": Petition.Status.DRAFT,
         "target": Petition.Status.PUBLISHED,
-        "title": _lazy("Publish this petition?"),
-        "explain": _lazy(
+        "title": gettext_lazy("Publish this petition?"),
+        "explain": gettext_lazy(
             "People can sign as soon as it is published, and its public page appears in the "
             "campaign's list."
         ),
-        "permanent": _lazy(
+        "permanent": gettext_lazy(
             "This cannot be undone. The title, demands, addressee, short name and ways to "
             "verify are then fixed for good, because signers sign exactly that text."
         ),
-        "button": _lazy("Publish"),
+        "button": gettext_lazy("Publish"),
         "danger": False,
-        "done": _lazy("Published: people can sign now."),
+        "done": gettext_lazy("Published: people can sign now."),
     },
     "close": {
         "action": petition_services.petition_close,
         "source": Petition.Status.PUBLISHED,
         "target": Petition.Status.CLOSED,
-        "title": _lazy("Close signing?"),
-        "explain": _lazy("Nobody can sign after this; the signatures so far stay counted."),
-        "permanent": _lazy(
+        "title": gettext_lazy("Close signing?"),
+        "explain": gettext_lazy("Nobody can sign after this; the signatures so far stay counted."),
+        "permanent": gettext_lazy(
             "This cannot be undone. The signing keys are destroyed, so the petition can never "
             "be reopened and unused codes stop working."
         ),
-        "button": _lazy("Close signing"),
+        "button": gettext_lazy("Close signing"),
         "danger": True,
-        "done": _lazy("Closed: no more signatures."),
+        "done": gettext_lazy("Closed: no more signatures."),
     },
     "deliver": {
         "action": petition_services.petition_mark_delivered,
         "source": Petition.Status.CLOSED,
         "target": Petition.Status.DELIVERED,
-        "title": _lazy("Mark as delivered?"),
-        "explain": _lazy(
+        "title": gettext_lazy("Mark as delivered?"),
+        "explain": gettext_lazy(
             "Record that the petition was handed to the people it is addressed to. The public "
             "page then says so."
         ),
-        "permanent": _lazy("This cannot be undone."),
-        "button": _lazy("Mark as delivered"),
+        "permanent": gettext_lazy("This cannot be undone."),
+        "button": gettext_lazy("Mark as delivered"),
         "danger": False,
-        "done": _lazy("Marked as delivered."),
+        "done": gettext_lazy("Marked as delivered."),
     },
 }
 
