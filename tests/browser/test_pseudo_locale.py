@@ -188,6 +188,10 @@ def test_every_page_is_marked_and_fits_a_phone(
             sweep.visit(url.path(membership.campaign, petition))
         for path in ("/accounts/2fa/", "/accounts/password/change/", "/accounts/email/"):
             sweep.visit(path)
+        page.goto(f"{live_server.url}/{language}/staff/p/{petition.slug}/")
+        sweep.check("staff petition")  # the growth chart, mirrored in ar-xb
+        page.goto(f"{live_server.url}/{language}/staff/account/")
+        sweep.check("staff account")
     finally:
         context.close()
     assert len(sweep.read) > 30
