@@ -15,7 +15,8 @@ DEPLOY_ENV := DJANGO_SECRET_KEY=check-deploy-dummy-0f9c1d7e5b3a2c4e6f8a0b1c3d5e7
 	COUNTERSIGN_BASE_URL=https://petition.example.org \
 	COUNTERSIGN_KEY_ENCRYPTION_KEY=Q2hlY2stZGVwbG95IGR1bW15OiBub3QgYSBzZWNyZXQhIQ
 
-.PHONY: run run-phone reset-demo-accounts check test setup lint format services clean
+.PHONY: run run-phone reset-demo-accounts check test setup lint format services clean \
+	messages compile-messages translations-check
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,7 +31,34 @@ $(STAMP):
 		$(PY) -m pip install --quiet --disable-pip-version-check -e ".[$$extras]"
 	touch $@
 
-setup: $(STAMP)
+setup: $(STAMP) compile-messages
+
+# --- Translations (README, "Adding a language") --------------------------------------------
+# The languages besides English; keep in step with LANGUAGES in config/settings/base.py.
+LANGS := es ar
+MSG_IGNORE := -i '.venv/*' -i 'node_modules/*' -i 'var/*' -i 'tests/*' -i 'benchmarks/*' -i 'tools/*'
+
+# Extract every marked string into locale/<lang>/LC_MESSAGES/{django,djangojs}.po (the one
+# way to do it, so that catalogues merge cleanly).
+messages: $(STAMP)
+	$(PY) manage.py makemessages $(foreach l,$(LANGS),-l $(l)) --no-location --no-obsolete \
+		$(MSG_IGNORE)
+	$(PY) manage.py makemessages -d djangojs $(foreach l,$(LANGS),-l $(l)) --no-location \
+		--no-obsolete $(MSG_IGNORE) -i 'static/vendor/*'
+
+# The .mo files are built, never committed. compilemessages walks the tree for locale/
+# folders: the virtualenv's (Django's own, already compiled) are left alone.
+compile-messages: $(STAMP)
+	@if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+		command -v msgfmt >/dev/null || { echo "msgfmt is missing: apt-get install gettext"; exit 1; }; \
+		$(PY) manage.py compilemessages $(foreach l,$(LANGS),-l $(l)) \
+			-i .venv -i node_modules -i var -i tests; \
+	fi
+
+# Every message translated in every shipped language, no fuzzy entry, placeholders and HTML
+# as in the message, all plural forms, msgfmt --check-format clean.
+translations-check: $(STAMP)
+	$(PY) scripts/translations_check.py
 
 # The demo's own DJANGO_SECRET_KEY and key-encryption key: random, made once in
 # var/demo-secrets.env (mode 0600) and reused, never the public development key.
@@ -39,7 +67,7 @@ DEMO := DJANGO_DEBUG=1 $(PY) -m config.demo_secrets $(PY)
 # The demo as production runs it: the web server, a Celery worker and beat, on a broker of
 # message files in var/broker/ (no Redis needed). Migrates, seeds, prints the staff accounts'
 # secrets once; one Ctrl-C stops all three. See scripts/run_demo.py.
-run: $(STAMP)
+run: $(STAMP) compile-messages
 	$(PY) scripts/run_demo.py
 
 # New passwords and TOTP secrets for the demo's staff accounts (the old ones are gone).
@@ -48,7 +76,7 @@ reset-demo-accounts: $(STAMP)
 
 # The demo over https on the LAN (self-signed certificate), to sign from a real phone; with
 # the worker and beat of `make run`.
-run-phone: $(STAMP)
+run-phone: $(STAMP) compile-messages
 	$(PY) scripts/run_phone.py
 
 services:
@@ -74,10 +102,12 @@ format: $(STAMP)
 # nor a Celery worker, one process per core (each with its own database and Redis key prefix).
 check: $(STAMP) lint
 	scripts/services.sh --no-browser
+	$(MAKE) compile-messages
 	node --test tests/js/
 	$(VENV)/bin/pytest -q -m "not browser and not worker and not release" -n auto
 
 test: $(STAMP) services lint
+	$(MAKE) compile-messages
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING \
 		--settings config.settings.production
 	@# makemigrations only reads the migration history; the always-present database will do.
@@ -88,3 +118,4 @@ test: $(STAMP) services lint
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules
+	find locale -name '*.mo' -delete 2>/dev/null || true

@@ -24,7 +24,11 @@ _STAFF_PREFIXES = ("/staff/", "/accounts/")
 
 def _public_path(request) -> bool:
     path = getattr(request, "path", None)
-    return not (isinstance(path, str) and path.startswith(_STAFF_PREFIXES))
+    if not isinstance(path, str):
+        return True
+    from config.i18n import path_without_language
+
+    return not path_without_language(path).startswith(_STAFF_PREFIXES)
 
 
 def _exception_place(exc_info) -> str:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 
 _ids = itertools.count(1)
@@ -75,8 +76,16 @@ def growth_chart(
         max([latest, *(v for _d, v in series)] + ([goal] if show_goal else []))
     )
 
+    # Right to left (Arabic): time runs from right to left and the scale sits on the right.
+    # Every x is mirrored; the text anchors stay, since `direction="rtl"` turns them too.
+    rtl = get_language_bidi()
+
+    def fx(value: float) -> str:
+        return _fmt(width - value if rtl else value)
+
     def x(day: date) -> float:
-        return left + plot_w * (day - first).days / span
+        value = left + plot_w * (day - first).days / span
+        return width - value if rtl else value
 
     def y(value: int) -> float:
         return top + plot_h * (1 - value / top_value)
@@ -97,11 +106,11 @@ def growth_chart(
         '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
         (
             (
-                left,
+                fx(left),
                 _fmt(y(v)),
-                width - right,
+                fx(width - right),
                 _fmt(y(v)),
-                left - 6,
+                fx(left - 6),
                 _fmt(y(v) + 4),
                 number_format(v, force_grouping=True),
             )
@@ -113,8 +122,8 @@ def growth_chart(
             '<line class="chart-goal" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}"/>'
             '<text class="chart-label chart-goal-label" x="{x2}" y="{ly}" text-anchor="end">'
             "{text}</text>",
-            x1=left,
-            x2=width - right,
+            x1=fx(left),
+            x2=fx(width - right),
             y=_fmt(y(goal)),
             ly=_fmt(y(goal) - 4),
             text=_("goal %(goal)s") % {"goal": number_format(goal, force_grouping=True)},
@@ -129,7 +138,8 @@ def growth_chart(
     }
     return format_html(
         '<svg class="chart chart-growth" viewBox="0 0 {w} {h}" role="img" '
-        'aria-labelledby="chart-{id}-t chart-{id}-d" xmlns="http://www.w3.org/2000/svg">'
+        'aria-labelledby="chart-{id}-t chart-{id}-d" direction="{direction}" '
+        'xmlns="http://www.w3.org/2000/svg">'
         '<title id="chart-{id}-t">{title}</title><desc id="chart-{id}-d">{desc}</desc>'
         "{ticks}{goal_line}"
         '<polygon class="chart-area" points="{area}"/>'
@@ -146,9 +156,10 @@ def growth_chart(
         goal_line=goal_line,
         area=area,
         line=line,
-        x0=left,
-        x1=width - right,
+        x0=fx(left),
+        x1=fx(width - right),
         yl=height - 8,
+        direction="rtl" if rtl else "ltr",
         d0=date_format(first, "MONTH_DAY_FORMAT"),
         d1=date_format(last, "MONTH_DAY_FORMAT"),
     )
@@ -164,8 +175,10 @@ def sparkline(
     low, high = min(values), max(values)
     spread = max(high - low, 1)
     step = (width - 2) / (len(values) - 1)
+    rtl = get_language_bidi()  # right to left: the latest value on the left
     points = " ".join(
-        f"{_fmt(1 + i * step)},{_fmt(height - 2 - (height - 4) * (v - low) / spread)}"
+        f"{_fmt(width - 1 - i * step if rtl else 1 + i * step)},"
+        f"{_fmt(height - 2 - (height - 4) * (v - low) / spread)}"
         for i, v in enumerate(values)
     )
     desc = _("From %(first)s to %(last)s.") % {

@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from config.i18n import path_without_language
+
 STAFF_NAMESPACE = "staff"
 SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
@@ -60,6 +62,6 @@ class StaffReferrerPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith(STAFF_PATH_PREFIXES):
+        if path_without_language(request.path).startswith(STAFF_PATH_PREFIXES):
             response.headers["Referrer-Policy"] = "same-origin"
         return response

@@ -7,12 +7,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from petition.links import absolute_url
 
 from .invitations import invitation_token
-from .models import Invitation
+from .models import Invitation, User
 
 
 @shared_task(
@@ -30,16 +30,19 @@ def invitation_send(invitation_id: int) -> bool:
     )
     if invitation is None:
         return False
-    path = reverse("organizing:invitation", kwargs={"token": invitation_token(invitation)})
-    context = {
-        "invitation": invitation,
-        "url": absolute_url(path),
-        "days": settings.COUNTERSIGN_INVITATION_DAYS,
-    }
-    send_mail(
-        subject=render_to_string("emails/invitation_subject.txt", context).strip(),
-        message=render_to_string("emails/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    # In the invitee's language if they already have an account, else in the inviter's: a
+    # coworker usually shares it. The link opens the invitation in that language too.
+    invitee = User.objects.filter(email__iexact=invitation.email).first()
+    sender = invitee or invitation.invited_by
+    language = sender.mail_language if sender else settings.LANGUAGE_CODE
+    with translation.override(language):
+        path = reverse("organizing:invitation", kwargs={"token": invitation_token(invitation)})
+        context = {
+            "invitation": invitation,
+            "url": absolute_url(path),
+            "days": settings.COUNTERSIGN_INVITATION_DAYS,
+        }
+        subject = render_to_string("emails/invitation_subject.txt", context).strip()
+        body = render_to_string("emails/invitation.txt", context)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[invitation.email])
     return True

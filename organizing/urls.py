@@ -3,9 +3,11 @@ public routes of this app: the printed QR codes' short links and invitation link
 
 from django.urls import path
 
+from config.i18n import language_patterns
+
 from .flyers import views as flyer_views
 from .notices import views as notice_views
-from .views import audit, campaigns, code_batches, delivery_document, moderation, petitions
+from .views import account, audit, campaigns, code_batches, delivery_document, moderation, petitions
 
 app_name = "organizing"
 
@@ -14,6 +16,7 @@ app_name = "organizing"
 staff_patterns = (
     [
         path("", campaigns.dashboard, name="dashboard"),
+        path("account/", account.account, name="account"),
         path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
         path("c/<slug:slug>/", campaigns.campaign_detail, name="campaign"),
         path("c/<slug:slug>/edit/", campaigns.campaign_edit, name="campaign_edit"),
@@ -130,5 +133,7 @@ staff_patterns = (
 urlpatterns = [
     # Printed QR codes lead here: short, and counted per batch and day only.
     path("f/<str:code>", flyer_views.flyer_redirect, name="flyer_redirect"),
-    path("invitations/<str:token>/", campaigns.invitation_open, name="invitation"),
+    language_patterns(
+        path("invitations/<str:token>/", campaigns.invitation_open, name="invitation"),
+    ),
 ]

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from . import blindrsa, selectors, signing
@@ -200,7 +201,10 @@ def log(request: HttpRequest, slug: str) -> JsonResponse:
 
 @post_endpoint(RateLimit("email_codes", per_window=5))
 def email_codes(petition: Petition, payload: dict) -> JsonResponse:
-    email_code_request(petition=petition, email=payload.get("email"))
+    # The request's language (the page sends its own in Accept-Language; config/i18n.py).
+    email_code_request(
+        petition=petition, email=payload.get("email"), language=translation.get_language()
+    )
     # One body for every address at an accepted domain (P3).
     return JsonResponse({"status": "accepted"}, status=202)
 

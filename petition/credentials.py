@@ -72,12 +72,12 @@ def email_hash(petition: Petition, address: str) -> bytes:
     return _mac(b"email", petition.id.bytes, address.encode())
 
 
-def email_code_request(*, petition: Petition, email) -> None:
+def email_code_request(*, petition: Petition, email, language: str = "") -> None:
     """Mail a code to any address at an accepted domain.
 
     The caller answers the same whatever happens here: eligible, already used, throttled
     or unknown addresses all get the same answer (P3); "already used" shows only once a
-    code from that mailbox is entered.
+    code from that mailbox is entered. `language`: the signer's page's, for the mail.
     """
     _require_open(petition, Level.WORK_EMAIL)
     address = _check_work_email(petition, email)
@@ -104,7 +104,9 @@ def email_code_request(*, petition: Petition, email) -> None:
         # answer must stay the same for every address at an accepted domain (P3), and a
         # failure here would differ from a throttled request's silence. The signer who gets
         # no mail asks again; the log line names the task, never the sealed address.
-        enqueue_on_commit(email_code_send, seal_mail(to=address, code=code))
+        # The mail is written in the language of the page that asked (`language`): passed
+        # to the task, stored nowhere.
+        enqueue_on_commit(email_code_send, seal_mail(to=address, code=code), language)
 
 
 # --- issuance ---------------------------------------------------------------------------

@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import OperationalError
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from . import codes
 from .publication import petition_publish_pending
@@ -21,19 +23,19 @@ SWEEP_SECONDS = 50  # below the beat period (60 s), so that runs rarely overlap
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=120, max_retries=5)
-def email_code_send(sealed: str) -> None:
+def email_code_send(sealed: str, language: str = "") -> None:
     """Mail a work-email code. `sealed` is encrypted (address and code) and expires with
-    the code, so neither the broker nor a retry log holds the address in clear."""
+    the code, so neither the broker nor a retry log holds the address in clear. `language`:
+    the one of the page the signer asked from, kept nowhere else."""
     message = open_sealed_mail(sealed)
     context = {"code": message["code"], "minutes": int(EMAIL_CODE_TTL.total_seconds() // 60)}
+    shipped = {code for code, _name in settings.LANGUAGES}
     # Neutral on purpose: no petition title, no campaign, nothing an employer reading
     # work mail could match to a cause (the signer was warned they may still see it).
-    send_mail(
-        subject=render_to_string("emails/email_code_subject.txt", context).strip(),
-        message=render_to_string("emails/email_code.txt", context),
-        from_email=None,
-        recipient_list=[message["to"]],
-    )
+    with translation.override(language if language in shipped else settings.LANGUAGE_CODE):
+        subject = render_to_string("emails/email_code_subject.txt", context).strip()
+        body = render_to_string("emails/email_code.txt", context)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[message["to"]])
 
 
 @shared_task(

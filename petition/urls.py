@@ -1,7 +1,10 @@
-"""The public routes (namespace `petition`): the home, campaign, petition and audit pages, the
-JSON API of docs/protocol.md, and the transparency log's tiles and checkpoint."""
+"""The public routes (namespace `petition`): the home, campaign, petition and audit pages (in
+every language), the JSON API of docs/protocol.md, and the transparency log's tiles and
+checkpoint."""
 
 from django.urls import path
+
+from config.i18n import language_patterns
 
 from . import api, views
 from .tlog import views as tlog_views
@@ -9,11 +12,16 @@ from .tlog import views as tlog_views
 app_name = "petition"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # The pages, also under /es/, /ar/… (config/i18n.py); the addresses without a prefix
+    # are the printed ones and answer as they always did.
+    language_patterns(
+        path("", views.home, name="home"),
+        path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
+        path("p/<slug:slug>/", views.petition_detail, name="detail"),
+        path("p/<slug:slug>/audit/", views.petition_audit, name="audit"),
+    ),
+    # Machine addresses: the same in every language.
     path("healthz", views.healthz, name="healthz"),
-    path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
-    path("p/<slug:slug>/", views.petition_detail, name="detail"),
-    path("p/<slug:slug>/audit/", views.petition_audit, name="audit"),
     path("api/v1/petitions/<slug:slug>", api.petition_detail, name="api_petition"),
     path("api/v1/petitions/<slug:slug>/keys", api.petition_keys, name="api_keys"),
     path("api/v1/petitions/<slug:slug>/email-codes", api.email_codes, name="api_email_codes"),

@@ -52,6 +52,7 @@ apt_install() {
 # `make check` runs no browser test: it passes --no-browser.
 [ "${1:-}" = --no-browser ] || apt_install chromium chromium "the browser tests"
 apt_install node nodejs "the JavaScript tests"
+apt_install msgfmt gettext "the translations (make messages, compiled catalogues, make translations-check)"
 apt_install pdftoppm poppler-utils "reading printed QR codes in the tests"
 apt_install zbarimg zbar-tools "decoding printed QR codes in the tests"
 apt_install qpdf qpdf "checking the structure of the PDFs in the tests"

@@ -125,6 +125,7 @@ def _print_run(petition):
 
 STAFF_URLS = [
     StaffUrl("dashboard", None),
+    StaffUrl("account", None),
     StaffUrl("campaign_create", None, site_organizer_only=True),
     StaffUrl("campaign", "campaign"),
     StaffUrl("campaign_edit", "campaign", organizer_only=True),

@@ -50,12 +50,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Only with DJANGO_DEBUG=1: the app's 404 page instead of Django's list of routes.
     "config.errors.DebugNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's LocaleMiddleware reads a language cookie; this one never does (config/i18n.py).
+    # After authentication: a signed-in staff member's own language applies to their pages.
+    "config.i18n.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -77,6 +79,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # The same page in every language: switcher and hreflang (config/i18n.py).
+                "config.i18n.languages",
             ],
         },
     },
@@ -276,9 +280,11 @@ MFA_TOTP_ISSUER = "Countersign"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 # --- Internationalization -------------------------------------------------------------
+# Every page exists in every language: unprefixed (English, or the browser's Accept-Language
+# for the first page a visitor opens) and under /es/, /ar/ (config/i18n.py). The names are
+# written in their own language: a visitor looks for the one they read, in its own script.
 LANGUAGE_CODE = "en"
-# Each language is named in itself (a Spanish reader looks for "Español", not "Spanish"),
-# so the names are not translated: no catalogue has to carry another language's script.
+# Not translated, so that no catalogue has to carry another language's script.
 LANGUAGES = [("en", "English"), ("es", "Español"), ("ar", "العربية")]
 # locale/ is what `makemessages` extracts from this tree; locale/allauth/ overrides some of
 # django-allauth's own messages so its pages speak in our words (the header says why).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, MaxValueValidator, MinValueValidator
@@ -50,6 +51,10 @@ class User(AbstractUser):
     # The installation's right to start campaigns (`manage.py invite --site-organizer`).
     # Inside a campaign, roles come from Membership; this flag grants nothing there.
     is_site_organizer = models.BooleanField(_("may create campaigns"), default=False)
+    # The language of this member's staff pages and of every mail sent to them; empty: the
+    # browser's. No choices here: adding a language (settings.LANGUAGES) needs no migration;
+    # the account form offers only those shipped, and an unknown code counts as empty.
+    language = models.CharField(_("language"), max_length=12, blank=True, default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -63,6 +68,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def mail_language(self) -> str:
+        """The language mail to this member is written in."""
+        shipped = {code for code, _name in settings.LANGUAGES}
+        return self.language if self.language in shipped else settings.LANGUAGE_CODE
 
 
 class Role(models.TextChoices):

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from petition.codes import code_batches_waiting_approval
 from petition.links import absolute_url
@@ -57,7 +57,7 @@ def moderation_alerts_claim() -> Iterator[int]:
         yield alert.pk
 
 
-def alert_recipients(campaign: Campaign) -> list[str]:
+def alert_recipient_users(campaign: Campaign) -> list:
     """The campaign's moderators (its organizers when it has none), except those who get
     the milestones daily digest: it already carries the waiting count for them."""
     with_digest = {
@@ -67,7 +67,11 @@ def alert_recipients(campaign: Campaign) -> list[str]:
     members = campaign.memberships.select_related("user").filter(user__is_active=True)
     moderators = [m.user for m in members if m.role == Role.MODERATOR]
     chosen = moderators or [m.user for m in members if m.role == Role.ORGANIZER]
-    return [user.email for user in chosen if user.pk not in with_digest]
+    return [user for user in chosen if user.pk not in with_digest]
+
+
+def alert_recipients(campaign: Campaign) -> list[str]:
+    return [user.email for user in alert_recipient_users(campaign)]
 
 
 def _alert_mail(alert: ModerationAlert) -> bool:
@@ -80,10 +84,15 @@ def _alert_mail(alert: ModerationAlert) -> bool:
         "batches": alert.batches,
         "url": absolute_url(path),
     }
-    subject = render_to_string("emails/moderation_alert_subject.txt", context).strip()
-    body = render_to_string("emails/moderation_alert.txt", context)
-    recipients = alert_recipients(campaign)
-    send_mass_mail([(subject, body, None, [to]) for to in recipients])
+    recipients = alert_recipient_users(campaign)
+    messages = []
+    for user in recipients:
+        # Each in the recipient's own language (User.language).
+        with translation.override(user.mail_language):
+            subject = render_to_string("emails/moderation_alert_subject.txt", context).strip()
+            body = render_to_string("emails/moderation_alert.txt", context)
+        messages.append((subject, body, None, [user.email]))
+    send_mass_mail(messages)
     return bool(recipients)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -41,7 +42,10 @@ def _context(delivery: Delivery) -> dict:
 def email_message(delivery: Delivery) -> tuple[str, str]:
     name = TEMPLATES[delivery.notice.kind]
     context = _context(delivery)
-    with translation.override("en"):
+    # In the recipient's own language (User.language), whatever the language of the page or
+    # task that queued it.
+    recipient = delivery.recipient
+    with translation.override(recipient.mail_language if recipient else settings.LANGUAGE_CODE):
         subject = render_to_string(f"emails/{name}_subject.txt", context)
         body = render_to_string(f"emails/{name}.txt", context)
     return " ".join(subject.split()), body

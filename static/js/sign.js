@@ -204,7 +204,8 @@ class SigningPage {
         credentials: 'omit', // no cookie, ever: the blind signature is the authorization
         cache: 'no-store',
         referrerPolicy: 'no-referrer',
-        headers: body ? { 'Content-Type': 'application/json' } : {},
+        // The page's language, so that a mailed code is written in it (config/i18n.py).
+        headers: { 'Accept-Language': globalThis.document?.documentElement.lang || 'en', ...(body ? { 'Content-Type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch {

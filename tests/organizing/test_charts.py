@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from django.utils import translation
@@ -41,3 +42,28 @@ def test_dates_follow_the_language_like_every_other_date_on_the_page():
         german = growth_chart(history, goal=100)
     assert ">November 1<" in english and "Nov. 5, 2026" in english
     assert ">1. November<" in german and "5. November 2026" in german
+
+
+def test_the_growth_chart_runs_right_to_left_in_arabic():
+    series = [(date(2026, 11, 1), 10), (date(2026, 11, 5), 90)]
+    with translation.override("en"):
+        english = growth_chart(series, goal=100)
+    with translation.override("ar"):
+        arabic = growth_chart(series, goal=100)
+    assert 'direction="ltr"' in english and 'direction="rtl"' in arabic
+
+    def line_xs(svg):
+        points = re.search(r'<polyline class="chart-line" points="([^"]+)"', svg).group(1)
+        return [float(p.split(",")[0]) for p in points.split()]
+
+    # Time runs leftwards: the first point is on the right, the last on the left, mirrored.
+    ltr, rtl = line_xs(english), line_xs(arabic)
+    assert ltr[0] < ltr[-1] and rtl[0] > rtl[-1]
+    assert [round(480 - v, 1) for v in ltr] == rtl
+
+
+def test_the_sparkline_ends_on_the_left_in_arabic():
+    with translation.override("ar"):
+        svg = sparkline([1, 4, 8])
+    points = re.search(r'points="([^"]+)"', svg).group(1).split()
+    assert float(points[0].split(",")[0]) > float(points[-1].split(",")[0])
