@@ -103,11 +103,13 @@ format: $(STAMP)
 check: $(STAMP) lint
 	scripts/services.sh --no-browser
 	$(MAKE) compile-messages
+	$(MAKE) translations-check
 	node --test tests/js/
 	$(VENV)/bin/pytest -q -m "not browser and not worker and not release" -n auto
 
 test: $(STAMP) services lint
 	$(MAKE) compile-messages
+	$(MAKE) translations-check
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING \
 		--settings config.settings.production
 	@# makemigrations only reads the migration history; the always-present database will do.
