@@ -113,8 +113,11 @@ def test_a_signer_signs_and_gets_a_receipt_in_spanish(live_server, phone):
     expect(count.locator("[data-remaining]")).to_have_text("Faltan 499 para llegar a la meta")
     _check(phone, "es-signed-receipt")
 
-    phone.get_by_role("link", name="Comprobarlo en el registro público").click()
+    phone.get_by_role("link", name="Comprobar que está en el registro público").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Comprueba el conteo tú mismo")
+    # From the thank-you step the page checks the receipt this device kept at once.
+    expect(phone.locator("#audit-result")).to_contain_text("Encontrada: tu firma está")
+    expect(phone.locator("#audit-stored")).to_contain_text("Se rellenó con el comprobante")
     phone.locator("#audit-receipt").fill("A" * 43)
     phone.get_by_role("button", name="Comprobar en este dispositivo").click()
     expect(phone.locator("#audit-result")).to_contain_text("No está en el registro público")
