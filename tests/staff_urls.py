@@ -153,6 +153,8 @@ STAFF_URLS = [
     StaffUrl("petition_milestones", "petition", organizer_only=True),
     StaffUrl("webhooks", "campaign", organizer_only=True),
     StaffUrl("webhook_delete", "webhook", organizer_only=True),
+    StaffUrl("webhook_test", "webhook", method="post", organizer_only=True),
+    StaffUrl("webhook_guide", "campaign", organizer_only=True),
     StaffUrl("notification_settings", "campaign"),
     StaffUrl("code_batch_approve", "batch", method="post"),
     StaffUrl("flyers", "petition", organizer_only=True),
