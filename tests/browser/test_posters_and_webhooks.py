@@ -137,3 +137,32 @@ def test_the_webhooks_page_copies_the_secret_and_sends_a_test_notice(
     shot(page, "webhook-guide")
     assert_accessible(page, "webhook guide")
     assert page.problems == []
+
+
+def test_the_new_campaign_form_suggests_the_domain_and_lays_out_its_checkboxes(
+    live_server, desktop
+):
+    """Review O3: the domain comes from the creator's own address, and each checkbox's label
+    takes the form's width with its help text below, not a narrow column beside it."""
+    from organizing.models import Role
+    from tests.factories import MembershipFactory
+
+    creator = MembershipFactory(
+        role=Role.ORGANIZER, user__is_site_organizer=True, user__email="lee@acme.example"
+    ).user
+    page = desktop
+    sign_in(page, live_server, creator)
+    page.goto(f"{live_server.url}/staff/campaigns/new/")
+    assert page.locator("#id_email_domains_text").input_value() == "acme.example"
+    expect(page.locator("#id_email_domains_text_helptext")).to_contain_text(
+        "acme.example comes from your own address"
+    )
+    label = page.locator("label[for=id_entries_need_review]").bounding_box()
+    help_text = page.locator("#id_entries_need_review_helptext").bounding_box()
+    form = page.locator("form.stack").bounding_box()
+    assert label["width"] > 0.6 * form["width"], (label, form)  # one line, not a column
+    assert help_text["y"] >= label["y"] + label["height"] - 1  # under the label
+    assert abs(help_text["x"] - label["x"]) < 2  # aligned with it
+    shot(page, "new-campaign-form")
+    assert_accessible(page, "new campaign form")
+    assert page.problems == []
