@@ -31,8 +31,9 @@ class StaffUrl:
         if self.kwarg == "webhook":
             from organizing.models import Webhook
 
+            # One address per URL name: a page that opens several of them gets several.
             webhook = Webhook.objects.create(
-                campaign=campaign, url="https://hooks.example.org/countersign"
+                campaign=campaign, url=f"https://hooks.example.org/{self.name}"
             )
             return reverse(
                 f"staff:{self.name}", kwargs={"slug": campaign.slug, "webhook_id": webhook.pk}
