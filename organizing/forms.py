@@ -320,8 +320,41 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
+# Addresses anyone can have: a staff account there says nothing about the employer.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "aol.com", "fastmail.com", "gmail.com", "gmx.com", "gmx.de", "gmx.net", "googlemail.com",
+    "hotmail.com", "icloud.com", "live.com", "mail.com", "mailbox.org", "me.com", "outlook.com",
+    "posteo.de", "proton.me", "protonmail.com", "tutanota.com", "web.de", "yahoo.com",
+    "yandex.com",
+})  # fmt: skip
+
+
+def suggested_work_domain(email: str) -> str | None:
+    """The domain of a staff member's own address, if it may be the employer's: not a public
+    mail service. Only the person filling in the form is looked at, never a signer."""
+    try:
+        domain = canonical_domain(email.rsplit("@", 1)[-1])
+    except ValueError:
+        return None
+    return None if domain in PUBLIC_MAIL_DOMAINS else domain
+
+
 class CampaignCreateForm(IdempotentFormMixin, CampaignForm):
-    pass
+    """A new campaign's work-email domain starts from the creator's own address, when that
+    is not a public mail service (review O3); the help says where it came from."""
+
+    def __init__(self, *args, creator=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound or creator is None:
+            return
+        domain = suggested_work_domain(creator.email or "")
+        if domain:
+            self.initial["email_domains_text"] = domain
+            self.fields["email_domains_text"].help_text = _(
+                "One per line. %(domain)s comes from your own address: remove it if it is "
+                "not the employer's. Signers can prove they work here with an address at one "
+                "of these. Mail to your address there can be read by the employer."
+            ) % {"domain": domain}
 
 
 class PetitionCreateForm(IdempotentFormMixin, PetitionForm):

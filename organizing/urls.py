@@ -94,6 +94,12 @@ staff_patterns = (
             name="petition_milestones",
         ),
         path("c/<slug:slug>/webhooks/", notice_views.webhooks, name="webhooks"),
+        path("c/<slug:slug>/webhooks/guide/", notice_views.webhook_guide, name="webhook_guide"),
+        path(
+            "c/<slug:slug>/webhooks/<int:webhook_id>/test/",
+            notice_views.webhook_test,
+            name="webhook_test",
+        ),
         path(
             "c/<slug:slug>/webhooks/<int:webhook_id>/delete/",
             notice_views.webhook_delete,

@@ -31,8 +31,9 @@ class StaffUrl:
         if self.kwarg == "webhook":
             from organizing.models import Webhook
 
+            # One address per URL name: a page that opens several of them gets several.
             webhook = Webhook.objects.create(
-                campaign=campaign, url="https://hooks.example.org/countersign"
+                campaign=campaign, url=f"https://hooks.example.org/{self.name}"
             )
             return reverse(
                 f"staff:{self.name}", kwargs={"slug": campaign.slug, "webhook_id": webhook.pk}
@@ -155,6 +156,8 @@ STAFF_URLS = [
     StaffUrl("petition_milestones", "petition", organizer_only=True),
     StaffUrl("webhooks", "campaign", organizer_only=True),
     StaffUrl("webhook_delete", "webhook", organizer_only=True),
+    StaffUrl("webhook_test", "webhook", method="post", organizer_only=True),
+    StaffUrl("webhook_guide", "campaign", organizer_only=True),
     StaffUrl("notification_settings", "campaign"),
     StaffUrl("code_batch_approve", "batch", method="post"),
     StaffUrl("flyers", "petition", organizer_only=True),

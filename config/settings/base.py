@@ -212,6 +212,8 @@ CELERY_BEAT_SCHEDULE = {
     "witnesses-sweep": {"task": "petition.tlog.tasks.witnesses_sweep", "schedule": 300.0},
     # Generated PDFs hold single-use codes: delete them when they expire.
     "print-runs-expire": {"task": "organizing.flyers.tasks.print_runs_expire", "schedule": 600.0},
+    # A run whose worker was killed would say "Being made" forever: give it up (retryable).
+    "print-runs-sweep": {"task": "organizing.flyers.tasks.print_runs_sweep", "schedule": 300.0},
 }
 # The worker logs through LOGGING below (no timestamps, config.logging.PrivacyFilter): no
 # line per mail, no task arguments, no exception text that could quote an address.

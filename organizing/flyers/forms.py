@@ -18,6 +18,7 @@ from .rules import (
     FLYER_LANGUAGES,
     MAX_COPIES,
     MAX_SHEETS,
+    MIN_CONTRAST,
     clean_accent,
     clean_printed_text,
     clean_typed_text,
@@ -67,11 +68,25 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
     )
     call_to_action = forms.CharField(label=_("Call to action"), max_length=100)
     privacy_line = forms.CharField(label=_("Privacy line"), max_length=120)
+    organized_by = forms.CharField(
+        label=_("Who is behind it"),
+        max_length=120,
+        required=False,
+        help_text=_("Printed on the poster, e.g. “Organized by the Warehouse Staff Committee”."),
+    )
+    deadline_line = forms.CharField(
+        label=_("Until when"),
+        max_length=80,
+        required=False,
+        help_text=_("Printed next to the QR code and on each tab, e.g. “Sign by March 31”."),
+    )
     language = forms.ChoiceField(label=_("Language of the flyer"), initial="en")
     accent = forms.CharField(
         label=_("Accent colour"),
         initial=DEFAULT_ACCENT,
-        widget=forms.TextInput(attrs={"type": "color"}),
+        # The live preview warns while the colour is too light (static/js/flyer-preview.js,
+        # same formula and floor as rules.contrast_with_white); the server refuses it.
+        widget=forms.TextInput(attrs={"type": "color", "data-min-contrast": str(MIN_CONTRAST)}),
         help_text=_("Dark enough for white text on it (contrast 4.5:1 or more)."),
     )
 
@@ -95,6 +110,12 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
     def clean_privacy_line(self):
         return clean_printed_text(self.cleaned_data["privacy_line"])
 
+    def clean_organized_by(self):
+        return clean_printed_text(self.cleaned_data["organized_by"])
+
+    def clean_deadline_line(self):
+        return clean_printed_text(self.cleaned_data["deadline_line"])
+
     def clean_batch_label(self):
         return clean_typed_text(self.cleaned_data["batch_label"])  # shown to staff, not printed
 
@@ -114,7 +135,15 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         return cleaned
 
     def text(self) -> FlyerText:
-        fields = ("headline", "subheadline", "body", "call_to_action", "privacy_line")
+        fields = (
+            "headline",
+            "subheadline",
+            "body",
+            "call_to_action",
+            "privacy_line",
+            "organized_by",
+            "deadline_line",
+        )
         return FlyerText(
             **{name: self.cleaned_data[name] for name in fields},
             language=self.cleaned_data["language"],

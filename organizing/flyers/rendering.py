@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,10 @@ FLYER_CSS = "css/flyers.css"
 CHUNK_SHEETS = 25
 
 DEFAULT_ACCENT = "#1f5f8b"
+# Headlines up to these lengths print in the larger sizes of static/css/flyers.css, so a
+# short headline fills the band instead of leaving half of it empty (review O7). The live
+# preview applies the same steps (static/js/flyer-preview.js).
+HEADLINE_STEPS = ((28, "short"), (55, "medium"))
 
 
 @dataclass(frozen=True)
@@ -36,20 +40,41 @@ class FlyerText:
     body: str = ""
     call_to_action: str = ""
     privacy_line: str = ""
+    # Who is behind the petition and until when it runs: a poster on a wall needs both.
+    organized_by: str = ""
+    deadline_line: str = ""
     language: str = "en"
     accent: str = DEFAULT_ACCENT
 
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def headline_size(self) -> str:
+        length = len(self.headline)
+        return next((name for limit, name in HEADLINE_STEPS if length <= limit), "long")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FlyerText:
+        """Read back a stored text: fields added since it was stored take their defaults,
+        fields no longer known are dropped."""
+        known = cls.__dataclass_fields__
+        return cls(**{name: value for name, value in data.items() if name in known})
+
 
 def default_text(petition) -> FlyerText:
+    deadline = ""
+    if petition.deadline:
+        day = formats.date_format(petition.deadline, "DATE_FORMAT")
+        deadline = str(_("Sign by %(day)s")) % {"day": day}
     return FlyerText(
         headline=petition.title,
         subheadline=petition.summary,
         body="",
         call_to_action=str(_("Scan to read the petition and sign it anonymously.")),
         privacy_line=str(_("Scan with your personal phone, not a work device.")),
+        organized_by=str(_("Organized by %(campaign)s")) % {"campaign": petition.campaign.name},
+        deadline_line=deadline,
     )
 
 

@@ -47,6 +47,8 @@ PRINTED_FIELDS = {
     "body": True,
     "call_to_action": False,
     "privacy_line": False,
+    "organized_by": False,
+    "deadline_line": False,
 }
 
 

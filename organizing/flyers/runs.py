@@ -26,8 +26,13 @@ from .rules import print_run_check
 
 logger = logging.getLogger(__name__)
 
-# A run still "running" after this long lost its worker (acks_late redelivers it).
+# A run still "running" after this long lost its worker: the task's hard time limit
+# (tasks.print_run_render, 1,900 s) has passed, so no worker is still making it.
 STALE_RUN = timedelta(minutes=35)
+
+
+class RunAbandoned(Exception):
+    """The process making a run stopped (killed, out of memory, restarted) before it ended."""
 
 
 def _failure_message(exc: BaseException) -> str:
@@ -35,6 +40,8 @@ def _failure_message(exc: BaseException) -> str:
         return " ".join(exc.messages)[:300]
     if isinstance(exc, PDFLibrariesMissing):
         return _("The server cannot make PDFs: its PDF libraries are missing. Tell the admin.")
+    if isinstance(exc, RunAbandoned):
+        return _("The worker making this PDF stopped before it was done. Try again.")
     if type(exc).__name__ == "SoftTimeLimitExceeded":
         return _("Making the PDF took too long. Try fewer copies, or try again.")
     return _("Something went wrong while making the PDF. Try again.")
@@ -101,7 +108,7 @@ def _render(run: PrintRun) -> None:
             design=run.design,
             paper=run.paper,
             copies=run.copies,
-            text=FlyerText(**run.text),
+            text=FlyerText.from_dict(run.text),
             out=out,
             target_url=petition_target_url(petition, run.flyer_batch),
             codes=codes,
@@ -111,9 +118,44 @@ def _render(run: PrintRun) -> None:
         )
         out.seek(0)
         run.file.save(f"{run.design}-{run.paper}-{run.pk.hex[:8]}.pdf", File(out), save=False)
-    PrintRun.objects.filter(pk=run.pk).update(
-        file=run.file.name, status=PrintRun.Status.DONE, pages_done=run.pages_total
+    finished = PrintRun.objects.filter(
+        pk=run.pk, status=PrintRun.Status.RUNNING, started_at=run.started_at
+    ).update(file=run.file.name, status=PrintRun.Status.DONE, pages_done=run.pages_total)
+    if not finished:
+        # The sweep gave this attempt up (print_runs_sweep) while it was still going: its
+        # codes are revoked, so its file must not be offered either.
+        run.file.delete(save=False)
+
+
+def print_run_give_up(run: PrintRun) -> bool:
+    """Mark a run whose worker died as failed (its page then offers "Try again") and revoke
+    the codes that attempt made, which were never printed. Conditional on the attempt the
+    caller saw, so a run claimed again meanwhile is left alone. True if it was given up."""
+    given_up = PrintRun.objects.filter(
+        pk=run.pk, status=PrintRun.Status.RUNNING, started_at=run.started_at
+    ).update(status=PrintRun.Status.FAILED, error=_failure_message(RunAbandoned()))
+    if given_up:
+        run.refresh_from_db(fields=["code_batch"])
+        _revoke_codes_of(run)
+        logger.warning("print run %s gave up: its worker stopped", run.pk)
+    return bool(given_up)
+
+
+def print_run_is_stale(run: PrintRun) -> bool:
+    return (
+        run.status == PrintRun.Status.RUNNING
+        and run.started_at is not None
+        and run.started_at < timezone.now() - STALE_RUN
     )
+
+
+def print_runs_sweep() -> int:
+    """Give up the runs left "running" by a worker that was killed (beat, every few
+    minutes): without this they would say "Being made" until they expire. Returns how many."""
+    stale = PrintRun.objects.filter(
+        status=PrintRun.Status.RUNNING, started_at__lt=timezone.now() - STALE_RUN
+    )
+    return sum(print_run_give_up(run) for run in stale)
 
 
 def print_run_delete(run: PrintRun) -> None:

@@ -9,7 +9,9 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..models import FlyerBatch, PrintRun
+from ..models import FlyerBatch, FlyerSettings, PrintRun
+from .designs import DESIGNS, PAPERS
+from .rendering import FlyerText, default_text
 
 # Counts are shown in steps of this size, and below it as "fewer than 5": an organizer who
 # scans his own batch, or a batch posted in a small room, must not see one scan appear.
@@ -50,12 +52,32 @@ def petition_scans(petition) -> int | None:
     return total or None
 
 
+def designer_initial(petition) -> dict:
+    """What the designer's form starts from: the last PDF's text, colour, language, design
+    and paper for this petition, or the petition's own words the first time."""
+    saved = FlyerSettings.objects.filter(petition=petition).first()
+    if saved is None:
+        return {**default_text(petition).as_dict(), "design": "poster", "paper": "letter"}
+    text = FlyerText.from_dict({**default_text(petition).as_dict(), **saved.text})
+    return {
+        **text.as_dict(),
+        "design": saved.design if saved.design in DESIGNS else "poster",
+        "paper": saved.paper if saved.paper in PAPERS else "letter",
+    }
+
+
+def designer_remembers(petition) -> bool:
+    return FlyerSettings.objects.filter(petition=petition).exists()
+
+
 def print_runs(petition) -> QuerySet[PrintRun]:
     """The petition's unexpired runs. A run that carries codes may be listed to others
     (that it exists, its size and state) but opened only by its maker: see
     `print_run_visible_to`."""
-    return PrintRun.objects.filter(petition=petition, expires_at__gt=timezone.now()).order_by(
-        "-created_at"
+    return (
+        PrintRun.objects.filter(petition=petition, expires_at__gt=timezone.now())
+        .select_related("flyer_batch")
+        .order_by("-created_at")
     )
 
 

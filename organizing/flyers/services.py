@@ -17,14 +17,17 @@ from organizing.models import AuditAction
 from petition.codes import code_batch_check
 from petition.models import Petition
 
-from ..models import FlyerBatch, FlyerScanDay, PrintRun
+from ..models import FlyerBatch, FlyerScanDay, FlyerSettings, PrintRun
 from .designs import DESIGNS, codes_needed
 from .rendering import FlyerText
 from .rules import print_run_check
 from .runs import (  # noqa: F401
     print_run_delete,
     print_run_execute,
+    print_run_give_up,
+    print_run_is_stale,
     print_runs_expire,
+    print_runs_sweep,
 )
 from .tasks import print_run_render
 
@@ -187,6 +190,14 @@ def _start(run: PrintRun, *, in_process: bool = False) -> None:
         # Raise if the broker is down: no sweep starts a waiting run, so it would stay
         # "waiting" on the organizer's page until it expires.
         enqueue_on_commit_or_raise(print_run_render, str(run.pk))
+
+
+def flyer_settings_remember(*, petition: Petition, design: str, paper: str, text: FlyerText):
+    """Keep the designer's choices for the petition's next PDF (one row per petition, the
+    last one wins). Called when a PDF is asked for, with text the form has checked."""
+    FlyerSettings.objects.update_or_create(
+        petition=petition, defaults={"design": design, "paper": paper, "text": text.as_dict()}
+    )
 
 
 def print_run_retry(*, run: PrintRun, actor) -> bool:

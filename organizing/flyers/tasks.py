@@ -25,3 +25,8 @@ def print_run_render(run_id: str) -> bool:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def print_runs_expire() -> int:
     return runs.print_runs_expire()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def print_runs_sweep() -> int:
+    return runs.print_runs_sweep()

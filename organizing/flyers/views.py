@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -21,7 +22,7 @@ from ..models import FlyerBatch, PrintRun
 from . import selectors, services
 from .designs import DESIGNS, PAPERS, build_sheets
 from .forms import FlyerForm
-from .rendering import default_text, level_in_url, petition_target_url, sheet_context
+from .rendering import FlyerText, level_in_url, petition_target_url, sheet_context
 
 # Shown on preview tabs and cards; a scan of a preview leads to the petition with a code
 # the server does not know.
@@ -59,10 +60,16 @@ def _previews(petition, text, paper: str) -> list[dict]:
 
 def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
     petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
-    initial = {**default_text(petition).as_dict(), "design": "poster", "paper": "letter"}
+    initial = selectors.designer_initial(petition)
     form = FlyerForm(request.POST or None, initial=initial, petition=petition)
 
     def make_run() -> str:
+        services.flyer_settings_remember(
+            petition=petition,
+            design=form.cleaned_data["design"],
+            paper=form.cleaned_data["paper"],
+            text=form.text(),
+        )
         run = services.print_run_create(
             petition=petition,
             design=form.cleaned_data["design"],
@@ -77,8 +84,9 @@ def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
     # A reload or double click lands on the first run, not a second one.
     if submission := create_once(request, form, make_run):
         return redirect(submission.url)
-    text = form.text() if form.is_bound and form.is_valid() else default_text(petition)
-    paper = form.data.get("paper") if form.data.get("paper") in PAPERS else "letter"
+    text = form.text() if form.is_bound and form.is_valid() else FlyerText.from_dict(initial)
+    paper = form.data.get("paper", initial["paper"])
+    paper = paper if paper in PAPERS else "letter"
     context = {
         "petition": petition,
         "campaign": petition.campaign,
@@ -88,6 +96,7 @@ def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
         "batches": selectors.flyer_batches(petition),
         "runs": selectors.print_runs(petition),
         "scan_floor": selectors.SCAN_COUNT_FLOOR,
+        "remembered": selectors.designer_remembers(petition),
     }
     status = 400 if form.is_bound else 200
     return render(request, "organizing/flyers/designer.html", context, status=status)
@@ -119,6 +128,8 @@ def _run_for_member(request: HttpRequest, slug: str, run_id) -> tuple:
     if run.is_expired:
         services.print_run_delete(run)
         raise Http404
+    if services.print_run_is_stale(run) and services.print_run_give_up(run):
+        run.refresh_from_db()  # its worker died: the page says so and offers a retry
     return petition, membership, run
 
 
@@ -153,11 +164,21 @@ def print_run_download(request: HttpRequest, slug: str, run_id) -> HttpResponse:
     response = FileResponse(
         run.file.open("rb"),
         as_attachment=True,
-        filename=f"{run.petition.slug}-{run.design}-{run.paper}.pdf",
+        filename=download_name(run),
         content_type="application/pdf",
     )
     add_never_cache_headers(response)  # it holds single-use codes: no cache keeps a copy
     return response
+
+
+def download_name(run: PrintRun) -> str:
+    """The PDF's file name: petition, batch (or design) and paper, so a folder of downloads
+    says which poster is which ("fair-ai-break-room-building-2-tearoff-letter.pdf")."""
+    parts = [run.petition.slug]
+    if run.flyer_batch_id is not None and run.flyer_batch is not None:
+        parts.append(slugify(run.flyer_batch.label)[:40].strip("-"))
+    parts += [run.design, run.paper]
+    return "-".join(part for part in parts if part) + ".pdf"
 
 
 @require_POST

@@ -31,6 +31,7 @@ from .flyers import (
     PAPER_CHOICES,
     FlyerBatch,
     FlyerScanDay,
+    FlyerSettings,
     PrintRun,
 )
 from .notices import (
@@ -63,6 +64,7 @@ __all__ = [
     "DeliveryState",
     "FlyerBatch",
     "FlyerScanDay",
+    "FlyerSettings",
     "FormSubmission",
     "Invitation",
     "Membership",

@@ -92,6 +92,38 @@ class FlyerScanDay(models.Model):
         return f"{self.batch_id} {self.day}"
 
 
+class FlyerSettings(models.Model):
+    """The designer's last choices for a petition (text, colour, language, design, paper),
+    so the next PDF starts from the last one instead of the defaults (review O8). Staff text
+    only: what goes on the poster, nothing about any signer."""
+
+    petition = models.OneToOneField(
+        "petition.Petition", on_delete=models.CASCADE, related_name="flyer_settings"
+    )
+    design = models.CharField(max_length=16, choices=DESIGN_CHOICES)
+    paper = models.CharField(max_length=8, choices=PAPER_CHOICES)
+    # organizing.flyers.rendering.FlyerText as a dict; read back through that class, whose
+    # defaults fill in fields added since.
+    text = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "flyer settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(design__in=[name for name, _label in DESIGN_CHOICES]),
+                name="organizing_flyersettings_design_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(paper__in=[name for name, _label in PAPER_CHOICES]),
+                name="organizing_flyersettings_paper_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"flyer settings of {self.petition_id}"
+
+
 class PrintRun(models.Model):
     """One PDF being made, or made. The codes it prints exist in clear only inside the
     process that renders it; the file is deleted when it expires."""
@@ -169,6 +201,14 @@ class PrintRun(models.Model):
         """True when the PDF prints single-use codes (code cards, tear-off tabs): such a
         file is its maker's alone, since whoever holds it could redeem or probe the cards."""
         return bool(self.code_level)
+
+    @property
+    def name(self) -> str:
+        """What the run is called in lists and its file name: its batch ("Break room,
+        Building 2") if it has one, else its design."""
+        if self.flyer_batch_id is not None and self.flyer_batch is not None:
+            return self.flyer_batch.label
+        return self.code_label or str(self.get_design_display())
 
     @property
     def is_expired(self) -> bool:

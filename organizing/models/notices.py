@@ -55,6 +55,9 @@ class NoticeKind(models.TextChoices):
     # organizers hear it a week before, once per erasure day, so they can still download
     # the delivery document.
     RETENTION_REMINDER = "retention_reminder", _("Erasure reminder")
+    # An organizer's "send a test notice" to one webhook: about no petition, sent through the
+    # same outbox and task as a real notice, marked `"test": true` in its body.
+    TEST = "test", _("Test notice")
 
 
 class Notice(models.Model):
@@ -63,7 +66,7 @@ class Notice(models.Model):
     once) idempotent: the second insert does nothing."""
 
     petition = models.ForeignKey(
-        "petition.Petition", on_delete=models.CASCADE, related_name="notices"
+        "petition.Petition", on_delete=models.CASCADE, related_name="notices", null=True
     )
     kind = models.CharField(max_length=20, choices=NoticeKind.choices)
     # Milestones: the threshold. Digests and reminders: the day they are about.
@@ -93,8 +96,15 @@ class Notice(models.Model):
                     kind__in=["digest", "deadline_reminder", "retention_reminder"],
                     threshold__isnull=True,
                 )
-                & Q(day__isnull=False),
+                & Q(day__isnull=False)
+                | Q(kind="test", threshold__isnull=True, day__isnull=True),
                 name="organizing_notice_key_matches_kind",
+            ),
+            # Only a test notice is about no petition.
+            models.CheckConstraint(
+                condition=Q(kind="test", petition__isnull=True)
+                | ~Q(kind="test") & Q(petition__isnull=False),
+                name="organizing_notice_petition_unless_test",
             ),
         ]
 

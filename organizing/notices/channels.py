@@ -125,6 +125,18 @@ def url_problem(url: str) -> str | None:
     return None if address_allowed(str(literal)) else "address"
 
 
+def is_loopback_url(url: str) -> bool:
+    """Whether the URL names this computer (a loopback address or `localhost`): the one
+    refusal a demo can lift (COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK), so the form says how."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _connect(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)

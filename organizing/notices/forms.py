@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from petition.models import MAX_GOAL
 
 from ..models import MilestonePlan, NoticeMode, NotificationPreference, Webhook
-from .channels import url_problem
+from .channels import is_loopback_url, url_problem
 
 MAX_EXTRA_THRESHOLDS = 20
 
@@ -62,6 +63,12 @@ URL_PROBLEMS = {
     "scheme": _("Use an https:// address."),
     "host": _("Use an address with a host name and without a user name or password."),
     "address": _("Notices never go to private, local or link-local network addresses."),
+    # Only loopback can be allowed, and only for a demo or tests (config/checks.py warns).
+    "loopback": _(
+        "Notices never go to this computer's own addresses (127.0.0.1, localhost). To try a "
+        "receiver on this computer in the demo, start the server with "
+        "COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK=1; never in production."
+    ),
 }
 
 
@@ -85,6 +92,9 @@ class WebhookForm(forms.ModelForm):
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
         problem = url_problem(url)
+        # `localhost` is refused on connection anyway; say so now, with the demo's way out.
+        if is_loopback_url(url) and not settings.COUNTERSIGN_WEBHOOK_ALLOW_LOOPBACK:
+            problem = "loopback"
         if problem:
             raise forms.ValidationError(URL_PROBLEMS[problem])
         if Webhook.objects.filter(campaign=self.campaign, url=url).exists():

@@ -59,6 +59,8 @@ def webhook_body(delivery: Delivery) -> bytes:
     notice = delivery.notice
     petition = notice.petition
     data = notice.data
+    if notice.kind == NoticeKind.TEST:
+        return _test_body(delivery)
     payload = {
         "type": notice.kind,
         "notice": notice.pk,
@@ -72,5 +74,24 @@ def webhook_body(delivery: Delivery) -> bytes:
         "total": data.get("total"),
         "goal": data.get("goal"),
         "counts": data.get("counts"),
+    }
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _test_body(delivery: Delivery) -> bytes:
+    """A test notice: the fields of a milestone, empty, with `"test": true`, so a receiver
+    can check the signature and its parsing without a petition moving."""
+    notice = delivery.notice
+    payload = {
+        "type": notice.kind,
+        "test": True,
+        "notice": notice.pk,
+        "campaign": {"name": notice.data.get("campaign", "")},
+        "petition": None,
+        "threshold": None,
+        "day": None,
+        "total": None,
+        "goal": None,
+        "counts": None,
     }
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()

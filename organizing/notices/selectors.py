@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ from petition.review import items_waiting
 from petition.selectors import petition_count_history, petition_counts
 
 from ..charts import growth_chart
-from ..models import AuditEntry, DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
+from ..models import AuditEntry, Delivery, DeliveryState, MilestonePlan, Notice, NoticeKind, Webhook
 from .thresholds import crossed
 
 
@@ -76,11 +76,25 @@ def milestones_hit(petition: Petition) -> list[MilestoneRow]:
     return [MilestoneRow(n, n.sent, n.pending, n.failed) for n in notices]
 
 
-def campaign_webhooks(campaign) -> QuerySet[Webhook]:
-    return campaign.webhooks.annotate(
-        sent=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
-        failed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
-    ).order_by("created_at")
+def campaign_webhooks(campaign) -> list[Webhook]:
+    """The campaign's webhooks with their counts of real notices sent and given up, and
+    `last_test`: the outbox row of the latest test notice, if any (its state and error)."""
+    real = Q(deliveries__notice__kind__in=[k for k in NoticeKind.values if k != NoticeKind.TEST])
+    webhooks = list(
+        campaign.webhooks.annotate(
+            sent=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT) & real),
+            failed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED) & real),
+        ).order_by("created_at")
+    )
+    tests = Delivery.objects.filter(webhook__in=webhooks, notice__kind=NoticeKind.TEST).order_by(
+        "webhook_id", "-pk"
+    )
+    latest: dict[int, Delivery] = {}
+    for delivery in tests:
+        latest.setdefault(delivery.webhook_id, delivery)
+    for webhook in webhooks:
+        webhook.last_test = latest.get(webhook.pk)
+    return webhooks
 
 
 # --- hooks for the other parts of the digest --------------------------------------------

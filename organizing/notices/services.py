@@ -27,6 +27,7 @@ from ..audit import audit_record, update_with_audit
 from ..models import (
     AuditAction,
     Campaign,
+    Delivery,
     Membership,
     MilestonePlan,
     Notice,
@@ -309,3 +310,22 @@ def notification_preference_for(user: User, campaign: Campaign, role: str):
     ).first() or NotificationPreference(
         user=user, campaign=campaign, mode=default_mode(role), email=True
     )
+
+
+@transaction.atomic
+def webhook_test_record(*, webhook: Webhook, actor: User | None) -> Delivery:
+    """Record a test notice for one webhook and its outbox row, due now: the task that sends
+    real notices sends it (tasks.webhook_test_send), so the test tries the whole path. It is
+    about no petition and carries the campaign's name only."""
+    notice = Notice.objects.create(
+        petition=None, kind=NoticeKind.TEST, data={"campaign": webhook.campaign.name}
+    )
+    (delivery_id,) = outbox_add(notice, [], [webhook])
+    audit_record(
+        actor=actor,
+        action=AuditAction.WEBHOOK_UPDATE,
+        campaign=webhook.campaign,
+        target=webhook,
+        details={"change": "test notice", "url": webhook.url},
+    )
+    return Delivery.objects.get(pk=delivery_id)

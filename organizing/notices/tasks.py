@@ -102,6 +102,14 @@ def notice_send(self, delivery_id: int) -> str:
         return "retry by sweep"  # the row is due again at its next attempt time
 
 
+def webhook_test_send(*, webhook, actor):
+    """An organizer's "send a test notice": recorded like a real notice, then sent by
+    `notice_send` after commit (or by the sweep, if the broker is down)."""
+    delivery = services.webhook_test_record(webhook=webhook, actor=actor)
+    enqueue_on_commit(notice_send, delivery.pk)
+    return delivery
+
+
 @shared_task(acks_late=True, soft_time_limit=100, time_limit=120)
 def notices_sweep() -> int:
     """Every minute (beat): catch up on checks whose task was lost (a count above the

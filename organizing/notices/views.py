@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from ..access import ORGANIZERS, campaign_for_member, petition_for_member
-from . import selectors, services
+from . import selectors, services, tasks
 from .channels import webhook_secret_text
 from .forms import MilestonePlanForm, NotificationPreferenceForm, WebhookForm
 
@@ -75,6 +76,26 @@ def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
             created=webhook,
         )
     return _webhooks_page(request, campaign, form)
+
+
+@require_POST
+def webhook_test(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:
+    """Send a test notice through the outbox; the webhooks page shows how it went."""
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
+    webhook = get_object_or_404(campaign.webhooks, pk=webhook_id)
+    tasks.webhook_test_send(webhook=webhook, actor=request.user)
+    messages.success(
+        request,
+        _("Test notice sent to %(url)s. Its result shows in the table (reload to update).")
+        % {"url": webhook.url},
+    )
+    return redirect("staff:webhooks", slug=campaign.slug)
+
+
+def webhook_guide(request: HttpRequest, slug: str) -> HttpResponse:
+    """How a receiver checks a notice's signature (the same as docs/operations.md)."""
+    campaign, _membership = campaign_for_member(request.user, slug, ORGANIZERS)
+    return render(request, "organizing/notices/webhook_guide.html", {"campaign": campaign})
 
 
 def webhook_delete(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:

@@ -35,7 +35,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def campaign_create(request: HttpRequest) -> HttpResponse:
     require_site_organizer(request.user)
-    form = CampaignCreateForm(request.POST or None)
+    form = CampaignCreateForm(request.POST or None, creator=request.user)
 
     def create() -> str:
         campaign = services.campaign_create(creator=request.user, **form.service_fields())

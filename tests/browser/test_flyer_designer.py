@@ -46,7 +46,9 @@ def test_organizer_designs_a_flyer_sees_the_preview_and_downloads_the_pdf(
     tearoff = preview.locator(".preview-sheet[data-design=tearoff]")
     assert tearoff.is_visible() and poster.is_hidden()
     assert tearoff.locator(".tab").count() == 10
-    assert tearoff.locator("[data-field=headline]").inner_text() == headline
+    assert tearoff.locator("h1[data-field=headline]").inner_text() == headline
+    # Each tab carries the headline too, and follows the typing like the poster.
+    assert tearoff.locator(".tab-title").all_inner_texts() == [headline] * 10
 
     page.locator("#id_paper").select_option("a4")
     assert "paper-a4" in preview.get_attribute("class")

@@ -139,3 +139,28 @@ def test_the_dashboard_offers_new_campaigns_to_site_organizers_only(
     assert new_campaign not in client.get(reverse("staff:dashboard")).content
     client.force_login(site_organizer)
     assert new_campaign in client.get(reverse("staff:dashboard")).content
+
+
+@pytest.mark.parametrize(
+    "email, suggested",
+    [
+        ("org@acme.example", "acme.example"),
+        ("org@gmail.com", None),
+        ("org@Sub.Acme.Example", "sub.acme.example"),
+    ],
+)
+def test_the_new_campaign_form_suggests_the_domain_of_its_creators_own_address(
+    client, email, suggested
+):
+    """Review O3: the creator's own work address gives the domain; a public mail service
+    does not. Only the person filling in the form is looked at."""
+    from organizing.forms import CampaignCreateForm
+    from tests.factories import UserFactory
+
+    creator = UserFactory(email=email)
+    form = CampaignCreateForm(creator=creator)
+    assert form["email_domains_text"].value() == suggested
+    if suggested:
+        assert f"{suggested} comes from your own address" in str(
+            form.fields["email_domains_text"].help_text
+        )

@@ -23,7 +23,16 @@ from organizing.models import PrintRun
 from petition.codes import code_batch_revoke
 from petition.models import Petition
 
-TEXT_OPTIONS = ("headline", "subheadline", "body", "call_to_action", "privacy_line", "accent")
+TEXT_OPTIONS = (
+    "headline",
+    "subheadline",
+    "body",
+    "call_to_action",
+    "privacy_line",
+    "organized_by",
+    "deadline_line",
+    "accent",
+)
 # The rules' field names that are not this command's options (the code batch's size).
 OPTION_FOR_FIELD = {"size": "copies"}
 
@@ -60,6 +69,8 @@ class Command(BaseCommand):
         parser.add_argument("--body")
         parser.add_argument("--call-to-action")
         parser.add_argument("--privacy-line")
+        parser.add_argument("--organized-by", help="who is behind the petition, on the poster")
+        parser.add_argument("--deadline-line", help="e.g. 'Sign by March 31', on the poster")
         parser.add_argument("--language", default="en")
         parser.add_argument("--accent")
 
