@@ -392,6 +392,12 @@ COUNTERSIGN_RATE_LIMIT_FACTOR = env.int("COUNTERSIGN_RATE_LIMIT_FACTOR", default
 # Overrides by limit name, {"signatures": (per_window, window_seconds)}; for tests.
 COUNTERSIGN_RATE_LIMITS: dict[str, tuple[int, int]] = {}
 
+# A work-email code's mail is retried for as long as the code is valid (15 minutes), at
+# most this many seconds apart (petition.tasks.email_code_send).
+COUNTERSIGN_EMAIL_CODE_RETRY_MAX_SECONDS = env.int(
+    "COUNTERSIGN_EMAIL_CODE_RETRY_MAX_SECONDS", default=30
+)
+
 # --- Notices (organizing/notices) ------------------------------------------------------
 # The names say DELIVERY for one sending of one notice (the outbox row, model `Delivery`);
 # they are kept so existing deployments keep their values.
