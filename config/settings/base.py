@@ -271,6 +271,9 @@ ACCOUNT_RATE_LIMITS = {
 # https://docs.allauth.org/en/latest/common/configuration.html
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("COUNTERSIGN_TRUSTED_PROXIES", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# TOTP secrets and recovery-code seeds encrypted with the key-encryption key, so a database
+# dump holds no staff second factor (organizing/mfa_secrets.py).
+MFA_ADAPTER = "organizing.mfa_secrets.MFAAdapter"
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Countersign"
 # Passkeys need a secure origin; the embedded default serves plain http on 127.0.0.1.
