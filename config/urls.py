@@ -1,12 +1,16 @@
-"""The URL root: the public pages and API (petition/urls.py), the staff pages under /staff/ in
-the `staff` namespace (organizing/urls.py), allauth's accounts pages, and the error handlers
-(config/errors.py)."""
+"""The URL root: the health checks (config/health.py), the public pages and API
+(petition/urls.py), the staff pages under /staff/ in the `staff` namespace
+(organizing/urls.py), allauth's accounts pages, and the error handlers (config/errors.py)."""
 
 from django.urls import include, path
 
+from config import health
 from organizing.urls import staff_patterns
 
 urlpatterns = [
+    # Monitors (docs/operations.md, "Monitoring"): everything, or only the web process.
+    path("healthz", health.healthz, name="healthz"),
+    path("livez", health.livez, name="livez"),
     path("", include("petition.urls")),
     path("", include("organizing.urls")),
     path("staff/", include(staff_patterns, namespace="staff")),

@@ -10,7 +10,6 @@ app_name = "petition"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
     path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
     path("p/<slug:slug>/", views.petition_detail, name="detail"),
     path("p/<slug:slug>/audit/", views.petition_audit, name="audit"),

@@ -160,7 +160,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # Task modules the worker loads at start besides each app's tasks.py (autodiscovered): the
 # feature packages keep their tasks beside their services. Task names are the module paths,
 # which the beat schedule below and messages already queued use: moving a module renames them.
-CELERY_IMPORTS = ("organizing.flyers.tasks", "organizing.notices.tasks")
+CELERY_IMPORTS = ("organizing.flyers.tasks", "organizing.notices.tasks", "config.health")
 # No broker configured (the in-memory one): run tasks in-process, as a command run by hand
 # wants. `make run` sets a file-system broker and runs a worker and beat: not eager.
 CELERY_TASK_ALWAYS_EAGER = env.bool(
@@ -180,6 +180,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Periodic tasks (`celery -A config beat`). Each is safe to run twice at once.
 CELERY_BEAT_SCHEDULE = {
+    # Beat and a worker prove they run (config/health.py; /healthz reads it).
+    "heartbeat": {
+        "task": "config.health.heartbeat",
+        "schedule": float(env.int("COUNTERSIGN_HEARTBEAT_SECONDS", default=60)),
+    },
     # New signatures become public in batches (petition/publication.py); in-process tasks in
     # the embedded default publish right after each signature instead (petition.signing).
     "publish-due-batches": {"task": "petition.tasks.publication_sweep", "schedule": 60.0},
@@ -400,6 +405,10 @@ COUNTERSIGN_RATE_LIMITS: dict[str, tuple[int, int]] = {}
 COUNTERSIGN_EMAIL_CODE_RETRY_MAX_SECONDS = env.int(
     "COUNTERSIGN_EMAIL_CODE_RETRY_MAX_SECONDS", default=30
 )
+
+# /healthz answers 503 when beat's or the worker's heartbeat is older than this
+# (config/health.py; the heartbeat runs every COUNTERSIGN_HEARTBEAT_SECONDS, 60).
+COUNTERSIGN_HEALTH_MAX_AGE_SECONDS = env.int("COUNTERSIGN_HEALTH_MAX_AGE_SECONDS", default=300)
 
 # --- Notices (organizing/notices) ------------------------------------------------------
 # The names say DELIVERY for one sending of one notice (the outbox row, model `Delivery`);
