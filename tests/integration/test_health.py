@@ -130,7 +130,7 @@ def test_a_real_beat_and_worker_keep_it_green_and_each_stop_is_named(
         finally:
             beat.terminate()
             beat.wait(timeout=20)
-        status, body = _wait_for(503, ["beat", "worker"])
+        _status, body = _wait_for(503, ["beat", "worker"])
         assert body["checks"] == {
             "database": "ok",
             "redis": "ok",
