@@ -375,6 +375,11 @@ COUNTERSIGN_INVITATION_DAYS = env.int("COUNTERSIGN_INVITATION_DAYS", default=7)
 # is down.
 COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=2)
 MEDIA_ROOT = Path(env.str("COUNTERSIGN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Generated PDFs hold live codes: readable by the app's user and group (web and worker),
+# never by other local users. Django's default (0o644) would chmod them world-readable
+# whatever the process's umask (deploy/systemd sets UMask=0027 for what else it writes).
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 # Absolute address of the site, for links in mail sent from the worker (no request there).
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL", default="http://127.0.0.1:8000")
 # RSA modulus for petition keys (protocol v1: 3072 by default, never below 2048).
