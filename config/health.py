@@ -1,6 +1,7 @@
-"""Health for monitors: `/healthz` checks the database, Redis, and that beat and a worker
-ran recently; `/livez` only says the web process answers (load balancers, the benchmark
-baseline). Documented in docs/operations.md, "Monitoring".
+"""Health for monitors: `/healthz` checks the database, that the key-encryption key opens
+the stored keys, Redis, and that beat and a worker ran recently; `/livez` only says the web
+process answers (load balancers, the benchmark baseline). Documented in
+docs/operations.md, "Monitoring".
 
 Heartbeat: beat sends `config.health.heartbeat` every COUNTERSIGN_HEARTBEAT_SECONDS (60).
 Beat notes the time it sent it (the `before_task_publish` signal, in the beat process) and
@@ -20,12 +21,17 @@ import time
 
 from celery import shared_task
 from celery.signals import before_task_publish
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from redis.exceptions import RedisError
+
+from petition.keys import fernet
+from petition.tlog.models import LogKey
+from petition.tlog.services import FERNET_PURPOSE as LOG_KEY_PURPOSE
 
 HEARTBEAT_TASK = "config.health.heartbeat"
 BEAT_KEY = "health:beat"
@@ -59,13 +65,31 @@ def _database() -> bool:
         return False
 
 
+def _key_encryption_key() -> bool:
+    """The key-encryption key in the environment opens the stored log key (a wrong or
+    rotated-away key would leave every batch and credential failing)."""
+    try:
+        stored = LogKey.objects.filter(pk=1).values_list("private_key_encrypted", flat=True)
+        token = stored.first()
+        if token is not None:
+            fernet(LOG_KEY_PURPOSE).decrypt(bytes(token))
+        return True
+    except InvalidToken:
+        return False
+    except Exception:  # the database itself failed: reported as "database"
+        return True
+
+
 def _fresh(value, now: float) -> bool:
     max_age = settings.COUNTERSIGN_HEALTH_MAX_AGE_SECONDS
     return isinstance(value, (int, float)) and 0 <= now - value <= max_age
 
 
 def health_checks() -> dict[str, str]:
-    checks = {"database": "ok" if _database() else "failed"}
+    database = _database()
+    checks = {"database": "ok" if database else "failed"}
+    if database:
+        checks["key_encryption_key"] = "ok" if _key_encryption_key() else "failed"
     try:
         notes = cache.get_many([BEAT_KEY, WORKER_KEY])
     except CACHE_ERRORS:

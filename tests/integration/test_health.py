@@ -17,6 +17,7 @@ from django.db.utils import OperationalError
 from django.test import Client
 
 from config import health
+from petition.tlog.services import log_key
 
 from .conftest import BROKER_URL, ROOT, celery_worker, worker_environment
 
@@ -39,7 +40,13 @@ def test_ok_when_everything_ran_recently_and_503_naming_what_did_not(settings, c
         200,
         {
             "status": "ok",
-            "checks": {"database": "ok", "redis": "ok", "beat": "ok", "worker": "ok"},
+            "checks": {
+                "database": "ok",
+                "key_encryption_key": "ok",
+                "redis": "ok",
+                "beat": "ok",
+                "worker": "ok",
+            },
         },
     )
     settings.COUNTERSIGN_HEALTH_MAX_AGE_SECONDS = 0
@@ -64,6 +71,17 @@ def test_the_database_is_checked(monkeypatch):
     monkeypatch.setattr(connection, "cursor", refuse)
     status, body = _get()
     assert (status, body["failed"]) == (503, ["database"])
+
+
+@pytest.mark.django_db
+def test_a_key_encryption_key_that_does_not_open_the_stored_keys_is_named(settings):
+    health.heartbeat()
+    health._beat_sent_heartbeat(sender=health.HEARTBEAT_TASK)
+    log_key()  # made under the key in use
+    assert _get()[0] == 200
+    settings.COUNTERSIGN_KEY_ENCRYPTION_KEY = "Zr5w0_Vd9kP2mQxL7aT3yB8nE1cH6uJ4sG0fR-iOk2M"
+    status, body = _get()
+    assert (status, body["failed"]) == (503, ["key_encryption_key"])
 
 
 @pytest.mark.django_db
@@ -133,6 +151,7 @@ def test_a_real_beat_and_worker_keep_it_green_and_each_stop_is_named(
         _status, body = _wait_for(503, ["beat", "worker"])
         assert body["checks"] == {
             "database": "ok",
+            "key_encryption_key": "ok",
             "redis": "ok",
             "beat": "stale",
             "worker": "unknown",
