@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: every staff URL needs a signed-in user with MFA (P5).
     "organizing.middleware.StaffMFAMiddleware",
+    # Redis down under a view (e.g. allauth's login limits): 503 and Retry-After, not 500.
+    "config.errors.RedisDownMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -140,3 +140,20 @@ def test_rate_limit_redis_down_with_a_separate_sealing_store_signing_goes_on(
     withdrawn = post(client, open_petition, "withdrawals", {"token": b64(first.token)})
     assert withdrawn.status_code == 200, withdrawn.content
     assert_unavailable(post(client, open_petition, "email-codes", {"email": "bo@example.com"}))
+
+
+def test_staff_login_while_redis_is_down_answers_503_not_500(
+    settings, private_redis, organizer, caplog
+):
+    """allauth counts login attempts in the cache: without Redis nobody can be counted, so
+    nobody signs in (closed), with a page that says to try again, never an error page."""
+    settings.CACHES = {**settings.CACHES, "default": _redis_cache(private_redis.url, "cs-down")}
+    private_redis.stop()
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/accounts/login/", {"login": organizer.email, "password": "irrelevant-here"}
+    )
+    assert response.status_code == 503, response.status_code
+    assert response["Retry-After"] == "30"
+    assert "Back in a minute" in response.content.decode()
+    assert organizer.email not in caplog.text
