@@ -4,7 +4,7 @@ Django set up in this process (to create the data), and gunicorn serving it on 1
     with scratch_database("countersign_bench", {"COUNTERSIGN_KEY_BITS": "3072"}) as env:
         ...create rows with the ORM...
         with gunicorn(env, workers=2) as base:
-            urllib.request.urlopen(f"{base}/healthz")
+            urllib.request.urlopen(f"{base}/livez")
 
 The database is dropped and gunicorn stopped on the way out, also after a failure.
 """
@@ -80,7 +80,7 @@ def scratch_database(db: str, settings: dict[str, str]) -> Iterator[dict[str, st
 @contextmanager
 def gunicorn(env: dict[str, str], *, workers: int) -> Iterator[str]:
     """gunicorn with the production config on a free loopback port; yields its base URL
-    once /healthz answers (at most 30 s)."""
+    once /livez answers (at most 30 s)."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -105,11 +105,11 @@ def gunicorn(env: dict[str, str], *, workers: int) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+                urllib.request.urlopen(f"{base}/livez", timeout=2).read()
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not answer /healthz within 30 s") from None
+                    raise RuntimeError("gunicorn did not answer /livez within 30 s") from None
                 time.sleep(0.2)
         yield base
     finally:

@@ -1,5 +1,5 @@
 """Signature redemptions per second through the real stack (gunicorn + PostgreSQL), against
-a trivial view (/healthz) on the same stack in the same run.
+a trivial view (/livez) on the same stack in the same run.
 
     .venv/bin/python benchmarks/redeem.py [--requests 400] [--concurrency 8] [--workers 2]
 
@@ -57,13 +57,13 @@ def main() -> None:
         f"requests per phase: {args.requests}, concurrency {args.concurrency}, "
         f"gunicorn workers {args.workers}, RSA 3072"
     )
-    print(f"trivial view (/healthz):  {trivial_rps:8.1f} req/s")
+    print(f"trivial view (/livez):  {trivial_rps:8.1f} req/s")
     print(f"signature redemption:     {redeem_rps:8.1f} req/s")
     print(f"ratio redemption/trivial: {redeem_rps / trivial_rps:8.2f}")
 
 
 def _measure(base: str, payloads: list[bytes], args) -> tuple[float, float]:
-    """Requests per second of /healthz and of redemptions, same server, same run."""
+    """Requests per second of /livez and of redemptions, same server, same run."""
 
     def phase(make_request) -> tuple[float, list[int]]:
         started = time.perf_counter()
@@ -72,7 +72,7 @@ def _measure(base: str, payloads: list[bytes], args) -> tuple[float, float]:
         return args.requests / (time.perf_counter() - started), statuses
 
     def healthz(_i: int) -> int:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
+        with urllib.request.urlopen(f"{base}/livez", timeout=30) as response:
             return response.status
 
     def redeem(i: int) -> int:

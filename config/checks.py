@@ -19,6 +19,25 @@ from petition.publication_policy import (
     below_safe_floor,
 )
 
+# Mail backends that deliver nothing: Django's own (and the project's console backend) keep
+# the message in the process, print it or write it to a file. Every one of them is a class
+# named EmailBackend, so the check reads the module that holds it.
+NON_DELIVERING_MAIL_MODULES = frozenset(
+    {
+        "django.core.mail.backends.console",
+        "django.core.mail.backends.locmem",
+        "django.core.mail.backends.dummy",
+        "django.core.mail.backends.filebased",
+        "config.console_mail",
+    }
+)
+
+
+def delivers_mail(backend: str) -> bool:
+    """Whether EMAIL_BACKEND (a dotted path to a class) sends mail out of the process."""
+    module = backend.rsplit(".", 1)[0]
+    return module not in NON_DELIVERING_MAIL_MODULES
+
 
 @checks.register(checks.Tags.security, deploy=True)
 def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -68,10 +87,11 @@ def production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]
                 id="countersign.E021",
             )
         )
-    if settings.EMAIL_BACKEND.rsplit(".", 1)[-1].lower().startswith(("console", "locmem")):
+    if not delivers_mail(settings.EMAIL_BACKEND):
         errors.append(
             checks.Error(
-                "Production needs real mail delivery.",
+                f"Production needs real mail delivery, EMAIL_BACKEND is {settings.EMAIL_BACKEND}: "
+                "console or file mail would write work addresses and their codes to a log.",
                 hint="Set EMAIL_URL=smtp+tls://user:password@host:587",
                 id="countersign.E005",
             )

@@ -1,13 +1,19 @@
 """The site's error pages (config/urls.py names the handlers): a styled 403 for staff, the
-app's 404, a 500 that needs neither database nor session; and DebugNotFoundMiddleware, which
-keeps Django's route-listing debug 404 away from a demo on a LAN."""
+app's 404, a 500 that needs neither database nor session; DebugNotFoundMiddleware, which
+keeps Django's route-listing debug 404 away from a demo on a LAN; and RedisDownMiddleware,
+which answers 503 instead of 500 wherever Redis is needed and down."""
+
+import logging
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import get_urlconf, is_valid_path
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
@@ -49,3 +55,40 @@ class DebugNotFoundMiddleware:
         if isinstance(exception, Http404):
             return not_found(request, exception)
         return None
+
+
+class RedisDownMiddleware:
+    """A view that needs Redis while it is down answers 503 with Retry-After, not 500.
+
+    The signer API decides per action what to do without Redis (petition/api.py); this is
+    the net under everything else, e.g. allauth's login limits, which count in the cache:
+    staff see "try again in a minute" instead of an error page. One WARNING line, naming
+    neither the path nor the client (docs/operations.md, "When Redis is down")."""
+
+    RETRY_AFTER = "30"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, RedisError):
+            return None
+        logger.warning("Redis unavailable (%s): answered 503", type(exception).__name__)
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {
+                    "error": {
+                        "code": "unavailable",
+                        "message": "The server cannot take this request right now.",
+                    }
+                },
+                status=503,
+            )
+        else:
+            # No context processors: the session or the database may be what is failing.
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = self.RETRY_AFTER
+        return response

@@ -16,3 +16,7 @@ errorlog = "-"
 loglevel = "info"
 # The reverse proxy is the only client; it may set X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27 opens a control socket in $XDG_RUNTIME_DIR or ~/.gunicorn by default: a second
+# instance under the same user takes it over, and a service user has no writable home
+# (deploy/systemd/ protects it). Reloads go through HUP (systemctl reload), not the socket.
+control_socket_disable = True

@@ -1,14 +1,19 @@
-"""The URL root: the public pages and API (petition/urls.py), the staff pages under /staff/ in
-the `staff` namespace (organizing/urls.py), allauth's accounts pages, and the error handlers
-(config/errors.py). Pages answer with and without a language prefix (config/i18n.py)."""
+"""The URL root: the health checks (config/health.py), the public pages and API
+(petition/urls.py), the staff pages under /staff/ in the `staff` namespace
+(organizing/urls.py), allauth's accounts pages, and the error handlers (config/errors.py).
+Pages answer with and without a language prefix (config/i18n.py)."""
 
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from config import health
 from config.i18n import language_patterns
 from organizing.urls import staff_patterns
 
 urlpatterns = [
+    # Monitors (docs/operations.md, "Monitoring"): everything, or only the web process.
+    path("healthz", health.healthz, name="healthz"),
+    path("livez", health.livez, name="livez"),
     path("", include("petition.urls")),
     path("", include("organizing.urls")),
     # Staff and account pages answer under /es/, /ar/… too; without a prefix, in the staff

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
-from . import blindrsa, selectors, signing
+from . import blindrsa, sealing, selectors, signing
 from .credentials import credential_issue, email_code_request
 from .models import Petition
 from .protocol import ProtocolError, decode_b64
-from .ratelimits import RateLimit, rate_limited
+from .ratelimits import RETRY_WHEN_DOWN, LimitsUnavailable, RateLimit, rate_limited
 from .tlog.services import log_identity
 
 ALG = "RSABSSA-SHA384-PSS-Randomized"
@@ -25,6 +25,23 @@ MAX_BODY = 16 * 1024
 
 def error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def _unavailable() -> JsonResponse:
+    """Redis (rate limits or the sealing store) is down and this action cannot proceed
+    without it: nothing was changed, send the same request again later."""
+    response = error(
+        503, "unavailable", "The server cannot take this request right now. Send it again later."
+    )
+    response["Retry-After"] = str(RETRY_WHEN_DOWN)
+    return response
+
+
+def _protocol_error(exc: ProtocolError) -> JsonResponse:
+    response = error(exc.status, exc.code, exc.message)
+    if exc.status == 503:
+        response["Retry-After"] = str(RETRY_WHEN_DOWN)
+    return response
 
 
 def _not_allowed(allowed: str) -> JsonResponse:
@@ -130,7 +147,8 @@ def _json_body(request: HttpRequest) -> dict:
 def post_endpoint(limit: RateLimit):
     """POST-only, CSRF-exempt (the blind signature is the authorization and these requests
     carry no cookie), rate limited by `limit` per hashed client address, JSON in and out,
-    protocol errors mapped to their status."""
+    protocol errors mapped to their status. When Redis is down: a closed limit or the
+    sealing store answers 503 with Retry-After and changes nothing (docs/operations.md)."""
 
     def decorate(action):
         @csrf_exempt
@@ -138,14 +156,16 @@ def post_endpoint(limit: RateLimit):
         def view(request: HttpRequest, slug: str) -> JsonResponse:
             if request.method != "POST":
                 return _not_allowed("POST")
-            if rate_limited(request, limit):
-                response = error(429, "rate_limited", "Too many requests. Try again later.")
-                response["Retry-After"] = str(limit.effective()[1])
-                return response
             try:
+                if rate_limited(request, limit):
+                    response = error(429, "rate_limited", "Too many requests. Try again later.")
+                    response["Retry-After"] = str(limit.effective()[1])
+                    return response
                 return action(_public_petition(slug), _json_body(request))
             except ProtocolError as exc:
-                return error(exc.status, exc.code, exc.message)
+                return _protocol_error(exc)
+            except (LimitsUnavailable, sealing.StoreUnavailable):
+                return _unavailable()
 
         view.rate_limit = limit
         return view
@@ -153,7 +173,10 @@ def post_endpoint(limit: RateLimit):
     return decorate
 
 
-@post_endpoint(RateLimit("signatures", per_window=30))
+# Signing and withdrawing: the blind signature authorizes and the nullifier's uniqueness
+# in the database stops a second use, so the limit only spreads load: open when Redis is
+# down (docs/threat-model.md, "Rate limits when Redis is down").
+@post_endpoint(RateLimit("signatures", per_window=30, fail_open=True))
 def signatures(petition: Petition, payload: dict) -> JsonResponse:
     nullifier = signing.signature_redeem(petition=petition, payload=payload)
     # Accepted now, public with its batch: the receipt says by when at the latest.
@@ -166,13 +189,14 @@ def signatures(petition: Petition, payload: dict) -> JsonResponse:
     )
 
 
-@post_endpoint(RateLimit("withdrawals", per_window=30))
+@post_endpoint(RateLimit("withdrawals", per_window=30, fail_open=True))
 def withdrawals(petition: Petition, payload: dict) -> JsonResponse:
     signing.signature_withdraw(petition=petition, payload=payload)
     return JsonResponse({"withdrawn": True})
 
 
-LOG_LIMIT = RateLimit("log", per_window=120)
+# Public data: reading it never depends on Redis.
+LOG_LIMIT = RateLimit("log", per_window=120, fail_open=True)
 
 
 def log(request: HttpRequest, slug: str) -> JsonResponse:
@@ -190,7 +214,7 @@ def log(request: HttpRequest, slug: str) -> JsonResponse:
         after = request.GET.get("after")
         cursor = None if after is None else decode_b64(after, "after", length=32)
     except ProtocolError as exc:
-        return error(exc.status, exc.code, exc.message)
+        return _protocol_error(exc)
     entries, next_cursor = selectors.public_log(petition, after=cursor)
     next_url = None
     if next_cursor is not None:
@@ -199,7 +223,9 @@ def log(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse({"entries": entries, "next": next_url})
 
 
-@post_endpoint(RateLimit("email_codes", per_window=5))
+# Every request mails someone: without a counter a stranger could fill a colleague's
+# mailbox (and the mail needs the broker, the same Redis): closed, 503 while it is down.
+@post_endpoint(RateLimit("email_codes", per_window=5, fail_open=False))
 def email_codes(petition: Petition, payload: dict) -> JsonResponse:
     # The request's language (the page sends its own in Accept-Language; config/i18n.py).
     email_code_request(
@@ -209,6 +235,8 @@ def email_codes(petition: Petition, payload: dict) -> JsonResponse:
     return JsonResponse({"status": "accepted"}, status=202)
 
 
-@post_endpoint(RateLimit("credentials", per_window=20))
+# A credential needs a 50-bit single-use code or a mailed code with 5 attempts counted in
+# the database: the limit is not what stops guessing, so it stays open while Redis is down.
+@post_endpoint(RateLimit("credentials", per_window=20, fail_open=True))
 def credentials(petition: Petition, payload: dict) -> JsonResponse:
     return JsonResponse(credential_issue(petition=petition, payload=payload))

@@ -20,11 +20,12 @@ from . import blindrsa
 from .models import PetitionKey
 
 
-def server_secret(purpose: bytes) -> bytes:
+def server_secret(purpose: bytes, kek: str | None = None) -> bytes:
     """A 32-byte key for one purpose, derived from COUNTERSIGN_KEY_ENCRYPTION_KEY (which
     lives in the environment, never in the database). One derivation for every use: key
-    encryption, the HMACs of addresses and codes, rate-limit buckets, sealed mail."""
-    base = settings.COUNTERSIGN_KEY_ENCRYPTION_KEY.encode()
+    encryption, the HMACs of addresses and codes, rate-limit buckets, sealed mail. `kek`
+    names another key-encryption key (the rotation command, rotate_key_encryption_key)."""
+    base = (settings.COUNTERSIGN_KEY_ENCRYPTION_KEY if kek is None else kek).encode()
     return hmac.new(base, b"countersign/" + purpose, hashlib.sha256).digest()
 
 
@@ -46,8 +47,8 @@ def code_fragment(key: PetitionKey, code: str) -> str:
     return f"#code={code}&level={key.level}&k={key_id_prefix(bytes(key.key_id))}"
 
 
-def fernet(purpose: bytes) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(server_secret(purpose)))
+def fernet(purpose: bytes, kek: str | None = None) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(server_secret(purpose, kek)))
 
 
 def new_key_fields(level: str) -> dict:

@@ -32,6 +32,7 @@ import logging
 import secrets
 import struct
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -39,6 +40,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from redis.exceptions import RedisError
 
 from .models import (
     EmailLedger,
@@ -64,6 +66,20 @@ NONCE_LEN = 12
 PLAINTEXT_LEN = 32 + 127 + 1024 + 8 + 4 * DISPLAY_NAME_MAX + 4 * COMMENT_MAX + 6 * 4 + 64
 _FIELD = struct.Struct(">I")
 _VERSION = b"\x01"
+
+
+class StoreUnavailable(Exception):
+    """The sealing store (Redis) cannot be reached: nothing can be sealed or opened now.
+    The API answers 503 with Retry-After; the publication sweep tries again next minute."""
+
+
+@contextmanager
+def _reachable_store():
+    try:
+        yield caches[STORE]
+    except (RedisError, OSError) as exc:
+        logger.warning("sealing store unavailable (%s)", type(exc).__name__)
+        raise StoreUnavailable from exc
 
 
 class SealingError(Exception):
@@ -176,13 +192,15 @@ def _store_name(window_key_id: uuid.UUID) -> str:
 
 
 def window_secret(window_key_id: uuid.UUID) -> bytes | None:
-    secret = caches[STORE].get(_store_name(window_key_id))
+    with _reachable_store() as store:
+        secret = store.get(_store_name(window_key_id))
     return secret if isinstance(secret, bytes) and len(secret) == SECRET_LEN else None
 
 
 def _forget(window_key_ids: list[uuid.UUID]) -> None:
     if window_key_ids:
-        caches[STORE].delete_many([_store_name(i) for i in window_key_ids])
+        with _reachable_store() as store:
+            store.delete_many([_store_name(i) for i in window_key_ids])
 
 
 def _lock_petition_shared(petition_id: uuid.UUID) -> None:
@@ -230,7 +248,8 @@ def window_key_current(petition: Petition, level: str) -> tuple[WindowKey, bytes
         secret = secrets.token_bytes(SECRET_LEN)
         # The secret is stored before its name is committed, so that no row can ever name
         # a key whose secret was never written.
-        caches[STORE].set(_store_name(key.pk), secret, timeout=None)
+        with _reachable_store() as store:
+            store.set(_store_name(key.pk), secret, timeout=None)
         try:
             with transaction.atomic():
                 key.save(force_insert=True)

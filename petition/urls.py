@@ -20,8 +20,8 @@ urlpatterns = [
         path("p/<slug:slug>/", views.petition_detail, name="detail"),
         path("p/<slug:slug>/audit/", views.petition_audit, name="audit"),
     ),
-    # Machine addresses: the same in every language.
-    path("healthz", views.healthz, name="healthz"),
+    # Machine addresses (below, and the health checks in config/urls.py): the same in
+    # every language.
     path("api/v1/petitions/<slug:slug>", api.petition_detail, name="api_petition"),
     path("api/v1/petitions/<slug:slug>/keys", api.petition_keys, name="api_keys"),
     path("api/v1/petitions/<slug:slug>/email-codes", api.email_codes, name="api_email_codes"),

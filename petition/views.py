@@ -117,8 +117,3 @@ AUDIT_BATCHES = 100
 def audit_batches(petition) -> dict:
     batches = selectors.petition_publication_batches(petition, limit=AUDIT_BATCHES + 1)
     return {"batches": batches[:AUDIT_BATCHES], "more_batches": len(batches) > AUDIT_BATCHES}
-
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers and the benchmark baseline: no database, no template, no cookie."""
-    return HttpResponse("ok", content_type="text/plain")

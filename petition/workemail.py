@@ -8,6 +8,7 @@ could collect one credential per spelling. It keys on the canonical form instead
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -79,6 +80,13 @@ def seal_mail(*, to: str, code: str) -> str:
     """The address travels to the worker encrypted, never in clear in the broker, and the
     letter expires with the code."""
     return fernet(b"mail").encrypt(json.dumps({"to": to, "code": code}).encode()).decode()
+
+
+def sealed_mail_seconds_left(sealed: str, now: float | None = None) -> float:
+    """Seconds until the sealed letter (and its code) expires; 0 or less once it has."""
+    issued = fernet(b"mail").extract_timestamp(sealed.encode())
+    now = time.time() if now is None else now
+    return issued + EMAIL_CODE_TTL.total_seconds() - now
 
 
 def open_sealed_mail(sealed: str) -> dict:

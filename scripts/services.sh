@@ -2,7 +2,8 @@
 # Make sure what the tests talk to is up: PostgreSQL and Redis on 127.0.0.1, Debian's
 # Chromium for the browser tests, Node for the JS tests, Pango/HarfBuzz for WeasyPrint's PDFs,
 # poppler (pdftoppm) and zbar (zbarimg) to read the printed QR codes back, qpdf to check the
-# structure of the PDFs we write, Go and golang.org/x/mod for the audit tool's cross-check. Starts a stopped local server,
+# structure of the PDFs we write, Go and golang.org/x/mod for the audit tool's cross-check, Caddy for the
+# proxy configuration in deploy/. Starts a stopped local server,
 # installs Chromium as root; otherwise stops with one line saying what to install.
 set -euo pipefail
 
@@ -56,6 +57,9 @@ apt_install msgfmt gettext "the translations (make messages, compiled catalogues
 apt_install pdftoppm poppler-utils "reading printed QR codes in the tests"
 apt_install zbarimg zbar-tools "decoding printed QR codes in the tests"
 apt_install qpdf qpdf "checking the structure of the PDFs in the tests"
+# deploy/Caddyfile: `caddy validate` and a real Caddy on loopback in tests/deploy/. Debian's
+# package does not start its service under policy-rc.d; the tests start their own.
+apt_install caddy caddy "checking the reverse-proxy configuration in tests/deploy"
 # The audit tool's cross-check against an independent verifier: Go's golang.org/x/mod
 # (tests/audit_tool/go/), built offline from Debian's packaged source.
 apt_install go golang-go "the audit tool's cross-check with Go"

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: every staff URL needs a signed-in user with MFA (P5).
     "organizing.middleware.StaffMFAMiddleware",
+    # Redis down under a view (e.g. allauth's login limits): 503 and Retry-After, not 500.
+    "config.errors.RedisDownMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -163,7 +165,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # Task modules the worker loads at start besides each app's tasks.py (autodiscovered): the
 # feature packages keep their tasks beside their services. Task names are the module paths,
 # which the beat schedule below and messages already queued use: moving a module renames them.
-CELERY_IMPORTS = ("organizing.flyers.tasks", "organizing.notices.tasks")
+CELERY_IMPORTS = ("organizing.flyers.tasks", "organizing.notices.tasks", "config.health")
 # No broker configured (the in-memory one): run tasks in-process, as a command run by hand
 # wants. `make run` sets a file-system broker and runs a worker and beat: not eager.
 CELERY_TASK_ALWAYS_EAGER = env.bool(
@@ -183,6 +185,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Periodic tasks (`celery -A config beat`). Each is safe to run twice at once.
 CELERY_BEAT_SCHEDULE = {
+    # Beat and a worker prove they run (config/health.py; /healthz reads it).
+    "heartbeat": {
+        "task": "config.health.heartbeat",
+        "schedule": float(env.int("COUNTERSIGN_HEARTBEAT_SECONDS", default=60)),
+    },
     # New signatures become public in batches (petition/publication.py); in-process tasks in
     # the embedded default publish right after each signature instead (petition.signing).
     "publish-due-batches": {"task": "petition.tasks.publication_sweep", "schedule": 60.0},
@@ -276,6 +283,9 @@ ACCOUNT_RATE_LIMITS = {
 # https://docs.allauth.org/en/latest/common/configuration.html
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("COUNTERSIGN_TRUSTED_PROXIES", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# TOTP secrets and recovery-code seeds encrypted with the key-encryption key, so a database
+# dump holds no staff second factor (organizing/mfa_secrets.py).
+MFA_ADAPTER = "organizing.mfa_secrets.MFAAdapter"
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Countersign"
 # Passkeys need a secure origin; the embedded default serves plain http on 127.0.0.1.
@@ -378,6 +388,11 @@ COUNTERSIGN_INVITATION_DAYS = env.int("COUNTERSIGN_INVITATION_DAYS", default=7)
 # is down.
 COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=2)
 MEDIA_ROOT = Path(env.str("COUNTERSIGN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Generated PDFs hold live codes: readable by the app's user and group (web and worker),
+# never by other local users. Django's default (0o644) would chmod them world-readable
+# whatever the process's umask (deploy/systemd sets UMask=0027 for what else it writes).
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 # Absolute address of the site, for links in mail sent from the worker (no request there).
 COUNTERSIGN_BASE_URL = env.str("COUNTERSIGN_BASE_URL", default="http://127.0.0.1:8000")
 # RSA modulus for petition keys (protocol v1: 3072 by default, never below 2048).
@@ -402,6 +417,16 @@ COUNTERSIGN_TRUSTED_PROXIES = env.int("COUNTERSIGN_TRUSTED_PROXIES", default=0)
 COUNTERSIGN_RATE_LIMIT_FACTOR = env.int("COUNTERSIGN_RATE_LIMIT_FACTOR", default=1)
 # Overrides by limit name, {"signatures": (per_window, window_seconds)}; for tests.
 COUNTERSIGN_RATE_LIMITS: dict[str, tuple[int, int]] = {}
+
+# A work-email code's mail is retried for as long as the code is valid (15 minutes), at
+# most this many seconds apart (petition.tasks.email_code_send).
+COUNTERSIGN_EMAIL_CODE_RETRY_MAX_SECONDS = env.int(
+    "COUNTERSIGN_EMAIL_CODE_RETRY_MAX_SECONDS", default=30
+)
+
+# /healthz answers 503 when beat's or the worker's heartbeat is older than this
+# (config/health.py; the heartbeat runs every COUNTERSIGN_HEARTBEAT_SECONDS, 60).
+COUNTERSIGN_HEALTH_MAX_AGE_SECONDS = env.int("COUNTERSIGN_HEALTH_MAX_AGE_SECONDS", default=300)
 
 # --- Notices (organizing/notices) ------------------------------------------------------
 # The names say DELIVERY for one sending of one notice (the outbox row, model `Delivery`);

@@ -25,11 +25,16 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = env.str("REDIS_URL")
+# A Redis that is down or hung answers within two seconds, so a request degrades as
+# documented (docs/operations.md, "When Redis is down") instead of waiting for the
+# proxy's timeout.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("COUNTERSIGN_CACHE_PREFIX", default="countersign"),
+        "OPTIONS": REDIS_TIMEOUTS,
     },
     # Window keys' secrets (petition/sealing.py): never in the database, never expiring.
     # Point COUNTERSIGN_SEALING_REDIS_URL at a Redis with persistence and no eviction
@@ -39,6 +44,7 @@ CACHES = {
         "LOCATION": env.str("COUNTERSIGN_SEALING_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": env.str("COUNTERSIGN_SEALING_PREFIX", default="countersign-sealing"),
         "TIMEOUT": None,
+        "OPTIONS": REDIS_TIMEOUTS,
     },
 }
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -195,7 +195,8 @@ def print_run_retry(request: HttpRequest, slug: str, run_id) -> HttpResponse:
 
 # Each counted scan is a write on one counter row. Generous, because a whole office may
 # share one address; past it the reader is still sent on, and the scan is not counted.
-SCAN_LIMIT = RateLimit("flyer_scans", per_window=60)
+# Closed when Redis is down: the scan is not counted (the reader is still sent on).
+SCAN_LIMIT = RateLimit("flyer_scans", per_window=60, fail_open=False)
 
 
 def _scan_counts(request: HttpRequest) -> bool:

@@ -28,6 +28,7 @@ TASK_NAMES = {
     "organizing.notices.tasks.milestones_check",
     "organizing.notices.tasks.notices_sweep",
     "organizing.tasks.invitation_send",
+    "config.health.heartbeat",
 }
 
 WORKER_START = """
