@@ -155,7 +155,7 @@ def serve(env: dict, port: int) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=2)
             return server
         except OSError:
             time.sleep(0.3)
