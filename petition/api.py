@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -208,3 +210,26 @@ def email_codes(petition: Petition, payload: dict) -> JsonResponse:
 @post_endpoint(RateLimit("credentials", per_window=20))
 def credentials(petition: Petition, payload: dict) -> JsonResponse:
     return JsonResponse(credential_issue(petition=petition, payload=payload))
+
+
+OPENAPI_CACHE = "public, max-age=3600"
+
+
+@functools.cache
+def _openapi_document() -> tuple[bytes, str]:
+    data = (settings.BASE_DIR / "docs" / "openapi.yaml").read_bytes()
+    return data, '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+
+
+def openapi(request: HttpRequest) -> HttpResponse:
+    """docs/openapi.yaml, the machine-readable protocol v1: public, cookieless, cacheable."""
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET, HEAD")
+    data, etag = _openapi_document()
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(data, content_type="application/yaml; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = OPENAPI_CACHE
+    return response

@@ -14,6 +14,7 @@ urlpatterns = [
     path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
     path("p/<slug:slug>/", views.petition_detail, name="detail"),
     path("p/<slug:slug>/audit/", views.petition_audit, name="audit"),
+    path("api/v1/openapi.yaml", api.openapi, name="api_openapi"),
     path("api/v1/petitions/<slug:slug>", api.petition_detail, name="api_petition"),
     path("api/v1/petitions/<slug:slug>/keys", api.petition_keys, name="api_keys"),
     path("api/v1/petitions/<slug:slug>/email-codes", api.email_codes, name="api_email_codes"),
