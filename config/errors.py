@@ -4,10 +4,21 @@ keeps Django's route-listing debug 404 away from a demo on a LAN."""
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+)
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import get_urlconf, is_valid_path
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    # Also for a bad Host header: no context processors, nothing that needs the request.
+    return HttpResponseBadRequest(render_to_string("400.html"))
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
