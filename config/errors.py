@@ -10,6 +10,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseServerError,
+    JsonResponse,
 )
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -22,6 +23,12 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        # An address under /api/ that no route matches (e.g. a slug with a dot) still gets
+        # the API's JSON error, like an unknown slug does (docs/protocol.md §5).
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": "No such API endpoint."}}, status=404
+        )
     return render(request, "petition/not_found.html", status=404)
 
 
