@@ -44,6 +44,9 @@ def _public_petition(slug: str) -> Petition:
 def get_only(view):
     """GET/HEAD endpoints about one public petition; errors in the API's JSON format."""
 
+    # CSRF-exempt: these views never act on an unsafe method, and without the exemption
+    # CSRF's 403 would answer a PUT before the contract's JSON 405 could.
+    @csrf_exempt
     @functools.wraps(view)
     def wrapper(request: HttpRequest, slug: str) -> JsonResponse:
         if request.method not in ("GET", "HEAD"):
@@ -176,6 +179,7 @@ def withdrawals(petition: Petition, payload: dict) -> JsonResponse:
 LOG_LIMIT = RateLimit("log", per_window=120)
 
 
+@csrf_exempt  # GET only: a wrong method gets the JSON 405, not CSRF's 403
 def log(request: HttpRequest, slug: str) -> JsonResponse:
     """The public log, one page of at most 1,000 entries (`?after=<nullifier>` for the next
     page; the answer links it). Published entries only; rate limited like the POSTs, since
@@ -221,6 +225,7 @@ def _openapi_document() -> tuple[bytes, str]:
     return data, '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
 
 
+@csrf_exempt  # GET only: a wrong method gets the JSON 405, not CSRF's 403
 def openapi(request: HttpRequest) -> HttpResponse:
     """docs/openapi.yaml, the machine-readable protocol v1: public, cookieless, cacheable."""
     if request.method not in ("GET", "HEAD"):

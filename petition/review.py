@@ -22,6 +22,7 @@ from organizing.models import AuditAction, Campaign, User
 
 from .codes import code_batches_waiting_approval
 from .models import EntryReview, Petition, Signature
+from .text import hidden_controls
 
 HIDE_REASON_MAX = 200
 PUBLIC_ENTRIES_SHOWN = 100
@@ -127,6 +128,10 @@ def entry_hide(*, signature: Signature, actor: User, reason: str) -> None:
         raise ReviewError(_("Say why, for the rest of the team."))
     if len(reason) > HIDE_REASON_MAX:
         raise ReviewError(_("Keep the reason under %(max)d characters.") % {"max": HIDE_REASON_MAX})
+    # A NUL cannot be stored in PostgreSQL text (it was a 500); other invisible controls
+    # could hide part of the reason from the rest of the team. Line breaks are fine.
+    if hidden_controls(reason, newlines=True):
+        raise ReviewError(_("The reason contains invisible control characters. Remove them."))
     _decide(
         signature=signature,
         actor=actor,
