@@ -7,7 +7,14 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import get_urlconf, is_valid_path
@@ -16,7 +23,18 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    # Also for a bad Host header: no context processors, nothing that needs the request.
+    return HttpResponseBadRequest(render_to_string("400.html"))
+
+
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        # An address under /api/ that no route matches (e.g. a slug with a dot) still gets
+        # the API's JSON error, like an unknown slug does (docs/protocol.md §5).
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": "No such API endpoint."}}, status=404
+        )
     return render(request, "petition/not_found.html", status=404)
 
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
@@ -60,6 +62,9 @@ def _public_petition(slug: str) -> Petition:
 def get_only(view):
     """GET/HEAD endpoints about one public petition; errors in the API's JSON format."""
 
+    # CSRF-exempt: these views never act on an unsafe method, and without the exemption
+    # CSRF's 403 would answer a PUT before the contract's JSON 405 could.
+    @csrf_exempt
     @functools.wraps(view)
     def wrapper(request: HttpRequest, slug: str) -> JsonResponse:
         if request.method not in ("GET", "HEAD"):
@@ -199,6 +204,7 @@ def withdrawals(petition: Petition, payload: dict) -> JsonResponse:
 LOG_LIMIT = RateLimit("log", per_window=120, fail_open=True)
 
 
+@csrf_exempt  # GET only: a wrong method gets the JSON 405, not CSRF's 403
 def log(request: HttpRequest, slug: str) -> JsonResponse:
     """The public log, one page of at most 1,000 entries (`?after=<nullifier>` for the next
     page; the answer links it). Published entries only; rate limited like the POSTs, since
@@ -240,3 +246,27 @@ def email_codes(petition: Petition, payload: dict) -> JsonResponse:
 @post_endpoint(RateLimit("credentials", per_window=20, fail_open=True))
 def credentials(petition: Petition, payload: dict) -> JsonResponse:
     return JsonResponse(credential_issue(petition=petition, payload=payload))
+
+
+OPENAPI_CACHE = "public, max-age=3600"
+
+
+@functools.cache
+def _openapi_document() -> tuple[bytes, str]:
+    data = (settings.BASE_DIR / "docs" / "openapi.yaml").read_bytes()
+    return data, '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+
+
+@csrf_exempt  # GET only: a wrong method gets the JSON 405, not CSRF's 403
+def openapi(request: HttpRequest) -> HttpResponse:
+    """docs/openapi.yaml, the machine-readable protocol v1: public, cookieless, cacheable."""
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET, HEAD")
+    data, etag = _openapi_document()
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(data, content_type="application/yaml; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = OPENAPI_CACHE
+    return response

@@ -18,6 +18,7 @@ from organizing.audit import audit_record
 from organizing.models import AuditAction, Role, User, confirmed_member, unconfirmed_message
 
 from .models import KeyInvalidation, Petition, PetitionKey
+from .text import hidden_controls
 
 REASON_MAX = 300
 
@@ -38,6 +39,10 @@ def key_invalidation_request(*, key: PetitionKey, actor: User, reason: str) -> K
         raise InvalidationError(
             _("Keep the reason under %(max)d characters.") % {"max": REASON_MAX}
         )
+    # A NUL cannot be stored in PostgreSQL text (it was a 500); other invisible controls
+    # could hide part of a public reason. Line breaks are fine.
+    if hidden_controls(reason, newlines=True):
+        raise InvalidationError(_("The reason contains invisible control characters. Remove them."))
     if key.petition.status == Petition.Status.DRAFT:
         raise InvalidationError(_("A draft has no keys in use."))
     if not _is_organizer(actor, key.petition):

@@ -26,6 +26,7 @@ from organizing.models import AuditAction, Campaign, User
 
 from .codes import code_batches_waiting_approval
 from .models import EntryReview, HiddenPart, HideReason, Petition, Signature
+from .text import hidden_controls
 
 HIDE_REASON_MAX = 200
 PUBLIC_ENTRIES_SHOWN = 100
@@ -199,6 +200,10 @@ def entry_hide(
         raise ReviewError(_("Say why, for the rest of the team."))
     if len(other_reason) > HIDE_REASON_MAX:
         raise ReviewError(_("Keep the reason under %(max)d characters.") % {"max": HIDE_REASON_MAX})
+    # A NUL cannot be stored in PostgreSQL text (it was a 500); other invisible controls
+    # could hide part of the reason from the rest of the team. Line breaks are fine.
+    if hidden_controls(other_reason, newlines=True):
+        raise ReviewError(_("The reason contains invisible control characters. Remove them."))
     if reason != HideReason.OTHER:
         other_reason = ""
     stored = Signature.objects.filter(pk=signature.pk).values("display_name", "comment").first()

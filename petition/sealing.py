@@ -211,7 +211,7 @@ def _lock_petition_shared(petition_id: uuid.UUID) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {Petition._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608
+            f"SELECT 1 FROM {Petition._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608  # nosec B608
             [petition_id],
         )
 

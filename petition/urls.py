@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     # Machine addresses (below, and the health checks in config/urls.py): the same in
     # every language.
+    path("api/v1/openapi.yaml", api.openapi, name="api_openapi"),
     path("api/v1/petitions/<slug:slug>", api.petition_detail, name="api_petition"),
     path("api/v1/petitions/<slug:slug>/keys", api.petition_keys, name="api_keys"),
     path("api/v1/petitions/<slug:slug>/email-codes", api.email_codes, name="api_email_codes"),

@@ -129,7 +129,7 @@ def serve(host: str, url: str) -> None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert_path, key_path)
-    httpd = Server(("0.0.0.0", PORT), HttpsHandler)  # noqa: S104  (the LAN is the point)
+    httpd = Server(("0.0.0.0", PORT), HttpsHandler)  # noqa: S104  # nosec B104
     # The handshake happens in each request's thread, so one slow phone blocks nobody.
     httpd.socket = context.wrap_socket(
         httpd.socket, server_side=True, do_handshake_on_connect=False

@@ -17,7 +17,15 @@ import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SHOWN_HEADERS = ("Content-Type", "User-Agent", "X-Countersign-Signature", "X-Countersign-Delivery")
+SHOWN_HEADERS = (
+    "Content-Type",
+    "User-Agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "X-Countersign-Signature",  # deprecated, for one more release
+    "X-Countersign-Delivery",  # deprecated, for one more release
+)
 MAX_BODY = 1_000_000  # a notice is a few hundred bytes; anything bigger is not one
 
 

@@ -45,10 +45,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.limits.PermissionsPolicyMiddleware",
     # Inside SecurityMiddleware, which only fills Referrer-Policy when none is set.
     "organizing.middleware.StaffReferrerPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Oversized bodies get 413 before anything reads them (config/limits.py), with the
+    # headers of the middleware above.
+    "config.limits.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Only with DJANGO_DEBUG=1: the app's 404 page instead of Django's list of routes.
@@ -338,6 +342,20 @@ SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# No page uses these browser features; a page (or an injected frame) cannot ask for them.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "hid=(), midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"
+)  # passkeys (publickey-credentials-*) stay allowed: staff sign in with them
+
+# --- Request sizes --------------------------------------------------------------------
+# Declared bodies over these get 413 before they are read (config/limits.py): the signer
+# API takes JSON objects of at most 16 KiB (docs/protocol.md §5); staff forms upload no
+# files, and their longest text (a petition's 20,000 characters, percent-encoded) stays
+# below 512 KiB.
+COUNTERSIGN_API_MAX_BODY = 16 * 1024
+COUNTERSIGN_MAX_BODY = 512 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = COUNTERSIGN_MAX_BODY
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

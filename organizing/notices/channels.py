@@ -9,6 +9,7 @@ against the host name (SNI), so pinning the address weakens nothing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import http.client
@@ -24,6 +25,8 @@ from django.core.mail import EmailMessage, get_connection
 from petition.keys import server_secret
 
 WEBHOOK_TIMEOUT = 10  # seconds per connect, send and read; the task's limit bounds the total
+# Deprecated (December 2026): kept for one release next to the Standard Webhooks headers,
+# then removed. docs/operations.md#webhooks says how to move a receiver over.
 SIGNATURE_HEADER = "X-Countersign-Signature"
 MAX_RESPONSE_BYTES = 64 * 1024
 
@@ -197,12 +200,43 @@ def post_webhook(*, url: str, body: bytes, headers: dict[str, str]) -> int:
     return status
 
 
-def webhook_headers(*, salt: str, body: bytes, delivery_id: int) -> dict[str, str]:
-    timestamp = int(time.time())
+def standard_webhooks_key(secret_text: str) -> bytes:
+    """The HMAC key of a `whsec_…` secret under the Standard Webhooks specification: the
+    base64 text after the prefix, decoded. Our secrets are `whsec_` and 64 hex digits, which
+    are base64 characters too (they decode to 48 bytes), so every secret already handed out
+    works with any Standard Webhooks library as it is: no secret changes, no migration."""
+    return base64.b64decode(secret_text.removeprefix("whsec_"), validate=True)
+
+
+def standard_webhooks_signature(secret_text: str, message_id: str, timestamp: int, body: bytes):
+    """`v1,<base64 HMAC-SHA256 over "<id>.<timestamp>.<body>">` (standardwebhooks.com)."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_webhooks_key(secret_text), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def webhook_message_id(delivery_id: int | str) -> str:
+    """One id per notice and webhook, the same on every retry, so a receiver can drop a
+    repeat (the spec's idempotency key)."""
+    return f"cs_delivery_{delivery_id}"
+
+
+def webhook_headers(
+    *, salt: str, body: bytes, delivery_id: int | str, timestamp: int | None = None
+) -> dict[str, str]:
+    """The headers of one webhook POST: the Standard Webhooks trio (`webhook-id`,
+    `webhook-timestamp`, `webhook-signature`) and, for one more release, the deprecated
+    `X-Countersign-Signature` and `X-Countersign-Delivery`."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    secret_text = webhook_secret_text(salt)
+    message_id = webhook_message_id(delivery_id)
     return {
         "Content-Type": "application/json",
         "User-Agent": "Countersign-Webhook/1",
-        SIGNATURE_HEADER: signature_header(webhook_secret_text(salt), timestamp, body),
-        # Lets a receiver drop a repeat in the one window the outbox cannot close.
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_webhooks_signature(secret_text, message_id, timestamp, body),
+        # Deprecated, removed in the release after next: the same check in our own format.
+        SIGNATURE_HEADER: signature_header(secret_text, timestamp, body),
         "X-Countersign-Delivery": str(delivery_id),
     }

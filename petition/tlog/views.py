@@ -15,9 +15,11 @@ import re
 
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from .. import blindrsa
+from ..api import error as api_error
 from ..models import LogCheckpoint, LogEntry, LogTile, Petition
 from . import merkle, services, witness
 
@@ -90,10 +92,14 @@ def tile(request: HttpRequest, path: str) -> HttpResponse:
     return response
 
 
-@require_safe
+@csrf_exempt  # GET only: a wrong method gets the JSON 405, not CSRF's 403
 def api_log(request: HttpRequest) -> JsonResponse:
     """For auditors: the log's identity, its witnesses' keys and every petition that has
-    entries in it."""
+    entries in it. Under /api/, so a wrong method gets the API's JSON 405."""
+    if request.method not in ("GET", "HEAD"):
+        response = api_error(405, "method_not_allowed", "Use GET, HEAD.")
+        response["Allow"] = "GET, HEAD"
+        return response
     petitions = (
         Petition.objects.filter(Exists(LogEntry.objects.filter(petition_id=OuterRef("pk"))))
         .order_by("slug")

@@ -87,7 +87,7 @@ def _post(witness: Witness, body: bytes) -> tuple[int, str, bytes]:
     )
     request.add_header("Content-Type", "text/plain; charset=utf-8")
     try:
-        with urllib.request.urlopen(  # noqa: S310
+        with urllib.request.urlopen(  # noqa: S310  # nosec B310
             request, timeout=settings.COUNTERSIGN_WITNESS_TIMEOUT
         ) as response:
             return (

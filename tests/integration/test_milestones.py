@@ -14,6 +14,7 @@ import time
 
 import pytest
 from django.db import connection
+from standardwebhooks import Webhook as StandardWebhook
 
 from organizing.models import Delivery, DeliveryState, Notice, Webhook
 from organizing.notices.channels import webhook_secret_text
@@ -78,6 +79,8 @@ def test_crossing_a_threshold_delivers_one_email_and_one_signed_webhook(
     headers, body, _status = hooks[0]
     assert verify_signature(webhook_secret_text(webhook.salt), headers, body)
     assert not verify_signature("whsec_wrong", headers, body)
+    # And the Standard Webhooks headers, checked by the reference library.
+    assert StandardWebhook(webhook_secret_text(webhook.salt)).verify(body, headers)
     payload = json.loads(body)
     assert (payload["type"], payload["threshold"], payload["total"]) == ("milestone", 10, 10)
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
