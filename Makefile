@@ -110,6 +110,9 @@ check: $(STAMP) lint
 test: $(STAMP) services lint
 	$(MAKE) compile-messages
 	$(MAKE) translations-check
+	@# pip-audit (make security) is not here: it needs PyPI's per-version JSON API and
+	@# osv.dev, which this network does not answer (docs/operations.md, "Security checks").
+	$(MAKE) bandit
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING \
 		--settings config.settings.production
 	@# makemigrations only reads the migration history; the always-present database will do.

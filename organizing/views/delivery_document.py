@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 
 from petition.models import Petition
 
@@ -38,8 +38,8 @@ def delivery_document(request: HttpRequest, slug: str) -> HttpResponse:
         # The same template through the flyers' PDF machinery (shipped fonts, exact pages).
         context["as_pdf"] = True
         # Filled in by WeasyPrint's page counters (delivery.css); empty spans, no user text.
-        context["page_number"] = mark_safe('<span class="page-number"></span>')
-        context["page_count"] = mark_safe('<span class="page-count"></span>')
+        context["page_number"] = format_html('<span class="{}"></span>', "page-number")
+        context["page_count"] = format_html('<span class="{}"></span>', "page-count")
         html = render_to_string("organizing/delivery.html", context, request=request)
         pdf = render_pdf(html, stylesheets=["css/delivery.css", f"css/delivery-{paper}.css"])
         response = HttpResponse(pdf, content_type="application/pdf")
