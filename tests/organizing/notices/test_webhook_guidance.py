@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from organizing.models import AuditEntry, Delivery, Notice, Webhook
 from organizing.notices.channels import SIGNATURE_HEADER, webhook_secret_text
@@ -118,3 +119,24 @@ def test_the_secret_has_a_copy_button_and_the_page_links_the_guide(client, organ
     assert f'href="{guide}"' in html
     page = client.get(guide).content.decode()
     assert "X-Countersign-Signature" in page and "hmac.compare_digest" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "The header"), ("es", "La cabecera"), ("ar", "الترويسة")],
+)
+def test_the_guide_shows_the_header_format_in_every_language(
+    client, organizer, campaign, language, words
+):
+    """The format's angle brackets are text, not tags: they once vanished (“t=,v1=”). In
+    Arabic the format and the JSON field sit in left-to-right <code> so they read in order."""
+    organizer.language = language
+    organizer.save()
+    client.force_login(organizer)
+    with translation.override("en"):  # an address without a language prefix
+        guide = reverse("staff:webhook_guide", args=[campaign.slug])
+    page = client.get(guide).content.decode()
+    assert words in page
+    assert '<code dir="ltr">t=&lt;unix time&gt;,v1=&lt;hex HMAC-SHA256&gt;</code>' in page
+    assert '<code dir="ltr">"test": true</code>' in page
+    assert "<unix time>" not in page
