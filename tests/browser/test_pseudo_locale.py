@@ -28,8 +28,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("COUNTERSIGN_SHOTS")
 
 # Visible text and the texts people read without seeing them: titles, labels, placeholders.
+# Content marked translate="no" (HTML's own "do not translate": code samples) is left out.
 READ_PAGE = """() => {
-  for (const el of document.querySelectorAll('.language-switcher')) el.hidden = true;
+  const skip = '.language-switcher, [translate="no"]';
+  for (const el of document.querySelectorAll(skip)) el.hidden = true;
   const attrs = [];
   for (const el of document.querySelectorAll('[aria-label], [placeholder], [title], img[alt]')) {
     if (el.closest('.language-switcher, svg title')) continue;
@@ -39,7 +41,7 @@ READ_PAGE = """() => {
     }
   }
   const text = document.body.innerText;
-  for (const el of document.querySelectorAll('.language-switcher')) el.hidden = false;
+  for (const el of document.querySelectorAll(skip)) el.hidden = false;
   const wide = document.documentElement.scrollWidth - window.innerWidth;
   const over = [];  // the innermost elements that stick out, to name in the report
   if (wide > 0) {

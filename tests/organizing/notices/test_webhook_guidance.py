@@ -123,7 +123,7 @@ def test_the_secret_has_a_copy_button_and_the_page_links_the_guide(client, organ
 
 @pytest.mark.parametrize(
     ("language", "words"),
-    [("en", "The header"), ("es", "La cabecera"), ("ar", "الترويسة")],
+    [("en", "The older header"), ("es", "La cabecera antigua"), ("ar", "الترويسة القديمة")],
 )
 def test_the_guide_shows_the_header_format_in_every_language(
     client, organizer, campaign, language, words
