@@ -3,6 +3,8 @@
 import logging
 import re
 
+from config.i18n import path_without_language
+
 # Celery's per-task lines: "received" (celery.worker.strategy) and "succeeded"
 # (celery.app.trace). For a code mail each one is the moment someone asked for a code.
 _CELERY_PER_TASK = ("celery.worker.strategy",)
@@ -26,8 +28,6 @@ def _public_path(request) -> bool:
     path = getattr(request, "path", None)
     if not isinstance(path, str):
         return True
-    from config.i18n import path_without_language
-
     return not path_without_language(path).startswith(_STAFF_PREFIXES)
 
 
