@@ -60,6 +60,7 @@ apt_install qpdf qpdf "checking the structure of the PDFs in the tests"
 # deploy/Caddyfile: `caddy validate` and a real Caddy on loopback in tests/deploy/. Debian's
 # package does not start its service under policy-rc.d; the tests start their own.
 apt_install caddy caddy "checking the reverse-proxy configuration in tests/deploy"
+apt_install systemd-analyze systemd "verifying the systemd units in tests/deploy"
 # The audit tool's cross-check against an independent verifier: Go's golang.org/x/mod
 # (tests/audit_tool/go/), built offline from Debian's packaged source.
 apt_install go golang-go "the audit tool's cross-check with Go"

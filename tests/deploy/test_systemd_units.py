@@ -57,9 +57,9 @@ def test_the_web_unit_reloads_gracefully_with_hup():
     assert service["Type"] == "notify"  # gunicorn tells systemd when it is ready
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
 def test_systemd_analyze_verify_accepts_them(tmp_path):
     """verify also checks that each command exists: point them at this checkout's venv."""
+    assert shutil.which("systemd-analyze"), "systemd-analyze is missing: run make services"
     here = str(Path(sys.executable).parent) + "/"
     for unit in UNITS:
         (tmp_path / unit.name).write_text(unit.read_text().replace(VENV_BIN, here))
