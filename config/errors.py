@@ -1,12 +1,15 @@
 """The site's error pages (config/urls.py names the handlers): a styled 403 for staff, the
 app's 404, a 500 that needs neither database nor session; DebugNotFoundMiddleware, which
-keeps Django's route-listing debug 404 away from a demo on a LAN; and RedisDownMiddleware,
-which answers 503 instead of 500 wherever Redis is needed and down."""
+keeps Django's route-listing debug 404 away from a demo on a LAN; and UnavailableMiddleware,
+which answers 503 instead of 500 wherever PostgreSQL or Redis is needed and down."""
 
 import logging
+import sys
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import (
     Http404,
     HttpRequest,
@@ -44,6 +47,11 @@ def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its `except` block: a database or Redis failure raised
+    # outside any view (so UnavailableMiddleware never saw it) still gets the 503.
+    exception = sys.exc_info()[1]
+    if _retry_after(exception) is not None:
+        return unavailable(request, exception)
     # No context processors: a failing database or session must not fail the error page.
     return HttpResponseServerError(render_to_string("500.html"))
 
@@ -75,15 +83,58 @@ class DebugNotFoundMiddleware:
         return None
 
 
-class RedisDownMiddleware:
-    """A view that needs Redis while it is down answers 503 with Retry-After, not 500.
+# Seconds a client should wait before sending the same request again. PostgreSQL comes back
+# within seconds of a restart or failover (supervised, with CONN_HEALTH_CHECKS reconnecting);
+# a Redis outage seen in the deployment walk lasted a minute.
+RETRY_AFTER_DATABASE = 5
+RETRY_AFTER_REDIS = 30
+
+
+def _retry_after(exception: BaseException | None) -> int | None:
+    """Seconds to wait if `exception` means a backend is unreachable or restarting, else
+    None. OperationalError covers a refused or dropped connection, "the database system is
+    shutting down / starting up" and a backend ended by a restart; InterfaceError a
+    connection already closed under the request. A bug (ProgrammingError, IntegrityError)
+    stays a 500."""
+    if isinstance(exception, RedisError):
+        return RETRY_AFTER_REDIS
+    if isinstance(exception, (DatabaseOperationalError, DatabaseInterfaceError)):
+        return RETRY_AFTER_DATABASE
+    return None
+
+
+def unavailable(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    """503 with Retry-After: JSON under /api/ (the browser client sends the request again,
+    bounded), the "Back in a minute" page elsewhere. One WARNING line, naming neither the
+    path nor the client. The view's transaction was rolled back: nothing was changed."""
+    backend = "Redis" if isinstance(exception, RedisError) else "database"
+    logger.warning("%s unavailable (%s): answered 503", backend, type(exception).__name__)
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {
+                "error": {
+                    "code": "unavailable",
+                    "message": "The server cannot take this request right now. "
+                    "Send it again later.",
+                }
+            },
+            status=503,
+        )
+    else:
+        # No context processors: the session or the database may be what is failing.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(_retry_after(exception))
+    return response
+
+
+class UnavailableMiddleware:
+    """A view that needs PostgreSQL or Redis while it is down answers 503 with Retry-After,
+    not 500 (docs/operations.md, "When a part fails").
 
     The signer API decides per action what to do without Redis (petition/api.py); this is
-    the net under everything else, e.g. allauth's login limits, which count in the cache:
-    staff see "try again in a minute" instead of an error page. One WARNING line, naming
-    neither the path nor the client (docs/operations.md, "When Redis is down")."""
-
-    RETRY_AFTER = "30"
+    the net under everything else: allauth's login limits, which count in the cache, and
+    every view while PostgreSQL restarts. Django's CONN_HEALTH_CHECKS replaces the broken
+    connection at the next request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -92,21 +143,6 @@ class RedisDownMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        if not isinstance(exception, RedisError):
+        if _retry_after(exception) is None:
             return None
-        logger.warning("Redis unavailable (%s): answered 503", type(exception).__name__)
-        if request.path.startswith("/api/"):
-            response = JsonResponse(
-                {
-                    "error": {
-                        "code": "unavailable",
-                        "message": "The server cannot take this request right now.",
-                    }
-                },
-                status=503,
-            )
-        else:
-            # No context processors: the session or the database may be what is failing.
-            response = HttpResponse(render_to_string("503.html"), status=503)
-        response["Retry-After"] = self.RETRY_AFTER
-        return response
+        return unavailable(request, exception)

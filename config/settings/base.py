@@ -67,8 +67,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: every staff URL needs a signed-in user with MFA (P5).
     "organizing.middleware.StaffMFAMiddleware",
-    # Redis down under a view (e.g. allauth's login limits): 503 and Retry-After, not 500.
-    "config.errors.RedisDownMiddleware",
+    # PostgreSQL or Redis down under a view (a restart; allauth's login limits): 503 and
+    # Retry-After, not 500.
+    "config.errors.UnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -53,6 +53,24 @@ export function readPendingEmail(text, now, minutes) {
   return { email: rec.email, until: rec.until };
 }
 
+// A 503 means the server changed nothing and asks for the same request again (a database
+// restart, Redis down: docs/operations.md, "When a part fails"). Sent again at most this many
+// times, after 1, 2, 4 and 8 s or sooner if Retry-After says so: about 15 s in all, then the
+// signer sees the server's message and the credential stays on this device.
+export const RETRY_TRIES = 4;
+
+/**
+ * Seconds to wait before sending again after an answer with `status` and Retry-After
+ * `retryAfter` (the header's text or null) on try `attempt` (0 for the first answer), or null
+ * when the answer stands: anything but 503, or the tries are used up.
+ */
+export function retryDelay(status, retryAfter, attempt) {
+  if (status !== 503 || !(attempt >= 0) || attempt >= RETRY_TRIES) return null;
+  const backoff = 2 ** attempt;
+  const asked = /^\d+$/.test(String(retryAfter ?? '').trim()) ? Number(retryAfter) : backoff;
+  return Math.min(asked, backoff);
+}
+
 /** Same rounding as the percent_of template filter: any signature shows (at least 2 %). */
 export function percentOf(count, goal) {
   if (!(goal > 0) || !(count > 0)) return 0;
@@ -197,19 +215,25 @@ class SigningPage {
   // ----- talking to the API
   async request(path, body, url) {
     let res;
-    try {
-      res = await fetch(url ?? (path ? `${this.apiBase}/${path}` : this.apiBase), {
-        method: body ? 'POST' : 'GET',
-        mode: 'same-origin',
-        credentials: 'omit', // no cookie, ever: the blind signature is the authorization
-        cache: 'no-store',
-        referrerPolicy: 'no-referrer',
-        // The page's language, so that a mailed code is written in it (config/i18n.py).
-        headers: { 'Accept-Language': globalThis.document?.documentElement.lang || 'en', ...(body ? { 'Content-Type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-    } catch {
-      throw new SignError('network');
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        res = await fetch(url ?? (path ? `${this.apiBase}/${path}` : this.apiBase), {
+          method: body ? 'POST' : 'GET',
+          mode: 'same-origin',
+          credentials: 'omit', // no cookie, ever: the blind signature is the authorization
+          cache: 'no-store',
+          referrerPolicy: 'no-referrer',
+          // The page's language, so that a mailed code is written in it (config/i18n.py).
+          headers: { 'Accept-Language': globalThis.document?.documentElement.lang || 'en', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      } catch {
+        // Not sent again: a POST that vanished may have been done (only a 503 says it was not).
+        throw new SignError('network');
+      }
+      const wait = retryDelay(res.status, res.headers.get('Retry-After'), attempt);
+      if (wait === null) break;
+      await new Promise((resolve) => { setTimeout(resolve, wait * 1000); });
     }
     const data = await res.json().catch(() => null);
     if (!res.ok) throw new SignError(data?.error?.code ?? (res.status === 429 ? 'rate_limited' : 'error'));

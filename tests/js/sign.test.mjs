@@ -7,7 +7,7 @@ import * as brsa from '../../static/js/blindrsa.js';
 import { checkReceipt, parseReceipt, receiptFile, storedRecord } from '../../static/js/receipt.js';
 import {
   checkKeys, checkRedemption, parseFragment, parsePins, pendingEmailKey, pendingEmailRecord, percentOf, pinsKey, pluralText,
-  readPendingEmail, storageKey,
+  readPendingEmail, RETRY_TRIES, retryDelay, storageKey,
 } from '../../static/js/sign.js';
 
 const { b64urlDecode, b64urlEncode, bigIntToBytes, bytesToBigInt, modPow } = brsa;
@@ -213,4 +213,19 @@ test('count words: one form per plural category of the language, six in Arabic',
   // A page that gives only one/other (English) still reads right.
   assert.equal(pluralText({ dataset: { one: '{n} sig', other: '{n} sigs' } }, 1500, 'en'), '1,500 sigs');
   assert.equal(pluralText({ dataset: { other: 'x{n}' } }, 2, 'ar'), `x${new Intl.NumberFormat('ar').format(2)}`);
+});
+
+test('a 503 is sent again, bounded, never sooner than the backoff asks nor later', () => {
+  // Retry-After 30 (Redis down) or 5 (a database restart): waits of 1, 2, 4, 8 s, then it stands.
+  assert.deepEqual([0, 1, 2, 3, 4].map((n) => retryDelay(503, '30', n)), [1, 2, 4, 8, null]);
+  assert.deepEqual([0, 1, 2, 3].map((n) => retryDelay(503, '5', n)), [1, 2, 4, 5]);
+  assert.equal(RETRY_TRIES, 4);
+  assert.equal(retryDelay(503, '0', 2), 0);
+  for (const header of [null, '', 'soon', '-3', 'Wed, 21 Oct 2026 07:28:00 GMT']) {
+    assert.equal(retryDelay(503, header, 1), 2, String(header)); // unreadable: the backoff
+  }
+  // Anything else is the answer: a refusal, a conflict, a 500 or a proxy's 502.
+  for (const status of [200, 201, 400, 403, 409, 429, 500, 502, 504]) {
+    assert.equal(retryDelay(status, '1', 0), null, String(status));
+  }
 });
