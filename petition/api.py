@@ -183,13 +183,14 @@ def post_endpoint(limit: RateLimit):
 # down (docs/threat-model.md, "Rate limits when Redis is down").
 @post_endpoint(RateLimit("signatures", per_window=30, fail_open=True))
 def signatures(petition: Petition, payload: dict) -> JsonResponse:
+    # Accepted now, public with its batch: the receipt says by when at the latest. Read
+    # before redeeming: once the signature has committed nothing may fail the answer (a 503
+    # sent after the commit, say during a database restart, would make the client's retry
+    # find its own signature and answer "already used").
+    publication = _publication(petition)
     nullifier = signing.signature_redeem(petition=petition, payload=payload)
-    # Accepted now, public with its batch: the receipt says by when at the latest.
     return JsonResponse(
-        {
-            "nullifier": blindrsa.b64url_encode(nullifier),
-            "publication": _publication(petition),
-        },
+        {"nullifier": blindrsa.b64url_encode(nullifier), "publication": publication},
         status=201,
     )
 

@@ -1,4 +1,5 @@
-"""Real parts for integration tests: an SMTP server on loopback and a Celery worker process."""
+"""Real parts for integration tests: an SMTP server on loopback, a Celery worker process, and
+(tests/integration/instances.py) private PostgreSQL and Redis servers with gunicorn on them."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from django.db import connection
 from kombu import pools as kombu_pools
 
 from config.celery_app import app as celery_app
+
+from .instances import AppStack, PostgresCluster, RedisServer, migrate_template
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER_URL = os.environ.get("COUNTERSIGN_TEST_BROKER_URL", "redis://127.0.0.1:6379/13")
@@ -204,58 +207,29 @@ def celery_worker_process(transactional_db, smtp_server, tmp_path):
         yield worker
 
 
-class RedisServer:
-    """A private redis-server on a free loopback port, for tests that stop the broker.
-    Never the machine's Redis on 6379."""
-
-    def __init__(self, tmp_path: Path):
-        self.port = free_port()
-        self.dir = tmp_path
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def private_redis(tmp_path):
     server = RedisServer(tmp_path)
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A PostgreSQL 15 cluster of the session's own on a free loopback port, with the
+    migrated template every `app_stack` copies; stopped and deleted at the end."""
+    with PostgresCluster() as cluster:
+        migrate_template(cluster)
+        yield cluster
+
+
+@pytest.fixture
+def app_stack(private_postgres, tmp_path):
+    """gunicorn on a fresh copy of the migrated database in `private_postgres` and on a
+    private redis-server (cache, broker and sealing store): (stack, postgres, redis)."""
+    with RedisServer(tmp_path) as redis, AppStack(private_postgres, redis, tmp_path) as stack:
+        yield stack, private_postgres, redis
 
 
 class WebhookReceiver:
