@@ -51,7 +51,9 @@ def close(slug: str) -> dict:
         "log_signatures": LogEntry.objects.filter(
             petition_id=petition.id, kind=KIND_SIGNATURE
         ).count(),
-        "log_summaries": LogEntry.objects.filter(petition_id=petition.id, kind=KIND_SUMMARY).count(),
+        "log_summaries": LogEntry.objects.filter(
+            petition_id=petition.id, kind=KIND_SUMMARY
+        ).count(),
         "log_entries": LogEntry.objects.filter(petition_id=petition.id).count(),
         "count": petition_counts(petition)["total"],
     }
