@@ -3,6 +3,7 @@ process of its own (the test process's Django is set up on the test database, no
 private cluster). Run by tests/integration/instances.py `AppStack.run`; prints one JSON line.
 
     python -m tests.integration.stack_commands seed <codes>   # an open petition and codes
+    python -m tests.integration.stack_commands count <slug>   # what waits, what is published
     python -m tests.integration.stack_commands close <slug>   # close it and count everything
 """
 
@@ -28,6 +29,14 @@ def seed(codes: int) -> dict:
     )
     _batch, issued = code_batch_create(petition=petition, level="in_person", size=codes)
     return {"slug": petition.slug, "codes": issued}
+
+
+def count(slug: str) -> dict:
+    petition = Petition.objects.get(slug=slug)
+    return {
+        "waiting": PendingSignature.objects.filter(petition=petition).count(),
+        "published": Signature.objects.filter(petition=petition).count(),
+    }
 
 
 def close(slug: str) -> dict:
@@ -71,5 +80,7 @@ if __name__ == "__main__":
     from petition.tlog.models import LogEntry
 
     command, argument = sys.argv[1], sys.argv[2]
-    answer = seed(int(argument)) if command == "seed" else close(argument)
-    print(json.dumps(answer))
+    if command == "seed":
+        print(json.dumps(seed(int(argument))))
+    else:
+        print(json.dumps({"count": count, "close": close}[command](argument)))
