@@ -26,7 +26,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = env.str("REDIS_URL")
 # A Redis that is down or hung answers within two seconds, so a request degrades as
-# documented (docs/operations.md, "When Redis is down") instead of waiting for the
+# documented (docs/operations.md, "When a part fails") instead of waiting for the
 # proxy's timeout.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CACHES = {
