@@ -74,3 +74,21 @@ def test_signing_waits_for_redis_and_keeps_the_credential(live_server, page, own
     _shot(page, "redis-back-signed-phone.png")
     unexpected = [p for p in page.problems if "503" not in p]
     assert unexpected == []
+
+
+def test_a_short_outage_is_bridged_by_the_clients_own_retry(live_server, page, own_redis):
+    """The client sends a 503'd signature again by itself (1, 2, 4, 8 s): Redis back within
+    a few seconds, the one click signs, with no error shown."""
+    petition = petition_publish(petition=PetitionFactory())
+    _batch, codes = code_batch_create(petition=petition, level="in_person", size=10)
+    page.goto(f"{live_server.url}/p/{petition.slug}/#code={codes[0]}")
+    page.locator("#code-submit").click()
+    expect(page.locator("#step-credential")).to_be_visible()
+
+    own_redis.stop()
+    with page.expect_response(lambda r: r.url.endswith("/signatures") and r.status == 503):
+        page.locator("#sign-now").click()
+    own_redis.start()
+    expect(page.locator("#step-done")).to_be_visible(timeout=20_000)
+    expect(page.locator("#sign-error")).to_be_empty()
+    assert Signature.objects.filter(petition=petition).count() == 1
