@@ -105,7 +105,7 @@ check: $(STAMP) lint
 	$(MAKE) compile-messages
 	$(MAKE) translations-check
 	node --test tests/js/
-	$(VENV)/bin/pytest -q -m "not browser and not worker and not faults and not release" -n auto
+	$(VENV)/bin/pytest -q -m "not browser and not worker and not release" -n auto
 
 test: $(STAMP) services lint
 	$(MAKE) compile-messages

@@ -33,7 +33,7 @@ from tests.signing_client import mint
 from .conftest import celery_worker
 from .test_milestones import wait_until
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 SIGNERS = 30
 BLOCKED_DELETE = """

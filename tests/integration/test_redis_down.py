@@ -24,7 +24,7 @@ from petition.codes import code_batch_create
 from petition.models import EmailCode, PendingSignature, Signature
 from tests.signing_client import b64, start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
 
 def _redis_cache(url: str, prefix: str, **extra) -> dict:
