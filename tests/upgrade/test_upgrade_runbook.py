@@ -1,13 +1,14 @@
 """docs/operations.md "Upgrades", step by step, with the last release's code running: its
-gunicorn (config/gunicorn.conf.py), worker and beat serve a database that release made,
-on a private Redis, from one application folder, while two clients keep reading the public
-page and the API. Then, in the documented order: 0. the new code replaces the old in that
-folder (`git checkout <new tag>`), 1. beat stopped, 2. the worker drained (the queue empty,
-`celery inspect active` empty, TERM: warm shutdown, exit 0), 3. migrate, collectstatic,
-check, 4. gunicorn reloaded with HUP (new workers on the new code, same master), 5. worker
-then beat started, and /healthz says both run. Every request made during all of it
-answered 200, requests were in flight across the reload, and the counts did not move.
-Slow (a release tree, migrations from scratch, six processes): marker `release`."""
+gunicorn (config/gunicorn.conf.py), worker and beat serve a database that release made, on
+a private Redis, from the link `app` to its release folder, while two clients keep reading
+the public page and the API. Then, in the documented order: 0. the new release unpacked
+next to the running one, 1. beat stopped, 2. the worker drained (the queue empty, `celery
+inspect active` empty, TERM: warm shutdown, exit 0), 3. migrate, collectstatic, check from
+the new folder, 4. the link switched and gunicorn reloaded with HUP (new workers on the new
+code, same master), 5. worker then beat started, and /healthz says both run. Every request
+made during all of it answered 200, requests were in flight across the reload, and the
+counts did not move. Slow (a release tree, migrations from scratch, six processes): marker
+`release`."""
 
 from __future__ import annotations
 
@@ -91,15 +92,8 @@ class Readers:
             thread.join(timeout=30)
 
 
-def replace_code(app: Path) -> None:
-    """Step 0, as `git checkout <new tag>` does in /opt/countersign/app: the folder's files
-    become the new release's (files the new code no longer has are gone), in place, while
-    the old processes keep running from it."""
-    for item in app.iterdir():
-        if item.is_dir() and not item.is_symlink():
-            shutil.rmtree(item)
-        else:
-            item.unlink()
+def copy_this_code(folder: Path) -> None:
+    """Step 0: the new release unpacked next to the running one (here: this tree's files)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO,
@@ -109,19 +103,28 @@ def replace_code(app: Path) -> None:
     for name in filter(None, listed.decode().split("\0")):
         source = REPO / name
         if source.is_file() and not source.is_symlink():
-            (app / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, app / name)
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, folder / name)
+
+
+def point(link: Path, release: Path) -> None:
+    """`ln -sfn <release> app.new && mv -T app.new app`: the switch is one rename."""
+    new = link.with_name(link.name + ".new")
+    new.symlink_to(release)
+    new.rename(link)
 
 
 def test_the_upgrade_runbook_keeps_serving_and_drains_the_worker(database, tmp_path) -> None:  # noqa: F811
     _, commit = last_release()
-    app = tmp_path / "app"
-    app.mkdir()
+    # /opt/countersign/releases/<tag> and the link /opt/countersign/app (docs/operations.md).
+    old, new, app = tmp_path / "release-old", tmp_path / "release-new", tmp_path / "app"
+    old.mkdir()
+    point(app, old)
     archive = subprocess.run(
         ["git", "archive", "--format=tar", commit], cwd=REPO, capture_output=True, check=True
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(app, filter="data")
+        tar.extractall(old, filter="data")
 
     # The release's code makes the database (tasks in-process), as in the upgrade test.
     made = environment(database, app)
@@ -145,6 +148,7 @@ def test_the_upgrade_runbook_keeps_serving_and_drains_the_worker(database, tmp_p
     env = {
         **environment(database, app),
         "HOME": str(tmp_path),  # the release's gunicorn opens a control socket under it
+        "PWD": str(app),
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "COUNTERSIGN_STATIC_ROOT": str(tmp_path / "static"),
         "COUNTERSIGN_MEDIA_ROOT": str(tmp_path / "media"),
@@ -154,7 +158,12 @@ def test_the_upgrade_runbook_keeps_serving_and_drains_the_worker(database, tmp_p
     }
     python = [sys.executable, "-m"]
     commands = {
-        "web": [*python, "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+        # As the web unit starts it: the venv's script (`python -m` would put the resolved
+        # folder first on sys.path), PWD and --chdir naming the link.
+        "web": [
+            *(str(Path(sys.executable).with_name("gunicorn")), "--chdir", str(app)),
+            *("-c", "config/gunicorn.conf.py", "config.wsgi"),
+        ],
         "worker": [*python, "celery", "-A", "config", "worker", "-l", "INFO", "-c", "2"],
         "beat": [
             *(*python, "celery", "-A", "config", "beat", "-l", "INFO"),
@@ -186,7 +195,8 @@ def test_the_upgrade_runbook_keeps_serving_and_drains_the_worker(database, tmp_p
         master = processes["web"].pid
 
         with Readers([f"{base}/p/{slug}/", api]) as readers:
-            replace_code(app)  # 0.
+            new.mkdir()  # 0.
+            copy_this_code(new)
             processes["beat"].send_signal(signal.SIGTERM)  # 1.
             assert processes["beat"].wait(timeout=30) == 0, log("beat")
 
@@ -206,15 +216,24 @@ def test_the_upgrade_runbook_keeps_serving_and_drains_the_worker(database, tmp_p
             assert processes["worker"].wait(timeout=60) == 0, log("worker")
             assert "warm shutdown" in log("worker").lower(), log("worker")
 
-            # 3. The new code's migrations (the old web still serving), static files, checks.
-            manage(app, env, "migrate", "--no-input")
-            manage(app, env, "collectstatic", "--no-input", "-v", "0")
-            manage(app, env, "check", "--fail-level", "ERROR")
+            # 3. The new code's migrations from its own folder (the old web still serving),
+            # static files, checks.
+            from_new = {**env, "PYTHONPATH": str(new)}
+            manage(new, from_new, "migrate", "--no-input")
+            manage(new, from_new, "collectstatic", "--no-input", "-v", "0")
+            manage(new, from_new, "check", "--fail-level", "ERROR")
 
-            # 4. HUP: new workers on the new code, the same master, no request lost.
+            # 4. The link to the new release, then HUP: new workers on the new code, the
+            # same master, no request lost.
+            point(app, new)
             hup_at = time.monotonic()
             processes["web"].send_signal(signal.SIGHUP)
-            wait_until("the new code serving", lambda: http_status(f"{base}/livez") == 200, 60)
+            try:
+                wait_until("new code", lambda: http_status(f"{base}/livez") == 200, 60)
+            except AssertionError:
+                raise AssertionError(
+                    f"HUP did not load the new code:\n{log('web')[-4000:]}"
+                ) from None
             reloaded_at = time.monotonic()
             time.sleep(1)
             assert processes["web"].poll() is None and processes["web"].pid == master
