@@ -284,9 +284,11 @@ def caddy_start(stack: Stack) -> ssl.SSLContext:
 
 
 def get(stack: Stack, context: ssl.SSLContext, path: str) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(stack.base + path)  # noqa: S310 (https on loopback)
+    # Always https://localhost:<port> (the check's own Caddy), never a scheme from outside.
+    request = urllib.request.Request(stack.base + path)  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=10, context=context) as response:  # noqa: S310
+        opened = urllib.request.urlopen(request, timeout=10, context=context)  # noqa: S310  # nosec B310
+        with opened as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
