@@ -16,7 +16,7 @@ DEPLOY_ENV := DJANGO_SECRET_KEY=check-deploy-dummy-0f9c1d7e5b3a2c4e6f8a0b1c3d5e7
 	COUNTERSIGN_KEY_ENCRYPTION_KEY=Q2hlY2stZGVwbG95IGR1bW15OiBub3QgYSBzZWNyZXQhIQ
 
 .PHONY: run run-phone reset-demo-accounts check test setup lint format services clean \
-	messages compile-messages translations-check security bandit pip-audit
+	messages compile-messages translations-check security bandit pip-audit prod-check
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -120,6 +120,14 @@ test: $(STAMP) services lint
 		$(PY) manage.py makemigrations --check --dry-run --settings config.settings.test
 	node --test tests/js/
 	$(VENV)/bin/pytest
+
+# The production stack started for real on loopback, used once and stopped (about 2-3 min):
+# production settings, a scratch database on the local PostgreSQL, a private redis-server,
+# gunicorn, a Celery worker and beat, Caddy with deploy/Caddyfile and its internal CA, an
+# SMTP sink; five signers in Chromium through the proxy, beat's batch, the milestone mail,
+# a print run, /healthz. `make test` runs it too (tests/deploy/test_prod_check.py).
+prod-check: $(STAMP) services
+	$(PY) scripts/prod_check.py
 
 # Static analysis (bandit, medium severity and up; every exception explained in
 # pyproject.toml [tool.bandit]) and known vulnerabilities of every installed package

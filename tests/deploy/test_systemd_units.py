@@ -32,7 +32,10 @@ def test_web_worker_and_beat_have_a_unit_each():
         "countersign-worker.service",
     ]
     commands = {u.name: parse(u)["Service"]["ExecStart"] for u in UNITS}
-    assert "gunicorn -c config/gunicorn.conf.py config.wsgi" in commands["countersign-web.service"]
+    assert (
+        "gunicorn --chdir /opt/countersign/app -c config/gunicorn.conf.py config.wsgi"
+        in commands["countersign-web.service"]
+    )
     assert "celery -A config worker" in commands["countersign-worker.service"]
     assert "celery -A config beat" in commands["countersign-beat.service"]
 
