@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from organizing.flyers import runs, services
+from organizing.flyers import runs
 from organizing.flyers.tasks import print_run_chunk, print_run_render, print_runs_expire
 from organizing.models import FlyerBatch, PrintRun, PrintRunChunk
 from petition.codes import code_hash
