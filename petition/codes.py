@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -97,8 +98,13 @@ def code_batch_create(
     actor: User | None = None,
     label: str = "",
     expires_at: datetime | None = None,
+    codes: Sequence[str] | None = None,
 ) -> tuple[CodeBatch, list[str]]:
     """Make `size` fresh codes. They are returned once, for printing, and never again.
+
+    `codes` (CODE_LENGTH characters of CODE_ALPHABET each) replaces the random draw for a
+    caller that derives them from a secret of its own: a chunked print run, whose workers
+    each derive the codes of their pages from the run's encrypted seed.
 
     `actor=None` is the command line. When the campaign wants two people on every batch,
     the codes work only after someone else approves it (`code_batch_approve`).
@@ -122,9 +128,13 @@ def code_batch_create(
             expires_at=expires_at,
             approved_at=None if needs_approval else now,
         )
-        codes = [
-            "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(size)
-        ]
+        if codes is None:
+            codes = [
+                "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+                for _ in range(size)
+            ]
+        elif len(codes) != size:
+            raise ValueError("the codes given must be as many as the batch's size")
         SigningCode.objects.bulk_create(
             SigningCode(batch=batch, code_hash=code_hash(c)) for c in codes
         )

@@ -406,6 +406,12 @@ COUNTERSIGN_INVITATION_DAYS = env.int("COUNTERSIGN_INVITATION_DAYS", default=7)
 # (the file is its maker's alone). The download view refuses an expired file even when beat
 # is down.
 COUNTERSIGN_PRINT_FILE_HOURS = env.int("COUNTERSIGN_PRINT_FILE_HOURS", default=2)
+# A chunk of a print run claimed this long ago lost its worker (killed, out of memory): the
+# sweep sends it again and another worker renders it (organizing/flyers/chunks.py). Above
+# the chunk task's hard time limit (300 s), so that no worker still renders a stale claim.
+COUNTERSIGN_PRINT_CHUNK_STALE_SECONDS = env.int(
+    "COUNTERSIGN_PRINT_CHUNK_STALE_SECONDS", default=360
+)
 MEDIA_ROOT = Path(env.str("COUNTERSIGN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 # Generated PDFs hold live codes: readable by the app's user and group (web and worker),
 # never by other local users. Django's default (0o644) would chmod them world-readable

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -75,11 +76,26 @@ def _fetcher_class():
     return LocalOnlyFetcher
 
 
-def _layout(stylesheets: Sequence[str]) -> Callable[[str], object]:
+def _layout(stylesheets: tuple[str, ...]) -> Callable[[str], object]:
     """A function that lays out HTML (a WeasyPrint Document, not yet written) with our fonts
-    and `stylesheets`. Made once per PDF and used for each of its chunks: a font
-    configuration made per chunk left about 0.4 MiB behind each time (in Pango, out of
-    Python's reach), and parsing the stylesheets again cost a fifth of the time."""
+    and `stylesheets`. Made once per thread and list of stylesheets, and used for every
+    chunk of every PDF that thread makes: a font configuration made per chunk left about
+    0.4 MiB behind each time (in Pango, out of Python's reach), and parsing the stylesheets
+    again cost a fifth of the time; a worker rendering chunk after chunk of print runs would
+    grow by that much per chunk. Per thread, because gunicorn's threads may render at once
+    and a Pango font map is not made to be shared between threads."""
+    cached = getattr(_layouts, "by_stylesheets", None)
+    if cached is None:
+        cached = _layouts.by_stylesheets = {}
+    if stylesheets not in cached:
+        cached[stylesheets] = _new_layout(stylesheets)
+    return cached[stylesheets]
+
+
+_layouts = threading.local()
+
+
+def _new_layout(stylesheets: tuple[str, ...]) -> Callable[[str], object]:
     module = weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
@@ -134,7 +150,7 @@ def render_pdf_chunked(
     `<a href>` elements, as x1, y1, x2, y2) and returns PDF operators to draw on it, in CSS
     pixels with y downwards: vector shapes written straight into the page are much cheaper
     than SVG that WeasyPrint must parse (QR codes, see organizing/flyers/rendering.py)."""
-    layout = _layout(stylesheets)
+    layout = _layout(tuple(stylesheets))
     joiner = StreamingPdfJoiner(out)
     for html in chunks:
         document = layout(html)

@@ -5,7 +5,7 @@ The same templates render the browser preview and the PDF (`templates/organizing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
@@ -155,13 +155,17 @@ def flyer_pdf(
     text: FlyerText,
     out: BinaryIO,
     target_url: str,
-    codes: list[str] | None = None,
+    codes: Sequence[str] | None = None,
     key_prefix: str = "",
     code_level: str = "",
     on_progress: Callable[[int, int], None] | None = None,
+    first_sheet: int = 0,
+    sheet_count: int | None = None,
 ) -> int:
     """Write the PDF of a run to `out`; returns its page count. `on_progress(done, total)`
-    is called after each chunk of pages."""
+    is called after each chunk of pages. `first_sheet` and `sheet_count` make the PDF of
+    part of the run only (a chunk that a worker renders, organizing/flyers/chunks.py);
+    `codes` is always indexed from the run's first code."""
     chosen = DESIGNS[design]
     context = sheet_context(
         petition=petition,
@@ -171,12 +175,15 @@ def flyer_pdf(
         target_url=target_url,
         key_prefix=key_prefix,
     )
-    total = chosen.sheets_for(copies)
+    end = chosen.sheets_for(copies)
+    if sheet_count is not None:
+        end = min(end, first_sheet + sheet_count)
+    total = end - first_sheet
     main_qr = context["main_qr"]
     symbols: dict[str, QRCode] = {}
 
     def chunks() -> Iterator[str]:
-        for first in range(0, total, CHUNK_SHEETS):
+        for first in range(first_sheet, end, CHUNK_SHEETS):
             sheets = list(
                 build_sheets(
                     chosen,
@@ -186,7 +193,7 @@ def flyer_pdf(
                     key_prefix=key_prefix,
                     level_in_url=level_in_url(petition, code_level),
                     first_sheet=first,
-                    sheet_count=CHUNK_SHEETS,
+                    sheet_count=min(CHUNK_SHEETS, end - first),
                 )
             )
             # The symbols of this chunk only: the overlay runs before the next chunk.

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from petition.codes import code_batch_create, code_batch_revoke
 from petition.keys import key_id_prefix
 from petition.models import CodeBatch
 
-from ..models import PrintRun
+from ..models import PrintRun, PrintRunChunk
 from .designs import DESIGNS, codes_needed
 from .pdf import PDFLibrariesMissing
 from .rendering import FlyerText, flyer_pdf, petition_target_url
@@ -27,7 +28,8 @@ from .rules import print_run_check
 logger = logging.getLogger(__name__)
 
 # A run still "running" after this long lost its worker: the task's hard time limit
-# (tasks.print_run_render, 1,900 s) has passed, so no worker is still making it.
+# (tasks.print_run_render, 1,900 s) has passed, so no worker is still making it. A chunked
+# run (chunks.py) counts from its last sign of life: the latest claim or end of a chunk.
 STALE_RUN = timedelta(minutes=35)
 
 
@@ -127,41 +129,80 @@ def _render(run: PrintRun) -> None:
         run.file.delete(save=False)
 
 
+def print_run_fail(run: PrintRun, exc: BaseException) -> bool:
+    """End the attempt the caller saw as failed, saying why: its codes are revoked (never
+    printed), its seed and chunks deleted. Conditional on that attempt still running, so a
+    chunk or join that fails after the run ended (a duplicate) changes nothing."""
+    failed = PrintRun.objects.filter(
+        pk=run.pk, status=PrintRun.Status.RUNNING, started_at=run.started_at
+    ).update(status=PrintRun.Status.FAILED, error=_failure_message(exc), code_seed=None)
+    if failed:
+        run.refresh_from_db(fields=["code_batch"])
+        _revoke_codes_of(run)
+        chunks_discard(run)
+        if not isinstance(exc, ValidationError):
+            logger.error("print run %s failed", run.pk, exc_info=exc)
+    return bool(failed)
+
+
 def print_run_give_up(run: PrintRun) -> bool:
     """Mark a run whose worker died as failed (its page then offers "Try again") and revoke
     the codes that attempt made, which were never printed. Conditional on the attempt the
     caller saw, so a run claimed again meanwhile is left alone. True if it was given up."""
     given_up = PrintRun.objects.filter(
         pk=run.pk, status=PrintRun.Status.RUNNING, started_at=run.started_at
-    ).update(status=PrintRun.Status.FAILED, error=_failure_message(RunAbandoned()))
+    ).update(status=PrintRun.Status.FAILED, error=_failure_message(RunAbandoned()), code_seed=None)
     if given_up:
         run.refresh_from_db(fields=["code_batch"])
         _revoke_codes_of(run)
+        chunks_discard(run)
         logger.warning("print run %s gave up: its worker stopped", run.pk)
     return bool(given_up)
 
 
+def _shows_life(run: PrintRun, since) -> bool:
+    """True if a chunk of the run was claimed or finished after `since`: a long chunked run
+    that is still moving is not abandoned, however long ago it started."""
+    return PrintRunChunk.objects.filter(
+        Q(claimed_at__gte=since) | Q(finished_at__gte=since), run_id=run.pk
+    ).exists()
+
+
 def print_run_is_stale(run: PrintRun) -> bool:
+    since = timezone.now() - STALE_RUN
     return (
         run.status == PrintRun.Status.RUNNING
         and run.started_at is not None
-        and run.started_at < timezone.now() - STALE_RUN
+        and run.started_at < since
+        and not _shows_life(run, since)
     )
 
 
-def print_runs_sweep() -> int:
-    """Give up the runs left "running" by a worker that was killed (beat, every few
-    minutes): without this they would say "Being made" until they expire. Returns how many."""
+def print_runs_give_up() -> int:
+    """Give up the runs left "running" by a worker that was killed: without this they
+    would say "Being made" until they expire. Returns how many."""
     stale = PrintRun.objects.filter(
         status=PrintRun.Status.RUNNING, started_at__lt=timezone.now() - STALE_RUN
     )
-    return sum(print_run_give_up(run) for run in stale)
+    return sum(print_run_give_up(run) for run in stale if print_run_is_stale(run))
+
+
+def chunks_discard(run: PrintRun) -> None:
+    """Delete a run's chunk files and rows (joined, failed, given up or expired): the files
+    hold codes in clear."""
+    for name in (
+        PrintRunChunk.objects.filter(run_id=run.pk).exclude(file="").values_list("file", flat=True)
+    ):
+        default_storage.delete(name)
+    PrintRunChunk.objects.filter(run_id=run.pk).delete()
 
 
 def print_run_delete(run: PrintRun) -> None:
-    """Delete one run and its PDF (expired, or found expired by a request)."""
+    """Delete one run, its PDF and its chunks' files (expired, or found expired by a
+    request)."""
     if run.file:
         run.file.delete(save=False)
+    chunks_discard(run)
     PrintRun.objects.filter(pk=run.pk).delete()
 
 

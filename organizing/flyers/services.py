@@ -27,7 +27,6 @@ from .runs import (  # noqa: F401
     print_run_give_up,
     print_run_is_stale,
     print_runs_expire,
-    print_runs_sweep,
 )
 from .tasks import print_run_render
 

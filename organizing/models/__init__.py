@@ -33,6 +33,7 @@ from .flyers import (
     FlyerScanDay,
     FlyerSettings,
     PrintRun,
+    PrintRunChunk,
 )
 from .notices import (
     Channel,
@@ -75,6 +76,7 @@ __all__ = [
     "NoticeMode",
     "NotificationPreference",
     "PrintRun",
+    "PrintRunChunk",
     "Role",
     "SubaddressSeparator",
     "User",

@@ -126,7 +126,10 @@ class FlyerSettings(models.Model):
 
 class PrintRun(models.Model):
     """One PDF being made, or made. The codes it prints exist in clear only inside the
-    process that renders it; the file is deleted when it expires."""
+    processes that render it: a run the worker makes is split into chunks
+    (`PrintRunChunk`) that any worker renders, each deriving its own codes from `code_seed`,
+    which is encrypted under the key-encryption key and erased when the run ends. The file
+    is deleted when it expires."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -160,6 +163,14 @@ class PrintRun(models.Model):
     pages_total = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)
     file = models.FileField(upload_to="prints/", blank=True)
+    # Chunked runs (organizing/flyers/chunks.py): how many chunks, how many are rendered.
+    # The chunk whose increment reaches chunks_total sends the join.
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    # Fernet token of the 32 random bytes the run's codes are derived from, so that each
+    # chunk's worker can print its share of the batch made up front. Never in clear in the
+    # database; emptied when the run is done, fails or is given up.
+    code_seed = models.BinaryField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -185,6 +196,10 @@ class PrintRun(models.Model):
             models.CheckConstraint(
                 condition=Q(pages_done__lte=models.F("pages_total")),
                 name="organizing_printrun_progress_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(chunks_done__lte=models.F("chunks_total")),
+                name="organizing_printrun_chunks_bounded",
             ),
             # A finished run has its file; an unfinished one has none yet.
             models.CheckConstraint(
@@ -213,3 +228,50 @@ class PrintRun(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class PrintRunChunk(models.Model):
+    """A run of consecutive sheets of one print run, rendered by whichever worker claims it
+    (a conditional update: pending, or running under a claim older than the stale window)
+    into its own PDF file, joined in order when the last one is done."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Being made")
+        DONE = "done", _("Ready")
+
+    run = models.ForeignKey(PrintRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_sheet = models.PositiveIntegerField()
+    sheet_count = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    # Who holds the claim: a fresh token per claim, so a worker that lost its claim (it
+    # was found stale and claimed again) cannot mark the chunk done.
+    attempt = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(upload_to="prints/chunks/", blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="organizing_printrunchunk_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "done"]),
+                name="organizing_printrunchunk_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(sheet_count__gte=1), name="organizing_printrunchunk_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="done") & ~Q(file="") | ~Q(status="done") & Q(file=""),
+                name="organizing_printrunchunk_file_when_done",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(attempt__isnull=False, claimed_at__isnull=False),
+                name="organizing_printrunchunk_claimed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} chunk {self.index}"

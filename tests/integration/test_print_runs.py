@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from organizing.flyers.tasks import print_runs_expire
-from organizing.models import FlyerBatch, PrintRun
+from organizing.flyers.tasks import print_runs_expire, print_runs_sweep
+from organizing.models import FlyerBatch, PrintRun, PrintRunChunk
 from petition.codes import code_hash
 from petition.keys import key_id_prefix
 from petition.models import CodeBatch, SigningCode
@@ -207,3 +207,70 @@ def test_the_worker_deletes_expired_files_and_their_runs(
     assert not (media / old.file.name).exists()
     assert list(PrintRun.objects.all()) == [kept] and (media / kept.file.name).exists()
     assert client.get(urls(old)["print_run_status"]).status_code == 404
+
+
+def test_a_worker_killed_mid_chunk_loses_nothing_and_prints_no_code_twice(
+    smtp_server, client, organizer, open_petition, media, tmp_path
+):
+    """SIGKILL the only worker while it renders a chunk; start another; the sweep sends the
+    orphaned chunk again once its claim is stale; the run finishes with every page once and
+    every code once, all from the one batch made up front."""
+    client.force_login(organizer)
+    with celery_worker(
+        smtp_server,
+        tmp_path,
+        COUNTERSIGN_MEDIA_ROOT=str(media),
+        COUNTERSIGN_PRINT_CHUNK_STALE_SECONDS="5",
+    ) as worker:
+        form = {**FORM, "design": "tearoff", "paper": "letter", "copies": "60"}
+        assert post(client, designer(open_petition), form).status_code == 302
+        run = PrintRun.objects.get()
+        deadline = time.monotonic() + 120
+        while not PrintRunChunk.objects.filter(run=run, status="running").exists():
+            assert time.monotonic() < deadline, worker.log_path.read_text()
+            time.sleep(0.05)
+        time.sleep(1)  # well inside the chunk: 25 tear-off pages take seconds
+        worker.kill()
+        orphan = PrintRunChunk.objects.get(run=run, status="running")
+        assert orphan.index == 0 and not orphan.file  # killed before it was done
+        assert PrintRun.objects.get().chunks_total == 3
+        batch = CodeBatch.objects.get()  # made once, up front, before any chunk
+        assert SigningCode.objects.filter(batch=batch).count() == 600
+
+        worker.start()  # a fresh worker takes the chunks still queued
+        time.sleep(5)  # the orphan's claim goes stale
+        print_runs_sweep.delay()  # beat's sweep sends the orphan again
+        seen = watch(client, run, timeout=600)
+        log = worker.log_path.read_text()
+    assert seen[-1] == ("done", 60, 60), (seen, log)
+    assert_moves_forward(seen)
+    assert not PrintRunChunk.objects.exists() and not list((media / "prints" / "chunks").iterdir())
+    run.refresh_from_db()
+    assert run.code_seed is None  # the seed is erased with the run's end
+
+    pdf = download(client, run)
+    # Every page once: each page's ten tab codes, read back as text, are the batch's 600
+    # codes, each exactly once, in order of the pages.
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(texts) == 60
+    per_page = [
+        [f"{a}{b}" for a, b in re.findall(r"^([0-9A-Z]{5})\n([0-9A-Z]{5})$", text, re.M)]
+        for text in texts
+    ]
+    assert [len(codes) for codes in per_page] == [10] * 60, per_page
+    printed = [code for codes in per_page for code in codes]
+    assert len(set(printed)) == 600
+    assert CodeBatch.objects.count() == 1 and batch.revoked_at is None
+    stored = {bytes(h) for h in SigningCode.objects.values_list("code_hash", flat=True)}
+    assert {code_hash(code) for code in printed} == stored
+    # The rescued chunk's QR codes carry the same codes as its text (read from pixels).
+    prefix = key_id_prefix(bytes(open_petition.keys.get(level="flyer").key_id))
+    decoded = decode_qr_codes(pages_of(pdf, "1,25", tmp_path))
+    tabs = sorted(
+        re.search(rf"#code=([0-9A-Z]{{10}})&level=flyer&k={prefix}$", url).group(1)
+        for url in decoded
+        if "#code=" in url
+    )
+    assert tabs == sorted(per_page[0] + per_page[24])
+    assert redeem(client, open_petition, "flyer", printed[5]).status_code == 200
+    assert not any(code in log for code in printed)

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from organizing.flyers import runs, services
-from organizing.flyers.tasks import print_runs_expire
-from organizing.models import FlyerBatch, PrintRun
+from organizing.flyers import runs
+from organizing.flyers.tasks import print_run_chunk, print_run_render, print_runs_expire
+from organizing.models import FlyerBatch, PrintRun, PrintRunChunk
 from petition.codes import code_hash
 from petition.models import CodeBatch, SigningCode
 from tests.factories import form_key
@@ -217,10 +217,16 @@ def test_a_big_run_goes_to_the_worker_and_reports_progress(
     )
     assert b"<progress" in page.content
     assert len(queued) == 1
-    queued[0]()  # the task, run eagerly as the worker would
+    # The task, run eagerly as the worker would, and what it sends: one task per chunk of
+    # 25 sheets (here one), then the join.
+    with django_capture_on_commit_callbacks(execute=True) as sent:
+        queued[0]()
+    assert len(sent) == 2
     assert client.get(status_url).json()["status"] == "done"
     assert len(page_sizes(download(client, PrintRun.objects.get()))) == 12
-    assert services.print_run_execute(run_id=run.pk) is False  # a second delivery does nothing
+    assert print_run_render(str(run.pk)) is False  # a second delivery does nothing
+    assert print_run_chunk(str(run.pk), 0) is False
+    assert not PrintRunChunk.objects.exists()  # the chunk files are deleted once joined
 
 
 def test_a_failed_run_says_why_revokes_its_codes_and_can_be_retried(
