@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from organizing.demo import seed_demo
 from organizing.models import AuditAction, AuditEntry
 from petition import selectors, services
 from petition.models import Petition, PetitionTranslation
@@ -310,3 +311,19 @@ def test_the_api_is_the_same_in_every_page_language(client, published_petition):
 def test_the_api_gives_an_empty_map_without_translations(client, published_petition):
     body = client.get(reverse("petition:api_petition", args=[published_petition.slug])).json()
     assert body["translations"] == {}
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+
+def test_the_demo_petition_reads_in_spanish_and_arabic(client):
+    petition, _accounts = seed_demo()
+    seed_demo()  # a second run adds nothing
+    assert sorted(petition.translations.values_list("language", flat=True)) == ["ar", "es"]
+    spanish = _page(client, petition, "/es").content.decode()
+    assert (
+        '<h1 dir="auto" lang="es">Alto a la fábrica de extracción de datos del personal' in spanish
+    )
+    arabic = _page(client, petition, "/ar").content.decode()
+    assert '<h1 dir="auto" lang="ar">أوقفوا مصنع استخراج بيانات الموظفين</h1>' in arabic
+    assert "<strong>حذف كل التسجيلات</strong>" in arabic
