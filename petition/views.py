@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from config.i18n import languages
 from organizing.models import Campaign
@@ -87,6 +88,23 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
     }
 
 
+# One sentence per language, not a name put into a sentence: Spanish writes language names
+# in lower case ("en inglés"), Arabic joins them to the preposition ("بالإنجليزية").
+WRITTEN_IN = {
+    "en": gettext_lazy("This petition is written in English."),
+    "es": gettext_lazy("This petition is written in Spanish."),
+    "ar": gettext_lazy("This petition is written in Arabic."),
+}
+
+
+def written_in_sentence(language: str) -> str:
+    """ "This petition is written in English." in the active language."""
+    if language in WRITTEN_IN:
+        return str(WRITTEN_IN[language])
+    name = translation.get_language_info(language)["name_translated"]
+    return gettext("This petition is written in %(language)s.") % {"language": name}
+
+
 def petition_text_context(request: HttpRequest, petition) -> dict:
     """Which text the page shows, the other languages it can be read in (links to the same
     page in those languages, as the language switcher makes them), and, when the page's
@@ -99,9 +117,7 @@ def petition_text_context(request: HttpRequest, petition) -> dict:
         for code in selectors.petition_text_languages(petition)
         if code != text.language and code in links
     ]
-    written_in = None
-    if text.language != page_language:
-        written_in = translation.get_language_info(text.language)["name_translated"]
+    written_in = written_in_sentence(text.language) if text.language != page_language else None
     return {
         "text": text,
         "text_bidi": translation.get_language_info(text.language)["bidi"],

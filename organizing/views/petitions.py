@@ -71,6 +71,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "membership": membership,
         "confirmed_organizers": selectors.confirmed_organizer_count(petition.campaign),
         "translations": petition_translations(petition),
+        "written_in": public_views.written_in_sentence(petition.language),
         "can_add_translation": bool(missing_translation_languages(petition)),
     }
     return render(request, "organizing/petition_detail.html", context)

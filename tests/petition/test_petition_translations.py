@@ -162,7 +162,7 @@ def test_demands_may_have_lines_and_arabic_joiners(draft_petition):
     row = services.petition_translation_create(
         petition=draft_petition,
         language="ar",
-        **{**SPANISH, "demands": "١. أوقفوا\u200c البرنامج.\r\n٢. احذفوا التسجيلات."},
+        **{**SPANISH, "demands": "1. أوقفوا\u200c البرنامج.\r\n2. احذفوا التسجيلات."},
     )
     assert row.pk
 
@@ -254,7 +254,7 @@ def test_the_english_page_shows_the_original_and_offers_the_translations(
         f'data-keep-hash>Español</a> · <a href="/ar/p/{published_petition.slug}/" hreflang="ar" '
         f'lang="ar" dir="rtl" data-keep-hash>العربية</a>'
     ) in page
-    assert "This petition is written in" not in page
+    assert "written-in" not in page
 
 
 def test_a_page_language_without_a_translation_shows_the_original_and_says_its_language(
@@ -267,8 +267,7 @@ def test_a_page_language_without_a_translation_shows_the_original_and_says_its_l
     assert '<div dir="auto" lang="en">' in page
     assert SPANISH["title"] not in page
     # "This petition is written in English." in Arabic, and the Spanish one offered.
-    assert 'class="written-in"' in page
-    assert "This petition is written in" not in page
+    assert '<span class="written-in">هذه العريضة مكتوبة بالإنجليزية.</span>' in page
     assert f'href="/es/p/{published_petition.slug}/" hreflang="es"' in page
 
 
@@ -327,3 +326,11 @@ def test_the_demo_petition_reads_in_spanish_and_arabic(client):
     arabic = _page(client, petition, "/ar").content.decode()
     assert '<h1 dir="auto" lang="ar">أوقفوا مصنع استخراج بيانات الموظفين</h1>' in arabic
     assert "<strong>حذف كل التسجيلات</strong>" in arabic
+
+
+def test_the_spanish_page_of_an_untranslated_petition_says_it_is_in_english(
+    client, published_petition
+):
+    page = _page(client, published_petition, "/es").content.decode()
+    assert '<span class="written-in">Esta petición está escrita en inglés.</span>' in page
+    assert "also-in" not in page
