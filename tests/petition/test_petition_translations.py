@@ -8,9 +8,12 @@ import html
 import re
 
 import pytest
+import yaml
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from jsonschema import Draft202012Validator
 
 from organizing.demo import seed_demo
 from organizing.models import AuditAction, AuditEntry
@@ -297,6 +300,18 @@ def test_the_api_names_the_language_and_gives_each_translation_whole(client, pub
     assert body["title"] == published_petition.title
     assert body["language"] == "en"
     assert body["translations"] == {"es": SPANISH}
+
+
+def test_the_api_answer_matches_the_documented_schema(client, published_petition):
+    _translate(published_petition)
+    _translate(published_petition, language="ar", summary="")
+    document = yaml.safe_load((settings.BASE_DIR / "docs" / "openapi.yaml").read_text())
+    schema = {"$ref": "#/components/schemas/Petition", "components": document["components"]}
+    body = client.get(reverse("petition:api_petition", args=[published_petition.slug])).json()
+    Draft202012Validator(schema).validate(body)
+    # The schema would refuse a translation keyed by a language the site does not ship.
+    body["translations"]["fr"] = body["translations"]["es"]
+    assert not Draft202012Validator(schema).is_valid(body)
 
 
 def test_the_api_is_the_same_in_every_page_language(client, published_petition):
