@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import formats, timezone, translation
@@ -30,7 +31,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from petition.models import HiddenPart, HideReason, Level, Petition
+from petition.models import HiddenPart, HideReason, Level, Petition, PetitionTranslation
 
 from .models import (
     DESIGN_CHOICES,
@@ -106,6 +107,7 @@ def _choice(choices) -> Callable[[Any, str], str]:
 _FIELDS_OF: dict[str, type[models.Model]] = {
     AuditAction.CAMPAIGN_UPDATE: Campaign,
     AuditAction.PETITION_UPDATE: Petition,
+    AuditAction.PETITION_TRANSLATION_UPDATE: PetitionTranslation,
     AuditAction.MILESTONE_UPDATE: MilestonePlan,
 }
 
@@ -150,6 +152,7 @@ DETAIL_LABELS: dict[str, tuple[Any, Callable[[Any, str], str]]] = {
     "hide_reason": (_("Reason"), _choice(HideReason.choices)),
     "delivered_on": (_("Delivered on"), _day),
     "delivery_note": (_("Note"), _text),
+    "language": (_("Language"), _choice(settings.LANGUAGES)),
 }
 
 _DETAIL_ORDER = {key: index for index, key in enumerate(DETAIL_LABELS)}

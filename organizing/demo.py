@@ -1,4 +1,5 @@
-"""Demo data for `make run`: one campaign, one open petition, an organizer and a moderator."""
+"""Demo data for `make run`: one campaign, one open petition (written in English, translated
+into Spanish and Arabic), an organizer and a moderator."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from petition.codes import code_batch_create
 from petition.keys import code_fragment
 from petition.models import Level, Petition
-from petition.services import petition_create, petition_publish
+from petition.services import petition_create, petition_publish, petition_translation_create
 
 from .models import Campaign, Membership, MilestonePlan, Role, User
 
@@ -33,6 +34,54 @@ We, employees of Acme Corp, ask management to:
 
 We work here. We want to keep doing good work here, without being turned into training data.
 """
+
+# The demo petition in the site's other languages, as coworkers would write it (not word
+# for word): the public page shows the visitor's language whole (petition_text).
+TRANSLATIONS = {
+    "es": {
+        "title": "Alto a la fábrica de extracción de datos del personal",
+        "summary": "Que se apague el programa que graba lo que tecleamos y cada clic para "
+        "entrenar agentes de IA.",
+        "demands": """\
+Quienes trabajamos en Acme Corp pedimos a la dirección que:
+
+1. **Apague el programa de seguimiento** que registra lo que tecleamos, nuestros clics y los
+   movimientos del ratón en los portátiles de la empresa, y deje de usar esas grabaciones
+   para entrenar agentes de IA.
+2. **Borre todas las grabaciones** reunidas hasta ahora y demuestre ante una auditoría
+   independiente que ya no existen.
+3. **Consulte primero al personal**: ninguna herramienta de vigilancia nueva sin aviso por
+   escrito, una evaluación de impacto en la privacidad compartida con la plantilla y una
+   forma real de decir que no.
+4. **Sin represalias**: que a nadie se le sancione, se le baje la evaluación ni se le
+   despida por firmar o por negarse a entrenar el programa que podría reemplazarnos.
+
+Trabajamos aquí. Queremos seguir haciendo bien nuestro trabajo aquí, sin que nos conviertan
+en datos de entrenamiento.
+""",
+        "addressed_to": "El equipo directivo de Acme Corp",
+    },
+    "ar": {
+        "title": "أوقفوا مصنع استخراج بيانات الموظفين",
+        "summary": "أطفئوا البرنامج الذي يسجّل ما نكتبه وكل نقرة منّا ليدرّب به وكلاء الذكاء "
+        "الاصطناعي.",
+        "demands": """\
+بصفتنا موظفين في Acme Corp، نطالب الإدارة بما يلي:
+
+1. **إيقاف برنامج التتبّع** الذي يسجّل ما نكتبه على لوحة المفاتيح ونقراتنا وحركات الفأرة
+   على الحواسيب المحمولة للشركة، والكفّ عن استخدام هذه التسجيلات لتدريب وكلاء الذكاء
+   الاصطناعي.
+2. **حذف كل التسجيلات** التي جُمعت حتى الآن، وإثبات ذلك أمام مدقّق مستقل.
+3. **استشارة الموظفين أولًا**: لا أداة مراقبة جديدة دون إشعار مكتوب، ولا دون تقييم لأثرها
+   على الخصوصية يطّلع عليه الموظفون، ومع طريقة حقيقية للرفض.
+4. **لا انتقام**: لا يُعاقَب أحد ولا يُخفَض تقييمه ولا يُفصَل لأنه وقّع، أو لأنه رفض تدريب
+   البرنامج الذي قد يحلّ محلّه.
+
+نحن نعمل هنا، ونريد أن نواصل إتقان عملنا هنا، دون أن نتحوّل إلى بيانات تدريب.
+""",
+        "addressed_to": "الفريق التنفيذي في Acme Corp",
+    },
+}
 
 
 DEMO_EMAILS = {"organizer@acme.example": Role.ORGANIZER, "moderator@acme.example": Role.MODERATOR}
@@ -103,6 +152,12 @@ def seed_demo(*, reset_accounts: bool = False) -> tuple[Petition, list[DemoAccou
             accepts_in_person=True,
             accepts_flyer=True,
         )
+    # Before publishing when the petition is new; an older demo database gets the missing
+    # ones (adding a language is allowed while a petition is open).
+    existing = set(petition.translations.values_list("language", flat=True))
+    for language, text in TRANSLATIONS.items():
+        if language not in existing and language != petition.language:
+            petition_translation_create(petition=petition, language=language, **text)
     if petition.status == Petition.Status.DRAFT:
         petition = petition_publish(petition=petition)
     # A newcomer's first signature crosses a threshold: the milestone mail appears in the

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
 from django.http import HttpRequest
@@ -26,6 +27,7 @@ from petition.models import (
     HideReason,
     Level,
     Petition,
+    PetitionTranslation,
 )
 from petition.publication_policy import (
     MAX_PUBLISH_INTERVAL,
@@ -254,6 +256,7 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
             "summary",
             "demands",
             "addressed_to",
+            "language",
             "goal",
             "deadline",
             "accepts_work_email",
@@ -288,6 +291,12 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["slug"].widget.attrs["data-suggest-from"] = self["title"].auto_id
+        # Left out, the petition keeps its language (a new one: the site's default).
+        self.fields["language"].required = False
+        self.fields["language"].help_text = _(
+            "The language you write the title, summary, demands and addressee in. Add "
+            "translations into other languages on the petition's page."
+        )
         if not self.is_bound:
             self.initial["publish_interval"] = self.instance.publish_interval // 60
             self.initial["publish_max_wait"] = self.instance.publish_max_wait // 3600
@@ -299,6 +308,9 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
         if self.fields["slug"].disabled:
             return self.instance.slug
         return clean_short_name(self.cleaned_data.get("slug"), self.cleaned_data.get("title", ""))
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language
 
     # "Accept at least one way" is the constraint petition_petition_accepts_a_level; the
     # model's validation shows its message, so the form does not say it a second time.
@@ -318,6 +330,52 @@ class PetitionForm(StaffFormMixin, forms.ModelForm):
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class PetitionTranslationForm(StaffFormMixin, forms.ModelForm):
+    """The petition's text in one other language. The language is chosen when adding and
+    fixed afterwards (delete and add again while a draft); the service
+    (petition_translation_create/update) holds the rules."""
+
+    class Meta:
+        model = PetitionTranslation
+        fields = ["title", "summary", "demands", "addressed_to"]
+        widgets = {"demands": forms.Textarea(attrs={"rows": 10})}
+
+    def __init__(self, *args, petition: Petition, locked: frozenset[str] = frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.petition = petition
+        for name in locked & self.fields.keys():
+            self.fields[name].disabled = True
+            self.fields[name].help_text = _("Fixed once the petition is published.")
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class PetitionTranslationCreateForm(IdempotentFormMixin, PetitionTranslationForm):
+    language = forms.ChoiceField(label=_("Language"))
+
+    field_order = ["language", "title", "summary", "demands", "addressed_to"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the languages still missing: not the petition's own, not one already there.
+        self.fields["language"].choices = missing_translation_languages(self.petition)
+        if self.petition.status != Petition.Status.DRAFT:
+            self.fields["title"].help_text = _(
+                "The petition is open: once saved, the title, demands and addressee of this "
+                "translation are fixed like the original's. Read them twice before saving."
+            )
+
+    def service_fields(self) -> dict:
+        return {"language": self.cleaned_data["language"], **super().service_fields()}
+
+
+def missing_translation_languages(petition: Petition) -> list[tuple[str, str]]:
+    """The shipped languages the petition can still be translated into, as choices."""
+    taken = set(petition.translations.values_list("language", flat=True)) | {petition.language}
+    return [(code, name) for code, name in settings.LANGUAGES if code not in taken]
 
 
 # Addresses anyone can have: a staff account there says nothing about the employer.

@@ -63,6 +63,21 @@ staff_patterns = (
         path("p/<slug:slug>/", petitions.petition_detail, name="petition"),
         path("p/<slug:slug>/edit/", petitions.petition_edit, name="petition_edit"),
         path("p/<slug:slug>/preview/", petitions.petition_preview, name="petition_preview"),
+        path(
+            "p/<slug:slug>/translations/new/",
+            petitions.petition_translation_create,
+            name="petition_translation_create",
+        ),
+        path(
+            "p/<slug:slug>/translations/<str:language>/",
+            petitions.petition_translation_edit,
+            name="petition_translation_edit",
+        ),
+        path(
+            "p/<slug:slug>/translations/<str:language>/delete/",
+            petitions.petition_translation_delete,
+            name="petition_translation_delete",
+        ),
         path("p/<slug:slug>/publish/", petitions.petition_publish, name="petition_publish"),
         path("p/<slug:slug>/close/", petitions.petition_close, name="petition_close"),
         path("p/<slug:slug>/deliver/", petitions.petition_deliver, name="petition_deliver"),

@@ -88,6 +88,18 @@ def petition_detail(petition: Petition) -> JsonResponse:
             # Published counts: what the last publication batch of each level says.
             "counts": selectors.petition_counts(petition),
             "publication": _publication(petition),
+            # Additive (protocol v1, §5.1): the language `title` is written in, and the
+            # organizers' translations, each whole. None of it is part of a signed message.
+            "language": petition.language,
+            "translations": {
+                row.language: {
+                    "title": row.title,
+                    "summary": row.summary,
+                    "demands": row.demands,
+                    "addressed_to": row.addressed_to,
+                }
+                for row in selectors.petition_translations(petition)
+            },
         }
     )
 

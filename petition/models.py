@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -40,6 +41,9 @@ from .tlog.models import (  # noqa: F401  (the transparency log's tables, in thi
 
 MAX_GOAL = 10_000_000
 DELIVERY_NOTE_MAX = 300
+# The languages a petition's text may be written in: the ones the site ships. A check
+# constraint names them, so adding a language to settings.LANGUAGES needs a migration.
+TEXT_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
 # Migrations name these three by their path here; the values come from the policy module.
@@ -81,6 +85,15 @@ class Petition(models.Model):
         _("demands"), max_length=20_000, help_text=_("Markdown. Raw HTML is removed.")
     )
     addressed_to = models.CharField(_("addressed to"), max_length=200)
+    # The language the organizers wrote the text above in; translations (PetitionTranslation)
+    # are in the other shipped languages.
+    language = models.CharField(
+        _("language of the text"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+    )
     goal = models.PositiveIntegerField(
         _("signature goal"), validators=[MinValueValidator(1), MaxValueValidator(MAX_GOAL)]
     )
@@ -151,6 +164,10 @@ class Petition(models.Model):
                 | Q(accepts_flyer=True),
                 name="petition_petition_accepts_a_level",
                 violation_error_message=_("Accept at least one way for signers to verify."),
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=TEXT_LANGUAGES),
+                name="petition_petition_language_valid",
             ),
             models.CheckConstraint(
                 condition=~Q(title=""),
@@ -252,6 +269,66 @@ class Petition(models.Model):
     def is_open(self) -> bool:
         """Open for signatures: credentials are issued and signatures accepted."""
         return self.status == self.Status.PUBLISHED
+
+
+class PetitionTranslation(models.Model):
+    """A petition's title, summary, demands and addressee in one other language, written by
+    its organizers.
+
+    A translation is one row, read and shown as a whole (petition.selectors.petition_text):
+    a page never takes the title from one language and the demands from another. It is not
+    part of anything signed (docs/protocol.md §3: the message holds the petition's id, a
+    key id and a nullifier), so counts, keys and the log are the same in every language.
+    That it differs from the petition's own language is checked by the services
+    (petition/services.py) with the petition's row locked: a check constraint cannot
+    look at another table.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    # The same limits as the original's fields.
+    title = models.CharField(_("title"), max_length=160)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    demands = models.TextField(
+        _("demands"), max_length=20_000, help_text=_("Markdown. Raw HTML is removed.")
+    )
+    addressed_to = models.CharField(_("addressed to"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["petition", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "language"],
+                name="petition_petitiontranslation_one_per_language",
+                violation_error_message=_(
+                    "This petition already has a translation in that language."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=TEXT_LANGUAGES),
+                name="petition_petitiontranslation_language_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="petition_petitiontranslation_title_not_empty",
+                violation_error_message=_("Give the translation a title."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(demands=""),
+                name="petition_petitiontranslation_demands_not_empty",
+                violation_error_message=_("Write the demands in this language too."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(addressed_to=""),
+                name="petition_petitiontranslation_addressed_to_not_empty",
+                violation_error_message=_("Say in this language who the petition is addressed to."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class PetitionKey(models.Model):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from .models import (
     PendingWithdrawal,
     Petition,
     PetitionKey,
+    PetitionTranslation,
     PublicationBatch,
     Signature,
 )
@@ -34,6 +37,61 @@ def percent_of(count: int, goal: int) -> int:
     if not goal or count <= 0:
         return 0
     return max(2, min(100, round(100 * count / goal)))
+
+
+@dataclass(frozen=True)
+class PetitionText:
+    """A petition's words in one language, whole: the original or one translation."""
+
+    title: str
+    summary: str
+    demands: str
+    addressed_to: str
+    language: str
+    is_translation: bool
+
+
+def petition_text(petition: Petition, language: str | None) -> PetitionText:
+    """The petition's text in `language` when its organizers wrote or translated it there,
+    else the original. Always one unit, never field by field: a missing summary in a
+    translation stays missing rather than borrowing the original's, so no paragraph
+    mixes two languages."""
+    if language and language != petition.language:
+        found = PetitionTranslation.objects.filter(petition=petition, language=language).first()
+        if found is not None:
+            return PetitionText(
+                title=found.title,
+                summary=found.summary,
+                demands=found.demands,
+                addressed_to=found.addressed_to,
+                language=found.language,
+                is_translation=True,
+            )
+    return PetitionText(
+        title=petition.title,
+        summary=petition.summary,
+        demands=petition.demands,
+        addressed_to=petition.addressed_to,
+        language=petition.language,
+        is_translation=False,
+    )
+
+
+def petition_text_languages(petition: Petition) -> list[str]:
+    """The languages the petition can be read in: its own first, then its translations in
+    the order the site lists its languages."""
+    translated = set(petition.translations.values_list("language", flat=True))
+    return [petition.language] + [
+        code
+        for code, _name in settings.LANGUAGES
+        if code in translated and code != petition.language
+    ]
+
+
+def petition_translations(petition: Petition) -> list[PetitionTranslation]:
+    """Every translation of the petition, in the order the site lists its languages."""
+    order = {code: index for index, (code, _name) in enumerate(settings.LANGUAGES)}
+    return sorted(petition.translations.all(), key=lambda row: order.get(row.language, len(order)))
 
 
 def public_petitions() -> QuerySet[Petition]:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from organizing.audit import audit_record, update_with_audit
 from organizing.models import AuditAction, Campaign, User
@@ -21,9 +22,11 @@ from .models import (
     IssuanceCount,
     Petition,
     PetitionKey,
+    PetitionTranslation,
 )
 from .publication import petition_publish_pending
 from .publication_policy import looser_fields
+from .text import hidden_controls
 
 Status = Petition.Status
 
@@ -37,8 +40,15 @@ FIELDS_LOCKED_AFTER_PUBLISH = frozenset(
         "accepts_in_person",
         "accepts_flyer",
         "slug",
+        "language",
     }
 )
+
+# A translation is text in the same sense: what people read before they sign. Its title,
+# demands and addressee are fixed once the petition is open, like the original's; a new
+# language may still be added (nobody has read it yet), and its summary edited.
+TRANSLATION_FIELDS = ("title", "summary", "demands", "addressed_to")
+TRANSLATION_FIELDS_LOCKED_AFTER_PUBLISH = frozenset({"title", "demands", "addressed_to"})
 
 
 class TransitionError(Exception):
@@ -61,6 +71,17 @@ def petition_update(*, petition: Petition, actor: User | None = None, **fields) 
     # Compared with the stored row: a ModelForm has already copied its values onto `petition`.
     stored = Petition.objects.filter(pk=petition.pk).values(*fields).get()
     edited = sorted(name for name, value in fields.items() if stored[name] != value)
+    if "language" in edited:
+        Petition.objects.select_for_update().filter(pk=petition.pk).first()
+        if petition.translations.filter(language=fields["language"]).exists():
+            raise ValidationError(
+                {
+                    "language": gettext(
+                        "There is a translation in this language: delete it first, or choose "
+                        "another language."
+                    )
+                }
+            )
     if petition.status != Status.DRAFT:
         changed = FIELDS_LOCKED_AFTER_PUBLISH & set(edited)
         if changed:
@@ -219,3 +240,95 @@ def petition_mark_delivered(
         )
     petition.refresh_from_db()
     return petition
+
+
+# --- translations ------------------------------------------------------------------------
+
+CONTROL_MESSAGE = _("Remove the invisible control characters from this text.")
+
+
+def _translation_errors(petition: Petition, language: str, fields: dict) -> dict:
+    """What is wrong with a translation's text, field by field (the database's constraints
+    refuse the rest: an unknown language, a second row of one language, an empty title)."""
+    errors: dict[str, list] = {}
+    if language == petition.language:
+        errors["language"] = [
+            gettext("The petition itself is written in this language: choose another one.")
+        ]
+    for name in TRANSLATION_FIELDS:
+        # Bidi overrides and the like would make the text read differently from what the
+        # team checked (petition/text.py); newlines only where Markdown needs them.
+        if hidden_controls(fields.get(name) or "", newlines=name == "demands"):
+            errors[name] = [CONTROL_MESSAGE]
+    return errors
+
+
+@transaction.atomic
+def petition_translation_create(
+    *, petition: Petition, language: str, actor: User | None = None, **fields
+) -> PetitionTranslation:
+    """Add the petition's text in another shipped language, as one unit."""
+    # The petition's row is locked so that its language cannot change to this one meanwhile
+    # (petition_update checks the other way round under the same lock).
+    petition = Petition.objects.select_for_update().get(pk=petition.pk)
+    translation = PetitionTranslation(petition=petition, language=language, **fields)
+    errors = _translation_errors(petition, language, fields)
+    if errors:
+        raise ValidationError(errors)
+    translation.full_clean()
+    translation.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.PETITION_TRANSLATION_ADD,
+        campaign=petition.campaign,
+        target=petition,
+        details={"language": language},
+    )
+    return translation
+
+
+@transaction.atomic
+def petition_translation_update(
+    *, translation: PetitionTranslation, actor: User | None = None, **fields
+) -> PetitionTranslation:
+    petition = Petition.objects.select_for_update().get(pk=translation.petition_id)
+    stored = PetitionTranslation.objects.filter(pk=translation.pk).values(*fields).get()
+    edited = sorted(name for name, value in fields.items() if stored[name] != value)
+    if petition.status != Status.DRAFT:
+        changed = TRANSLATION_FIELDS_LOCKED_AFTER_PUBLISH & set(edited)
+        if changed:
+            raise TransitionError(f"cannot change {', '.join(sorted(changed))} after publishing")
+    errors = _translation_errors(petition, translation.language, fields)
+    if errors:
+        raise ValidationError(errors)
+    update_with_audit(
+        translation,
+        fields,
+        changed=edited,
+        actor=actor,
+        action=AuditAction.PETITION_TRANSLATION_UPDATE,
+        campaign=petition.campaign,
+        target=petition,
+        details={"language": translation.language},
+    )
+    return translation
+
+
+@transaction.atomic
+def petition_translation_delete(
+    *, translation: PetitionTranslation, actor: User | None = None
+) -> None:
+    """Remove a translation while the petition is a draft; once it is open, readers of that
+    language may have signed under it, so it stays."""
+    petition = Petition.objects.select_for_update().get(pk=translation.petition_id)
+    if petition.status != Status.DRAFT:
+        raise TransitionError("cannot delete a translation after publishing")
+    deleted, _rows = PetitionTranslation.objects.filter(pk=translation.pk).delete()
+    if deleted:
+        audit_record(
+            actor=actor,
+            action=AuditAction.PETITION_TRANSLATION_DELETE,
+            campaign=petition.campaign,
+            target=petition,
+            details={"language": translation.language},
+        )

@@ -12,7 +12,11 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
+from config.i18n import languages
 from organizing.models import Campaign
 from petition.links import absolute_url
 from petition.qr import qr_svg
@@ -56,6 +60,9 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
     counts = selectors.petition_counts(petition)
     return {
         "petition": petition,
+        # The title, summary, demands and addressee in the page's language when the team
+        # translated them, else as written; the rest of the page is the same everywhere.
+        **petition_text_context(request, petition),
         "counts": counts,
         # How each signature was verified: the count a decision-maker can trust (P4).
         "level_counts": [(Level(level).label, counts[level]) for level in petition.levels],
@@ -78,6 +85,46 @@ def petition_page_context(request: HttpRequest, petition) -> dict:
         # "Pass it on" while it can be signed: the petition's address, as a link and a QR
         # code drawn here (review S4).
         "share": share_panel(petition) if petition.is_open else None,
+    }
+
+
+# One sentence per language, not a name put into a sentence: Spanish writes language names
+# in lower case ("en inglés"), Arabic joins them to the preposition ("بالإنجليزية").
+WRITTEN_IN = {
+    "en": gettext_lazy("This petition is written in English."),
+    "es": gettext_lazy("This petition is written in Spanish."),
+    "ar": gettext_lazy("This petition is written in Arabic."),
+}
+
+
+def written_in_sentence(language: str) -> str:
+    """ "This petition is written in English." in the active language."""
+    if language in WRITTEN_IN:
+        return str(WRITTEN_IN[language])
+    name = translation.get_language_info(language)["name_translated"]
+    return gettext("This petition is written in %(language)s.") % {"language": name}
+
+
+def petition_text_context(request: HttpRequest, petition) -> dict:
+    """Which text the page shows, the other languages it can be read in (links to the same
+    page in those languages, as the language switcher makes them), and, when the page's
+    language has no translation, which language the text is in."""
+    page_language = translation.get_language()
+    text = selectors.petition_text(petition, page_language)
+    links = {link["code"]: link for link in languages(request)["language_links"]}
+    also_in = [
+        links[code]
+        for code in selectors.petition_text_languages(petition)
+        if code != text.language and code in links
+    ]
+    written_in = written_in_sentence(text.language) if text.language != page_language else None
+    return {
+        "text": text,
+        "text_bidi": translation.get_language_info(text.language)["bidi"],
+        # The addressee inside the page's sentence "To: …", marked with its own language.
+        "text_addressee": format_html('<bdi lang="{}">{}</bdi>', text.language, text.addressed_to),
+        "text_also_in": also_in,
+        "text_written_in": written_in,
     }
 
 

@@ -4,7 +4,8 @@ import io
 import logging
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from organizing.models import Role
 from petition.models import Petition
@@ -77,6 +78,16 @@ def cast(organizer, moderator, outsider, organizer_without_mfa):
         "organizer_without_mfa": organizer_without_mfa,
         "signer": None,
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language_between_tests():
+    """Every test starts in the default language. LanguageMiddleware activates the request's
+    language and leaves it active in the thread, so after a request under /es/ the next
+    test's reverse() would build /es/ addresses and its pages would answer in Spanish."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

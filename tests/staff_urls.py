@@ -13,7 +13,8 @@ from django.utils import timezone
 @dataclass(frozen=True)
 class StaffUrl:
     name: str
-    kwarg: str | None  # "campaign", "petition", "batch", "webhook", "flyer_batch", "print_run"
+    # "campaign", "petition", "batch", "webhook", "flyer_batch", "print_run", "translation"…
+    kwarg: str | None
     method: str = "get"
     organizer_only: bool = False
     # Not tied to a campaign: only site organizers (User.is_site_organizer) get through.
@@ -89,6 +90,16 @@ class StaffUrl:
             return reverse(
                 f"staff:{self.name}", kwargs={"slug": petition.slug, "batch_id": batch.pk}
             )
+        if self.kwarg == "translation":
+            # Made directly, in a language the draft (written in English) is not in.
+            from petition.models import PetitionTranslation
+
+            PetitionTranslation.objects.get_or_create(
+                petition=petition,
+                language="es",
+                defaults={"title": "Pausas", "demands": "Dos pausas.", "addressed_to": "RR. HH."},
+            )
+            return reverse(f"staff:{self.name}", kwargs={"slug": petition.slug, "language": "es"})
         if self.kwarg == "print_run":
             return reverse(
                 f"staff:{self.name}", kwargs={"slug": petition.slug, "run_id": _print_run(petition)}
@@ -145,6 +156,9 @@ STAFF_URLS = [
     StaffUrl("petition", "petition"),
     StaffUrl("petition_edit", "petition", organizer_only=True),
     StaffUrl("petition_preview", "petition"),
+    StaffUrl("petition_translation_create", "petition", organizer_only=True),
+    StaffUrl("petition_translation_edit", "translation", organizer_only=True),
+    StaffUrl("petition_translation_delete", "translation", method="post", organizer_only=True),
     StaffUrl("petition_publish", "petition", method="post", organizer_only=True),
     StaffUrl("petition_close", "petition", method="post", organizer_only=True),
     StaffUrl("petition_deliver", "petition", method="post", organizer_only=True),

@@ -1,5 +1,5 @@
-"""Staff pages of a petition: create, detail, edit, preview, and the publish, close and
-deliver transitions."""
+"""Staff pages of a petition: create, detail, edit, preview, its translations, and the
+publish, close and deliver transitions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods
 
 from petition import services as petition_services
 from petition import views as public_views
-from petition.models import Level, Petition
+from petition.models import Level, Petition, PetitionTranslation
 from petition.review import entries_kept, purge_due_on
-from petition.selectors import petition_counts
+from petition.selectors import petition_counts, petition_translations
 
 from .. import selectors
 from ..access import ORGANIZERS, campaign_for_member, petition_for_member
@@ -28,8 +28,11 @@ from ..forms import (
     DeliveryForm,
     PetitionCreateForm,
     PetitionForm,
+    PetitionTranslationCreateForm,
+    PetitionTranslationForm,
     apply_validation_error,
     create_once,
+    missing_translation_languages,
 )
 from ..models import Role
 from ..notices import selectors as notice_selectors
@@ -67,6 +70,9 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         # organizer): see docs/roles.md.
         "membership": membership,
         "confirmed_organizers": selectors.confirmed_organizer_count(petition.campaign),
+        "translations": petition_translations(petition),
+        "written_in": public_views.written_in_sentence(petition.language),
+        "can_add_translation": bool(missing_translation_languages(petition)),
     }
     return render(request, "organizing/petition_detail.html", context)
 
@@ -91,6 +97,84 @@ def petition_edit(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("staff:petition", slug=petition.slug)
     context = {"form": form, "campaign": petition.campaign, "petition": petition}
     return render(request, "organizing/petition_form.html", context)
+
+
+def _translations_url(petition: Petition) -> str:
+    return reverse("staff:petition", kwargs={"slug": petition.slug}) + "#translations"
+
+
+def petition_translation_create(request: HttpRequest, slug: str) -> HttpResponse:
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
+    form = PetitionTranslationCreateForm(request.POST or None, petition=petition)
+    if request.method != "POST" and not form.fields["language"].choices:
+        messages.info(request, _("This petition has a translation in every language."))
+        return redirect(_translations_url(petition))
+
+    def create() -> str:
+        petition_services.petition_translation_create(
+            petition=petition, actor=request.user, **form.service_fields()
+        )
+        return _translations_url(petition)
+
+    if submission := create_once(request, form, create):
+        if submission.created:
+            messages.success(request, _("Translation saved."))
+        return redirect(submission.url)
+    context = {"form": form, "campaign": petition.campaign, "petition": petition}
+    return render(request, "organizing/petition_translation_form.html", context)
+
+
+def petition_translation_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
+    translation = get_object_or_404(PetitionTranslation, petition=petition, language=language)
+    locked = (
+        frozenset()
+        if petition.status == Petition.Status.DRAFT
+        else petition_services.TRANSLATION_FIELDS_LOCKED_AFTER_PUBLISH
+    )
+    form = PetitionTranslationForm(
+        request.POST or None, instance=translation, petition=petition, locked=locked
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            petition_services.petition_translation_update(
+                translation=translation, actor=request.user, **form.service_fields()
+            )
+        except (ValidationError, petition_services.TransitionError) as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Translation saved."))
+            return redirect(_translations_url(petition))
+    context = {
+        "form": form,
+        "campaign": petition.campaign,
+        "petition": petition,
+        "translation": translation,
+    }
+    return render(request, "organizing/petition_translation_form.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def petition_translation_delete(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    """POST deletes (a draft's translation only); GET goes back to the petition's page."""
+    petition, _membership = petition_for_member(request.user, slug, ORGANIZERS)
+    translation = get_object_or_404(PetitionTranslation, petition=petition, language=language)
+    if request.method == "POST":
+        try:
+            petition_services.petition_translation_delete(
+                translation=translation, actor=request.user
+            )
+        except petition_services.TransitionError:
+            messages.error(
+                request,
+                _(
+                    "The petition is open: people may have signed after reading this "
+                    "translation, so it stays."
+                ),
+            )
+        else:
+            messages.success(request, _("Translation deleted."))
+    return redirect(_translations_url(petition))
 
 
 # What each status change says before it happens (a page, so it works without JS).

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from organizing.models import Role
-from petition.models import PetitionKey
+from petition.models import PetitionKey, PetitionTranslation
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +122,21 @@ def test_petition_create(organizer_client, campaign):
 
 def test_petition_edit(organizer_client, draft_petition):
     url = reverse("staff:petition_edit", kwargs={"slug": draft_petition.slug})
+    fuzz_form(organizer_client, url, form_fields(organizer_client, url))
+
+
+def test_petition_translation_create(organizer_client, draft_petition):
+    url = reverse("staff:petition_translation_create", kwargs={"slug": draft_petition.slug})
+    fuzz_form(organizer_client, url, form_fields(organizer_client, url))
+
+
+def test_petition_translation_edit(organizer_client, draft_petition):
+    PetitionTranslation.objects.create(
+        petition=draft_petition, language="es", title="Pausas", demands="Dos.", addressed_to="RR"
+    )
+    url = reverse(
+        "staff:petition_translation_edit", kwargs={"slug": draft_petition.slug, "language": "es"}
+    )
     fuzz_form(organizer_client, url, form_fields(organizer_client, url))
 
 

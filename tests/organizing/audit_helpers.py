@@ -42,6 +42,9 @@ from petition.services import (
     petition_create,
     petition_mark_delivered,
     petition_publish,
+    petition_translation_create,
+    petition_translation_delete,
+    petition_translation_update,
     petition_update,
 )
 from tests.factories import UserFactory
@@ -118,6 +121,33 @@ def record_every_action(slug: str = "night-shift") -> CampaignStory:
     )
     petition = petition_update(
         petition=petition, actor=organizer, accepts_work_email=True, accepts_flyer=True
+    )
+    # A translation added, edited and deleted while the petition is a draft; another one
+    # added for good.
+    translation = petition_translation_create(
+        petition=petition,
+        actor=organizer,
+        language="es",
+        title="Recuperar las pausas nocturnas",
+        demands="Dos pausas pagadas.",
+        addressed_to="La dirección",
+    )
+    petition_translation_update(
+        translation=translation,
+        actor=organizer,
+        title="Que vuelvan las pausas nocturnas",
+        summary="",
+        demands="Dos pausas pagadas.",
+        addressed_to="La dirección",
+    )
+    petition_translation_delete(translation=translation, actor=organizer)
+    petition_translation_create(
+        petition=petition,
+        actor=organizer,
+        language="ar",
+        title="أعيدوا استراحات الليل",
+        demands="استراحتان مدفوعتا الأجر.",
+        addressed_to="الإدارة",
     )
     milestone_plan_update(
         petition=petition,

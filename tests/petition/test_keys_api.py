@@ -100,6 +100,8 @@ def test_api_describes_the_petition(client, open_petition):
             "last_published_on": None,
             "public_by": timezone.now().date().isoformat(),
         },
+        "language": "en",
+        "translations": {},
     }
 
 
