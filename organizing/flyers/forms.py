@@ -106,7 +106,10 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.petition = petition
         self.fields["language"].choices = _language_choices()
-        self.fields["second_language"].choices = [("", _("None"))] + _language_choices()
+        self.fields["second_language"].choices = [
+            ("", _("No second language")),
+            *_language_choices(),
+        ]
 
     def clean_headline(self):
         return clean_printed_text(self.cleaned_data["headline"])

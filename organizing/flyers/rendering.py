@@ -12,12 +12,10 @@ from typing import BinaryIO
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, translation
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 from config.i18n import language_codes
-
 from petition.links import absolute_url
 from petition.qr import QRCode, qr_svg
 from petition.tlog.services import log_identity

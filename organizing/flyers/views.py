@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.text import slugify
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -218,8 +218,9 @@ def _scan_counts(request: HttpRequest) -> bool:
 @require_safe
 def flyer_redirect(request: HttpRequest, code: str) -> HttpResponse:
     """Where a flyer's QR code leads: the petition, in the flyer's language when the code
-    names one (`?l=es`, petition_target_url), else as the reader's browser asks. Counts one scan for the batch and today (nothing
-    else: no row per scan, no address, no time) and sends the reader to the petition; the
+    names one (`?l=es`, petition_target_url), else as the reader's browser asks. Counts one
+    scan for the batch and today (nothing else: no row per scan, no address, no time) and
+    sends the reader to the petition; the
     `#code=…` fragment of a tab stays in the browser across the redirect. A retired batch
     still redirects, without counting, and so does a scan past the per-address limit: a
     reader is never kept from the petition (docs/threat-model.md)."""
