@@ -47,6 +47,12 @@ class Design:
     # survive a crease through the symbol or a strip of glossy tape; see docs/architecture.md.
     main_ec: str = "H"
     code_ec: str = "Q"
+    # How a sheet in two languages reads (FlyerText.second_language): "under", the second
+    # language in smaller type under the first in each block, where one item fills the
+    # sheet (poster, tear-off poster, code cards); "split", one item per language, where a
+    # sheet holds several (half-page flyers: top and bottom; stickers: left and right
+    # columns), so each cut-out piece reads in one language at full size.
+    two_languages: str = "under"
 
     @property
     def template(self) -> str:
@@ -72,6 +78,7 @@ DESIGNS = {
         items_per_sheet=2,
         code_level=None,
         codes_per_sheet=0,
+        two_languages="split",
     ),
     "tearoff": Design(
         "tearoff",
@@ -88,6 +95,7 @@ DESIGNS = {
         items_per_sheet=10,
         code_level=None,
         codes_per_sheet=0,
+        two_languages="split",
     ),
     "cards": Design(
         "cards",

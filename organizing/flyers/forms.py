@@ -80,7 +80,19 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         required=False,
         help_text=_("Printed next to the QR code and on each tab, e.g. “Sign by March 31”."),
     )
-    language = forms.ChoiceField(label=_("Language of the flyer"), initial="en")
+    language = forms.ChoiceField(
+        label=_("Language of the flyer"),
+        initial="en",
+        help_text=_("Its QR codes lead to the petition in this language."),
+    )
+    second_language = forms.ChoiceField(
+        label=_("Second language"),
+        required=False,
+        help_text=_(
+            "Optional. Posters and tear-off posters print it under the first language; "
+            "half-page flyers print one flyer in each; sticker sheets one column in each."
+        ),
+    )
     accent = forms.CharField(
         label=_("Accent colour"),
         initial=DEFAULT_ACCENT,
@@ -94,6 +106,10 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.petition = petition
         self.fields["language"].choices = _language_choices()
+        self.fields["second_language"].choices = [
+            ("", _("No second language")),
+            *_language_choices(),
+        ]
 
     def clean_headline(self):
         return clean_printed_text(self.cleaned_data["headline"])
@@ -115,6 +131,14 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
 
     def clean_deadline_line(self):
         return clean_printed_text(self.cleaned_data["deadline_line"])
+
+    def clean_second_language(self):
+        second = self.cleaned_data["second_language"]
+        if second and second == self.cleaned_data.get("language"):
+            raise ValidationError(
+                _("Pick a language other than the first one, or none."), code="same_language"
+            )
+        return second
 
     def clean_batch_label(self):
         return clean_typed_text(self.cleaned_data["batch_label"])  # shown to staff, not printed
@@ -147,5 +171,6 @@ class FlyerForm(StaffFormMixin, IdempotentFormMixin, forms.Form):
         return FlyerText(
             **{name: self.cleaned_data[name] for name in fields},
             language=self.cleaned_data["language"],
+            second_language=self.cleaned_data["second_language"],
             accent=self.cleaned_data["accent"],
         )

@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, translation
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from config.i18n import language_codes
 from petition.links import absolute_url
 from petition.qr import QRCode, qr_svg
 from petition.tlog.services import log_identity
@@ -45,6 +47,14 @@ class FlyerText:
     deadline_line: str = ""
     language: str = "en"
     accent: str = DEFAULT_ACCENT
+    # A second language printed beside or under the first ("" for none). Its text is not
+    # typed in the designer: it is `flyer_text_for(petition, second_language)`, made when
+    # the sheet is laid out, so the preview and the PDF print the same words.
+    second_language: str = ""
+
+    @property
+    def direction(self) -> str:
+        return _direction(self.language)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -62,27 +72,66 @@ class FlyerText:
         return cls(**{name: value for name, value in data.items() if name in known})
 
 
+def flyer_text_for(petition, language: str) -> FlyerText:
+    """The flyer's text in `language`: the petition's words and the printed sentences
+    translated. The one place the petition's text per language comes from, so that when
+    petitions carry translations only this function changes."""
+    with translation.override(language):
+        deadline = ""
+        if petition.deadline:
+            day = formats.date_format(petition.deadline, "DATE_FORMAT")
+            deadline = str(_("Sign by %(day)s")) % {"day": day}
+        return FlyerText(
+            headline=petition.title,
+            subheadline=petition.summary,
+            body="",
+            call_to_action=str(_("Scan to read the petition and sign it anonymously.")),
+            privacy_line=str(_("Scan with your personal phone, not a work device.")),
+            organized_by=str(_("Organized by %(campaign)s")) % {"campaign": petition.campaign.name},
+            deadline_line=deadline,
+            language=language,
+        )
+
+
 def default_text(petition) -> FlyerText:
-    deadline = ""
-    if petition.deadline:
-        day = formats.date_format(petition.deadline, "DATE_FORMAT")
-        deadline = str(_("Sign by %(day)s")) % {"day": day}
-    return FlyerText(
-        headline=petition.title,
-        subheadline=petition.summary,
-        body="",
-        call_to_action=str(_("Scan to read the petition and sign it anonymously.")),
-        privacy_line=str(_("Scan with your personal phone, not a work device.")),
-        organized_by=str(_("Organized by %(campaign)s")) % {"campaign": petition.campaign.name},
-        deadline_line=deadline,
-    )
+    """The designer's starting text: in the language the organizer reads the page in."""
+    language = translation.get_language() or "en"
+    return flyer_text_for(petition, language if language in language_codes() else "en")
 
 
-def petition_target_url(petition, batch=None) -> str:
-    """Where the QR codes lead: the batch's counting redirect, or the petition itself."""
+def second_text(petition, text: FlyerText) -> FlyerText | None:
+    """The text of a bilingual sheet's second language, or None for one language."""
+    if not second_text_wanted(text):
+        return None
+    return flyer_text_for(petition, text.second_language)
+
+
+def code_words(text: FlyerText) -> str:
+    """The word "code" in each printed language, for the tear-off tabs: "code · código"."""
+    languages = [text.language] + ([text.second_language] if second_text_wanted(text) else [])
+    words = []
+    for language in languages:
+        with translation.override(language):
+            words.append(pgettext("on a tear-off tab", "code"))
+    return " · ".join(dict.fromkeys(words))
+
+
+def second_text_wanted(text: FlyerText) -> bool:
+    return bool(text.second_language) and text.second_language != text.language
+
+
+def petition_target_url(petition, batch=None, language: str = "") -> str:
+    """Where the QR codes lead: the batch's counting redirect, or the petition itself, in
+    the flyer's (first) language: `/es/p/<slug>/` for Spanish, unprefixed for English, so
+    a reader lands on a page in the language they just read. A batch's short link stays
+    unprefixed (config/i18n.py) and names the language in `?l=` for its redirect."""
+    default = settings.LANGUAGE_CODE
+    language = language if language in language_codes() else default
     if batch is not None:
-        return absolute_url(batch.get_absolute_url())
-    return absolute_url(petition.get_absolute_url())
+        url = absolute_url(batch.get_absolute_url())
+        return url if language == default else f"{url}?l={language}"
+    with translation.override(language):
+        return absolute_url(petition.get_absolute_url())
 
 
 def level_in_url(petition, level: str | None) -> str:
@@ -108,7 +157,10 @@ def sheet_context(
         "design": chosen,
         "paper": PAPERS[paper],
         "text": text,
-        "direction": _direction(text.language),
+        "direction": text.direction,
+        # A bilingual sheet (designs.py says how each design lays out the two languages).
+        "second_text": second_text(petition, text),
+        "code_words": code_words(text),
         "target_url": target_url,
         "short_url": short_url(target_url),
         "main_qr": qr_svg(target_url, chosen.main_ec),

@@ -104,15 +104,16 @@ def _render(run: PrintRun) -> None:
     def progress(done: int, total: int) -> None:
         PrintRun.objects.filter(pk=run.pk).update(pages_done=min(done, run.pages_total))
 
+    text = FlyerText.from_dict(run.text)
     with tempfile.TemporaryFile() as out:
         flyer_pdf(
             petition=petition,
             design=run.design,
             paper=run.paper,
             copies=run.copies,
-            text=FlyerText.from_dict(run.text),
+            text=text,
             out=out,
-            target_url=petition_target_url(petition, run.flyer_batch),
+            target_url=petition_target_url(petition, run.flyer_batch, text.language),
             codes=codes,
             key_prefix=key_prefix,
             code_level=run.code_level,

@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from config.i18n import language_codes
 from organizing.access import ORGANIZERS, petition_for_member
 from organizing.forms import create_once
 from organizing.models import Role
@@ -30,8 +32,9 @@ PREVIEW_CODES = [f"PREVW-{n:05d}" for n in range(1, 11)]
 
 
 def _previews(petition, text, paper: str) -> list[dict]:
-    """One sheet of every design, rendered by the same templates as the PDF."""
-    target = petition_target_url(petition)
+    """One sheet of every design, rendered by the same templates and context as the PDF
+    (sheet_context: the second language's text too), QR codes leading where the PDF's do."""
+    target = petition_target_url(petition, language=text.language)
     previews = []
     for name, design in DESIGNS.items():
         if name == "cards":
@@ -81,8 +84,10 @@ def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return reverse("staff:print_run", kwargs={"slug": petition.slug, "run_id": run.pk})
 
+    # "Show in the preview": the form's text and languages laid out, nothing made.
+    previewing = request.method == "POST" and request.POST.get("action") == "preview"
     # A reload or double click lands on the first run, not a second one.
-    if submission := create_once(request, form, make_run):
+    if not previewing and (submission := create_once(request, form, make_run)):
         return redirect(submission.url)
     text = form.text() if form.is_bound and form.is_valid() else FlyerText.from_dict(initial)
     paper = form.data.get("paper", initial["paper"])
@@ -98,7 +103,7 @@ def flyer_designer(request: HttpRequest, slug: str) -> HttpResponse:
         "scan_floor": selectors.SCAN_COUNT_FLOOR,
         "remembered": selectors.designer_remembers(petition),
     }
-    status = 400 if form.is_bound else 200
+    status = 400 if form.is_bound and not (previewing and form.is_valid()) else 200
     return render(request, "organizing/flyers/designer.html", context, status=status)
 
 
@@ -212,8 +217,10 @@ def _scan_counts(request: HttpRequest) -> bool:
 
 @require_safe
 def flyer_redirect(request: HttpRequest, code: str) -> HttpResponse:
-    """Where a flyer's QR code leads. Counts one scan for the batch and today (nothing
-    else: no row per scan, no address, no time) and sends the reader to the petition; the
+    """Where a flyer's QR code leads: the petition, in the flyer's language when the code
+    names one (`?l=es`, petition_target_url), else as the reader's browser asks. Counts one
+    scan for the batch and today (nothing else: no row per scan, no address, no time) and
+    sends the reader to the petition; the
     `#code=…` fragment of a tab stays in the browser across the redirect. A retired batch
     still redirects, without counting, and so does a scan past the per-address limit: a
     reader is never kept from the petition (docs/threat-model.md)."""
@@ -227,7 +234,12 @@ def flyer_redirect(request: HttpRequest, code: str) -> HttpResponse:
     else:
         if batch.retired_at is None and request.method == "GET" and _scan_counts(request):
             services.flyer_scan_record(batch_id=batch.pk)
-        response = redirect(batch.petition.get_absolute_url())
+        language = request.GET.get("l", "")
+        if language in language_codes():
+            with translation.override(language):
+                response = redirect(batch.petition.get_absolute_url())
+        else:
+            response = redirect(batch.petition.get_absolute_url())
     response["Referrer-Policy"] = "no-referrer"
     add_never_cache_headers(response)  # each scan must reach us to be counted, once
     return response

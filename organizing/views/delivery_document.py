@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
+from django.utils.translation import get_language_bidi
 
 from petition.models import Petition
 
@@ -41,7 +42,10 @@ def delivery_document(request: HttpRequest, slug: str) -> HttpResponse:
         context["page_number"] = format_html('<span class="{}"></span>', "page-number")
         context["page_count"] = format_html('<span class="{}"></span>', "page-count")
         html = render_to_string("organizing/delivery.html", context, request=request)
-        pdf = render_pdf(html, stylesheets=["css/delivery.css", f"css/delivery-{paper}.css"])
+        stylesheets = ["css/delivery.css", f"css/delivery-{paper}.css"]
+        if get_language_bidi():
+            stylesheets.append("css/delivery-rtl.css")  # the footer's corners, mirrored
+        pdf = render_pdf(html, stylesheets=stylesheets)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = (
             f'attachment; filename="{petition.slug}-delivery-{paper}.pdf"'

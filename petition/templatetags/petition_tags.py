@@ -1,6 +1,8 @@
 """Template filters and tags of the public pages: Markdown, progress percent, policy durations
 in words, and the transparency log's identity."""
 
+import unicodedata
+
 from django import template
 from django.utils.translation import ngettext
 
@@ -40,3 +42,18 @@ def transparency_log() -> dict[str, str]:
     """{"origin", "vkey"} of the transparency log, for `{% transparency_log as log %}`: the
     verifier key that petition pages, printed cards and the delivery document show."""
     return log_identity()
+
+
+@register.filter(name="text_dir")
+def text_dir(text, fallback: str = "auto") -> str:
+    """The direction of `text` by its first letter that has one ("rtl" for Arabic or
+    Hebrew, "ltr" for Latin), for `dir=`: the PDF renderer (WeasyPrint) does not know
+    dir="auto", so an English line on an Arabic sheet would put its full stop on the wrong
+    side. `fallback` when the text has no such letter (digits, punctuation, empty)."""
+    for ch in str(text or ""):
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return fallback

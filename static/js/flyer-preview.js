@@ -51,6 +51,8 @@ function update() {
   const size = headlineSize(field('headline')?.value ?? '');
   const hasBody = (field('body')?.value ?? '').trim() !== '';
   for (const flyer of preview.querySelectorAll('.flyer')) {
+    // A bilingual sheet's second-language flyer keeps its own text and sizes.
+    if (!flyer.querySelector('[data-field=headline]')) continue;
     for (const name of ['short', 'medium', 'long']) {
       flyer.classList.toggle(`headline-${name}`, name === size);
     }

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from organizing.flyers.designs import DESIGNS, PAPERS
-from organizing.flyers.rendering import default_text, petition_target_url
+from organizing.flyers.rendering import flyer_text_for, petition_target_url
 from organizing.flyers.rules import smallest_run
 from organizing.flyers.services import print_run_create
 from organizing.models import PrintRun
@@ -71,7 +71,15 @@ class Command(BaseCommand):
         parser.add_argument("--privacy-line")
         parser.add_argument("--organized-by", help="who is behind the petition, on the poster")
         parser.add_argument("--deadline-line", help="e.g. 'Sign by March 31', on the poster")
-        parser.add_argument("--language", default="en")
+        parser.add_argument(
+            "--language", default="en", help="the flyer's language; its QR codes lead there"
+        )
+        parser.add_argument(
+            "--second-language",
+            default="",
+            help="print a second language too (under the first, or one flyer or sticker "
+            "per language on half-page flyers and sticker sheets)",
+        )
         parser.add_argument("--accent")
 
     def handle(self, *args, **opts):
@@ -80,9 +88,10 @@ class Command(BaseCommand):
             raise CommandError(f"No petition with the short name {opts['petition']!r}.")
         design = DESIGNS[opts["design"]]
         copies = opts["copies"] if opts["copies"] is not None else smallest_run(design)
-        text = default_text(petition)
+        text = flyer_text_for(petition, opts["language"])
         overrides = {name: opts[name] for name in TEXT_OPTIONS if opts[name] is not None}
-        text = type(text)(**{**text.as_dict(), **overrides, "language": opts["language"]})
+        overrides["second_language"] = opts["second_language"]
+        text = type(text)(**{**text.as_dict(), **overrides})
         output = Path(opts["output"])
         try:
             # Opened before anything is made: an unwritable path must not cost codes.
@@ -119,7 +128,7 @@ class Command(BaseCommand):
         codes = run.code_batch.size if run.code_batch_id else 0
         self.stdout.write(f"Wrote {output} ({run.pages_total} pages, {codes} single-use codes).")
         if run.flyer_batch_id is not None:
-            url = petition_target_url(petition, run.flyer_batch)
+            url = petition_target_url(petition, run.flyer_batch, text.language)
             self.stdout.write(f"Its QR codes lead through {url}")
 
 
