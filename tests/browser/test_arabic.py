@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
@@ -25,7 +26,9 @@ from petition.codes import code_batch_create
 from petition.models import EntryReview, Signature
 from petition.services import petition_publish
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, CampaignFactory, MembershipFactory, PetitionFactory
+from tests.organizing.notices.helpers import add_signatures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -256,4 +259,28 @@ def test_a_moderator_approves_a_comment_written_in_arabic(live_server, browser, 
     assert phone.context.cookies() == []
     assert phone.problems == [] and desk.problems == []
     phone.context.close()
+    desk.context.close()
+
+
+def test_an_organizer_reads_what_is_pending_before_closing_in_arabic(
+    live_server, browser, arabic_petition
+):
+    """The checklist's "!" marks sit at the start of each line: the right in Arabic."""
+    petition = arabic_petition
+    organizer = MembershipFactory(
+        campaign=petition.campaign, role=Role.ORGANIZER, user__language="ar"
+    ).user
+    add_signatures(petition, 1)
+    Signature.objects.filter(petition=petition).update(comment=COMMENT, review=EntryReview.WAITING)
+    desk = _arabic_browser(browser, 390, 844, locale="en-US")
+    sign_in(desk, live_server, organizer)
+    desk.goto(f"{live_server.url}{reverse('staff:petition_close', args=[petition.slug])}")
+    item = desk.locator(".checklist-item")
+    expect(item).to_have_count(1)
+    # Resolved values: a mark at the right edge has right 0 (it had left 0 before).
+    mark_right = item.evaluate("el => getComputedStyle(el, '::before').right")
+    assert mark_right == "0px"
+    assert item.evaluate("el => getComputedStyle(el).paddingRight") == "28px"  # 1.75rem
+    _check(desk, "ar-11-close-checklist")
+    assert desk.problems == []
     desk.context.close()
