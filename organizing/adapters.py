@@ -16,10 +16,13 @@ from allauth.core.internal import ratelimit
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from petition.keys import server_secret
 from petition.network import client_address, client_bucket
+
+from .models import User
 
 # Session key holding the address of the invitation the visitor opened.
 INVITED_EMAIL_SESSION_KEY = "countersign_invited_email"
@@ -54,6 +57,32 @@ def client_tag(request: HttpRequest) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    @staticmethod
+    def mail_language(user, email: str) -> str:
+        """Mail to a staff member is written in their account's language (User.language), like
+        every other mail to staff, whatever page asked for it; to an address with no account,
+        or an account that follows the browser, in the page's language."""
+        user = user or User.objects.filter(email__iexact=email).first()
+        chosen = getattr(user, "language", "")
+        return user.mail_language if chosen else translation.get_language()
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        with translation.override(self.mail_language(context.get("user"), email)):
+            super().send_mail(template_prefix, email, context)
+
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        # allauth made the link in the page's language; the mail may be in another one, and
+        # the page the link opens should read like the mail that carried it.
+        with translation.override(self.mail_language(user, email)):
+            key = f"{context['uid']}-{context['key']}"
+            context = {**context, "password_reset_url": self.get_reset_password_from_key_url(key)}
+        super().send_password_reset_mail(user, email, context)
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        # Plain-text mail has no lang attribute: the header names the language (RFC 3282).
+        headers = {"Content-Language": translation.get_language(), **(headers or {})}
+        return super().render_mail(template_prefix, email, context, headers=headers)
+
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth's login limits count per client address. Behind a reverse proxy the socket
         # address is the proxy's, and ten failed logins from anyone would lock every

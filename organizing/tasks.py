@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -44,5 +44,6 @@ def invitation_send(invitation_id: int) -> bool:
         }
         subject = render_to_string("emails/invitation_subject.txt", context).strip()
         body = render_to_string("emails/invitation.txt", context)
-    send_mail(subject=subject, message=body, from_email=None, recipient_list=[invitation.email])
+    headers = {"Content-Language": language}
+    EmailMessage(subject=subject, body=body, to=[invitation.email], headers=headers).send()
     return True

@@ -9,7 +9,7 @@ import time
 from celery import shared_task
 from cryptography.fernet import InvalidToken
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -55,7 +55,9 @@ def email_code_send(self, sealed: str, language: str = "") -> None:
         with translation.override(language if language in shipped else settings.LANGUAGE_CODE):
             subject = render_to_string("emails/email_code_subject.txt", context).strip()
             body = render_to_string("emails/email_code.txt", context)
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=[message["to"]])
+            # Plain-text mail has no lang attribute: the header names its language.
+            headers = {"Content-Language": translation.get_language()}
+        EmailMessage(subject=subject, body=body, to=[message["to"]], headers=headers).send()
     except OSError as exc:  # smtplib's errors are OSErrors too
         left = sealed_mail_seconds_left(sealed)
         if left <= 1:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
@@ -91,8 +91,9 @@ def _alert_mail(alert: ModerationAlert) -> bool:
         with translation.override(user.mail_language):
             subject = render_to_string("emails/moderation_alert_subject.txt", context).strip()
             body = render_to_string("emails/moderation_alert.txt", context)
-        messages.append((subject, body, None, [user.email]))
-    send_mass_mail(messages)
+        headers = {"Content-Language": user.mail_language}
+        messages.append(EmailMessage(subject=subject, body=body, to=[user.email], headers=headers))
+    get_connection().send_messages(messages)  # one connection for all, as send_mass_mail
     return bool(recipients)
 
 

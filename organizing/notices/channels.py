@@ -42,7 +42,7 @@ class UnsafeAddress(SendError):
 # --- email ------------------------------------------------------------------------------
 
 
-def send_email(*, to: str, subject: str, body: str, message_id: str) -> None:
+def send_email(*, to: str, subject: str, body: str, message_id: str, language: str) -> None:
     """One message over SMTP. The Message-ID is derived from the delivery, so in the one
     window no outbox can close (the server accepted, the worker died before recording it)
     a second copy carries the same id and mail clients show it once."""
@@ -50,7 +50,8 @@ def send_email(*, to: str, subject: str, body: str, message_id: str) -> None:
         subject=subject,
         body=body,
         to=[to],
-        headers={"Message-ID": message_id},
+        # Plain-text mail has no lang attribute: the header names its language (RFC 3282).
+        headers={"Message-ID": message_id, "Content-Language": language},
         connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
     )
     try:

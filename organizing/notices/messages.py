@@ -39,13 +39,17 @@ def _context(delivery: Delivery) -> dict:
     }
 
 
+def email_language(delivery: Delivery) -> str:
+    """The recipient's own language (User.language), whatever the language of the page or
+    task that queued the notice."""
+    recipient = delivery.recipient
+    return recipient.mail_language if recipient else settings.LANGUAGE_CODE
+
+
 def email_message(delivery: Delivery) -> tuple[str, str]:
     name = TEMPLATES[delivery.notice.kind]
     context = _context(delivery)
-    # In the recipient's own language (User.language), whatever the language of the page or
-    # task that queued it.
-    recipient = delivery.recipient
-    with translation.override(recipient.mail_language if recipient else settings.LANGUAGE_CODE):
+    with translation.override(email_language(delivery)):
         subject = render_to_string(f"emails/{name}_subject.txt", context)
         body = render_to_string(f"emails/{name}.txt", context)
     return " ".join(subject.split()), body

@@ -57,6 +57,7 @@ def _send(delivery) -> None:
             subject=subject,
             body=body,
             message_id=messages.message_id(delivery, domain or "localhost"),
+            language=messages.email_language(delivery),
         )
     else:
         body = messages.webhook_body(delivery)

@@ -26,6 +26,22 @@ function fill(template, replacements) {
   return message;
 }
 
+/**
+ * The message's pieces with each value in a <bdi>: an address, key or name keeps its own
+ * direction inside a right-to-left sentence ("127.0.0.1:8000/log" would otherwise show as
+ * "log/127.0.0.1:8000" on an Arabic page). The text itself is what `fill` gives.
+ */
+function isolated(template, replacements) {
+  const message = template?.content.textContent.trim() ?? '';
+  return message.split(/(\{\w+\})/).map((part) => {
+    const key = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (key === undefined || !Object.hasOwn(replacements, key)) return part;
+    const value = document.createElement('bdi');
+    value.textContent = replacements[key];
+    return value;
+  });
+}
+
 async function request(url, { text = false, fresh = false } = {}) {
   let res;
   try {
@@ -62,7 +78,7 @@ function init(page) {
   let saveUrl = null;
 
   function say(element, template, kind, replacements = {}) {
-    element.textContent = fill(template, replacements);
+    element.replaceChildren(...isolated(template, replacements));
     element.dataset.state = kind;
     element.classList.toggle('audit-warning', WARNINGS.has(kind));
   }
