@@ -376,7 +376,7 @@ def browser_steps(stack: Stack, seed: dict, context: ssl.SSLContext, mailbox, re
                 raise CheckFailed(
                     f"the first mail to the organizer is not the milestone: {subject}"
                 )
-            report(f"the milestone mail arrived: {subject}", started)
+            report(f"the milestone mail arrived: {subject.strip()}", started)
 
             started = time.monotonic()
             staff = browser.new_context(
