@@ -307,6 +307,9 @@ LANGUAGES = [("en", "English"), ("es", "Español"), ("ar", "العربية")]
 # django-allauth's own messages so its pages speak in our words (the header says why).
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
 USE_I18N = True
+# Formats Django's locale data lacks (Arabic dates with a time): config/formats/.
+# https://docs.djangoproject.com/en/stable/topics/i18n/formatting/#creating-custom-format-files
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 
