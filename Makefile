@@ -15,7 +15,7 @@ DEPLOY_ENV := DJANGO_SECRET_KEY=check-deploy-dummy-0f9c1d7e5b3a2c4e6f8a0b1c3d5e7
 	COUNTERSIGN_BASE_URL=https://petition.example.org \
 	COUNTERSIGN_KEY_ENCRYPTION_KEY=Q2hlY2stZGVwbG95IGR1bW15OiBub3QgYSBzZWNyZXQhIQ
 
-.PHONY: run run-phone reset-demo-accounts check test setup lint format services clean \
+.PHONY: run run-phone reset-demo-accounts check test bench setup lint format services clean \
 	messages compile-messages translations-check security bandit pip-audit prod-check
 
 $(STAMP):
@@ -128,6 +128,11 @@ test: $(STAMP) services lint
 # a print run, /healthz. `make test` runs it too (tests/deploy/test_prod_check.py).
 prod-check: $(STAMP) services
 	$(PY) scripts/prod_check.py
+# The load benchmark (benchmarks/README.md): wrk against gunicorn + PostgreSQL + Redis on
+# 127.0.0.1, about 5 minutes; not part of `make test`. BENCH_ARGS=--profile var/profile adds
+# py-spy profiles of the workers during the batched redemptions.
+bench: $(STAMP) services
+	$(PY) benchmarks/load.py $(BENCH_ARGS)
 
 # Static analysis (bandit, medium severity and up; every exception explained in
 # pyproject.toml [tool.bandit]) and known vulnerabilities of every installed package

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
-from . import blindrsa, sealing, selectors, signing
+from . import blindrsa, pagecache, sealing, selectors, signing
 from .credentials import credential_issue, email_code_request
 from .models import Petition
 from .protocol import ProtocolError, decode_b64
@@ -77,31 +77,50 @@ def get_only(view):
     return wrapper
 
 
-@get_only
-def petition_detail(petition: Petition) -> JsonResponse:
-    return JsonResponse(
-        {
-            "slug": petition.slug,
-            "title": petition.title,
-            "status": petition.status,
-            "goal": petition.goal,
-            # Published counts: what the last publication batch of each level says.
-            "counts": selectors.petition_counts(petition),
-            "publication": _publication(petition),
-            # Additive (protocol v1, §5.1): the language `title` is written in, and the
-            # organizers' translations, each whole. None of it is part of a signed message.
-            "language": petition.language,
-            "translations": {
-                row.language: {
-                    "title": row.title,
-                    "summary": row.summary,
-                    "demands": row.demands,
-                    "addressed_to": row.addressed_to,
-                }
-                for row in selectors.petition_translations(petition)
-            },
-        }
-    )
+@csrf_exempt  # GET only: a wrong method gets the JSON 405, not CSRF's 403
+def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The petition's published state, kept rendered between the writes that change it
+    (petition/pagecache.py); a proxy or CDN may keep it for a short while too."""
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET, HEAD")
+
+    def render_detail(generation: str) -> pagecache.Rendered:
+        petition = _public_petition(slug)
+        body = JsonResponse(
+            {
+                "slug": petition.slug,
+                "title": petition.title,
+                "status": petition.status,
+                "goal": petition.goal,
+                # Published counts: what the last publication batch of each level says.
+                "counts": selectors.petition_counts(petition),
+                "publication": _publication(petition),
+                # Additive (protocol v1, §5.1): the language `title` is written in, and the
+                # organizers' translations, each whole. None of it is part of a signed message.
+                "language": petition.language,
+                "translations": {
+                    row.language: {
+                        "title": row.title,
+                        "summary": row.summary,
+                        "demands": row.demands,
+                        "addressed_to": row.addressed_to,
+                    }
+                    for row in selectors.petition_translations(petition)
+                },
+            }
+        )
+        return pagecache.Rendered(
+            generation=generation,
+            body=body.content,
+            content_type=body["Content-Type"],
+            etag=pagecache.etag_of(body.content),
+        )
+
+    try:
+        rendered = pagecache.fetch(slug, pagecache.body_key("api", slug), render_detail)
+    except ProtocolError as exc:
+        return error(exc.status, exc.code, exc.message)
+    return pagecache.respond(request, rendered, shared=True)
 
 
 def _publication(petition: Petition) -> dict:

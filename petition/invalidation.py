@@ -18,6 +18,7 @@ from organizing.audit import audit_record
 from organizing.models import AuditAction, Role, User, confirmed_member, unconfirmed_message
 
 from .models import KeyInvalidation, Petition, PetitionKey
+from .pagecache import pages_changed
 from .text import hidden_controls
 
 REASON_MAX = 300
@@ -88,6 +89,8 @@ def key_invalidation_confirm(*, invalidation: KeyInvalidation, actor: User) -> P
         PetitionKey.objects.filter(pk=key.pk, invalidated_at__isnull=True).update(
             invalidated_at=now, invalidation_reason=invalidation.reason
         )
+        # The page and API stop counting the key's level at once.
+        pages_changed(slugs=[key.petition.slug])
         audit_record(
             actor=actor,
             action=AuditAction.KEY_INVALIDATE,

@@ -56,6 +56,7 @@ from .models import (
     PublicationSlot,
     Signature,
 )
+from .pagecache import pages_changed
 from .publication_policy import joins_batch, slot_end, slot_start, too_late_to_decide
 from .signals import counts_published
 from .tlog.batches import batch_append
@@ -239,6 +240,8 @@ def _publish_level(
         # (petition/sealing.py: no arrival order left in the rows).
         sealing.window_after_batch(petition, level)
 
+        # The public page and API show the new counts right after the commit.
+        pages_changed(slugs=[petition.slug])
         transaction.on_commit(
             lambda: counts_published.send(sender=PublicationBatch, petition_id=petition.id)
         )

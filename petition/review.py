@@ -26,6 +26,7 @@ from organizing.models import AuditAction, Campaign, User
 
 from .codes import code_batches_waiting_approval
 from .models import EntryReview, HiddenPart, HideReason, Petition, Signature
+from .pagecache import pages_changed
 from .text import hidden_controls
 
 HIDE_REASON_MAX = 200
@@ -159,6 +160,7 @@ def _decide(*, signature: Signature, actor: User, source: list[str], action: str
         if not changed:
             raise ReviewError(_("This name or comment was already dealt with."))
         petition = Petition.objects.select_related("campaign").get(signatures=signature.pk)
+        pages_changed(slugs=[petition.slug])  # the names and comments the page shows
         # The record names the petition only: not the signature's id nor its nullifier,
         # which would let whoever reads the log link a name or comment to its level, key and
         # batch; not its text nor the reason in words (which may quote it): the audit log
@@ -297,6 +299,7 @@ def entries_purge(*, petition: Petition) -> int:
             )
         )
         if erased:
+            pages_changed(slugs=[petition.slug])
             audit_record(
                 actor=None,
                 action=AuditAction.RETENTION_PURGE,

@@ -39,7 +39,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, Value
 from redis.exceptions import RedisError
 
 from .models import (
@@ -274,6 +274,19 @@ def _live_keys(petition_id: uuid.UUID, level: str | None = None) -> list[tuple[u
     return found
 
 
+def _secrets(window_key_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, bytes]]:
+    """The secrets of these window keys that the store still has, in one round trip."""
+    if not window_key_ids:
+        return []
+    with _reachable_store() as store:
+        found = store.get_many([_store_name(i) for i in window_key_ids])
+    return [
+        (i, secret)
+        for i in window_key_ids
+        if isinstance(secret := found.get(_store_name(i)), bytes) and len(secret) == SECRET_LEN
+    ]
+
+
 def pending_signature_seal(
     *, petition: Petition, window: tuple[WindowKey, bytes], entry: dict, received_on
 ) -> PendingSignature | None:
@@ -284,17 +297,28 @@ def pending_signature_seal(
     key, secret = window
     level = entry["level"]
     _lock_petition_shared(petition.pk)
-    if not WindowKey.objects.filter(pk=key.pk, retired=False).exists():
+    # One read of the level's window keys: is ours still current, and which others may hold
+    # a twin. The current one's secret is known already; only older ones' are fetched.
+    windows = dict(
+        WindowKey.objects.filter(petition=petition, level=level).values_list("pk", "retired")
+    )
+    if windows.get(key.pk, True):
         raise WindowMoved
-    # Under the lock no batch moves entries, so these two reads see every twin there is.
-    if Signature.objects.filter(petition=petition, nullifier=entry["nullifier"]).exists():
+    others = [pk for pk in windows if pk != key.pk]
+    tags = [(key.pk, tag(secret, entry["nullifier"]))]
+    tags += [(pk, tag(other, entry["nullifier"])) for pk, other in _secrets(others)]
+    # Under the lock no batch moves entries, so this one read (published, or waiting under
+    # any window key) sees every twin there is.
+    waiting = Q()
+    for pk, twin in tags:
+        waiting |= Q(window_key_id=pk, tag=twin)
+    published = Signature.objects.filter(petition=petition, nullifier=entry["nullifier"])
+    if (
+        published.values_list(Value(1))
+        .union(PendingSignature.objects.filter(waiting, petition=petition).values_list(Value(1)))
+        .exists()
+    ):
         return None
-    for key_id, other in _live_keys(petition.pk, level):
-        twin = tag(other, entry["nullifier"])
-        if PendingSignature.objects.filter(
-            petition=petition, window_key_id=key_id, tag=twin
-        ).exists():
-            return None
     return PendingSignature.objects.create(
         petition=petition,
         level=level,

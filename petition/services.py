@@ -24,6 +24,7 @@ from .models import (
     PetitionKey,
     PetitionTranslation,
 )
+from .pagecache import pages_changed
 from .publication import petition_publish_pending
 from .publication_policy import looser_fields
 from .text import hidden_controls
@@ -111,6 +112,7 @@ def _transition(
         if not changed:
             raise TransitionError(f"petition is not {source}")
         audit_record(actor=actor, action=action, campaign=petition.campaign, target=petition)
+        pages_changed(slugs=[petition.slug])
     petition.refresh_from_db()
     return petition
 
@@ -231,6 +233,7 @@ def petition_mark_delivered(
         )
         if not changed:
             raise TransitionError("petition is not closed")
+        pages_changed(slugs=[petition.slug])
         audit_record(
             actor=actor,
             action=AuditAction.PETITION_DELIVER,

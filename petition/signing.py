@@ -49,7 +49,11 @@ def signature_redeem(*, petition: Petition, payload: dict) -> bytes:
     comment = _text(payload.get("comment"), "comment", COMMENT_MAX, newlines=True)
 
     # 2. The key belongs to this petition, and the petition is open.
-    key = petition.keys.filter(key_id=key_id).only("id", "level", "spki", "invalidated_at").first()
+    key = (
+        petition.keys.filter(key_id=key_id)
+        .only("id", "petition_id", "level", "spki", "invalidated_at")
+        .first()
+    )
     if key is None:
         raise ProtocolError(403, "wrong_key", "This key does not belong to this petition.")
     if key.invalidated_at is not None:

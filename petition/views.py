@@ -21,7 +21,7 @@ from organizing.models import Campaign
 from petition.links import absolute_url
 from petition.qr import qr_svg
 
-from . import review, selectors
+from . import pagecache, review, selectors
 from .models import Level
 from .network import on_employer_network
 from .text import COMMENT_MAX, DISPLAY_NAME_MAX
@@ -51,8 +51,42 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = get_object_or_404(selectors.public_petitions(), slug=slug)
-    return render(request, "petition/detail.html", petition_page_context(request, petition))
+    """The public page, kept rendered between the writes that change it (petition/pagecache.py);
+    a query string (which the language links repeat) is rendered each time."""
+    if request.GET or not pagecache.enabled():
+        petition = get_object_or_404(selectors.public_petitions(), slug=slug)
+        warning = on_employer_network(request, petition.campaign.employer_networks)
+        rendered = _rendered_page(request, petition, "", warning=warning)
+        return pagecache.respond(request, rendered, shared=not rendered.networks)
+    language = translation.get_language()
+
+    def render_variant(warning: bool):
+        def render_page(generation: str) -> pagecache.Rendered:
+            petition = get_object_or_404(selectors.public_petitions(), slug=slug)
+            return _rendered_page(request, petition, generation, warning=warning)
+
+        key = pagecache.body_key("page", slug, language, "network" if warning else "plain")
+        return pagecache.fetch(slug, key, render_page)
+
+    rendered = render_variant(False)
+    # The employer-network warning (P6): the address is used here, in memory, and nowhere
+    # else; the variant with the warning is a body of its own.
+    if rendered.networks and on_employer_network(request, list(rendered.networks)):
+        rendered = render_variant(True)
+    return pagecache.respond(request, rendered, shared=not rendered.networks)
+
+
+def _rendered_page(request: HttpRequest, petition, generation: str, *, warning: bool):
+    context = petition_page_context(request, petition)
+    context["on_employer_network"] = warning
+    body = render(request, "petition/detail.html", context)
+    return pagecache.Rendered(
+        generation=generation,
+        body=body.content,
+        content_type=body["Content-Type"],
+        etag=pagecache.etag_of(body.content),
+        networks=tuple(petition.campaign.employer_networks),
+    )
 
 
 def petition_page_context(request: HttpRequest, petition) -> dict:

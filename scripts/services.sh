@@ -61,6 +61,9 @@ apt_install qpdf qpdf "checking the structure of the PDFs in the tests"
 # package does not start its service under policy-rc.d; the tests start their own.
 apt_install caddy caddy "checking the reverse-proxy configuration in tests/deploy"
 apt_install systemd-analyze systemd "verifying the systemd units in tests/deploy"
+# `make bench` drives benchmarks/load.py with wrk (HTTP load generator written in C, so the
+# client takes little of the 2 cores it shares with gunicorn).
+apt_install wrk wrk "the load benchmark (make bench)"
 # The audit tool's cross-check against an independent verifier: Go's golang.org/x/mod
 # (tests/audit_tool/go/), built offline from Debian's packaged source.
 apt_install go golang-go "the audit tool's cross-check with Go"

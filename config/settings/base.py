@@ -147,6 +147,12 @@ else:
         "TIMEOUT": None,
         "OPTIONS": {"MAX_ENTRIES": 10**9},
     }
+# The public petition page and GET /api/v1/petitions/<slug> are kept rendered in the default
+# cache between the writes that change them (petition/pagecache.py). Only with Redis: a
+# per-process cache would not hear of a publication batch the worker committed.
+COUNTERSIGN_PAGE_CACHE = bool(REDIS_URL) and env.bool("COUNTERSIGN_PAGE_CACHE", default=True)
+# How long a proxy, CDN or browser may reuse those two (Cache-Control max-age, seconds).
+COUNTERSIGN_PAGE_MAX_AGE = env.int("COUNTERSIGN_PAGE_MAX_AGE", default=60)
 
 # Celery reads every CELERY_* setting through config/celery_app.py.
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html

@@ -37,6 +37,10 @@ CACHES = {
         "TIMEOUT": None,
     },
 }
+# Rows go with each test's transaction, the Redis keys stay: a page cached by one test
+# would answer another's petition of the same slug. tests/petition/test_page_cache.py turns
+# it on with a cleared cache.
+COUNTERSIGN_PAGE_CACHE = False
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

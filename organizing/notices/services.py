@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from petition.models import MAX_GOAL, Petition
+from petition.pagecache import pages_changed
 from petition.review import petitions_with_entries_ended, purge_due_on
 from petition.selectors import petition_counts
 from petition.services import TransitionError, petition_close
@@ -132,6 +133,7 @@ def milestones_check(*, petition_id) -> list[Notice]:
         if Petition.objects.filter(pk=petition.pk, goal=petition.goal).update(
             goal=new_goal, updated_at=timezone.now()
         ):
+            pages_changed(slugs=[petition.slug])  # the page and API show the goal
             audit_record(
                 actor=None,
                 action=AuditAction.PETITION_UPDATE,

@@ -5,7 +5,8 @@ limits) and, in the first test, the sealing store at it, and stops it: never the
 Redis. What each action does is decided in petition/api.py and documented in
 docs/operations.md and docs/threat-model.md ("Rate limits when Redis is down"):
 
-- reading (pages, petition, keys, log) and credential issuance: limits fail open;
+- reading (pages, petition, keys, log) and credential issuance: limits fail open, and the
+  kept public page and API answers (petition/pagecache.py) are rendered from the database;
 - signing and withdrawing: limits fail open, but sealing needs its store: 503 when the
   store is the Redis that is down, 201 when it is a separate one;
 - email-code requests: closed, 503 with Retry-After, nothing written, nothing mailed.
@@ -85,7 +86,10 @@ def test_one_redis_down_reading_and_issuing_work_signing_and_codes_wait(
         "default": _redis_cache(private_redis.url, "cs-down"),
         "sealing": _redis_cache(private_redis.url, "cs-down-sealing", TIMEOUT=None),
     }
+    # The public page and API are kept in this Redis too (petition/pagecache.py).
+    settings.COUNTERSIGN_PAGE_CACHE = True
     client = Client(REMOTE_ADDR="203.0.113.7")
+    reads_still_work(client, open_petition)  # kept
     _batch, codes = code_batch_create(petition=open_petition, level="in_person", size=10)
     # Up: the usual path.
     signed = post(
@@ -114,6 +118,7 @@ def test_one_redis_down_reading_and_issuing_work_signing_and_codes_wait(
     private_redis.start()  # back, empty (no persistence): the same credential now signs
     signed = post(client, open_petition, "signatures", waiting.payload())
     assert signed.status_code == 201, signed.content
+    reads_still_work(client, open_petition)
     with django_capture_on_commit_callbacks(execute=True):
         asked = post(client, open_petition, "email-codes", {"email": "ada@example.com"})
     assert asked.status_code == 202
@@ -129,7 +134,9 @@ def test_rate_limit_redis_down_with_a_separate_sealing_store_signing_goes_on(
         **settings.CACHES,  # the sealing store stays on the test Redis
         "default": _redis_cache(private_redis.url, "cs-down"),
     }
+    settings.COUNTERSIGN_PAGE_CACHE = True
     client = Client()
+    reads_still_work(client, open_petition)  # kept
     _batch, codes = code_batch_create(petition=open_petition, level="in_person", size=10)
     private_redis.stop()
     reads_still_work(client, open_petition)

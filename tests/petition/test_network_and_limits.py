@@ -8,9 +8,10 @@ import time
 import pytest
 import redis
 from django.core import mail
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from petition.models import EmailCode, Signature
+from petition.ratelimits import count_in_window, fixed_window
 from petition.services import petition_publish
 from tests.signing_client import mint
 
@@ -144,3 +145,18 @@ def test_limit_keys_expire_at_the_end_of_a_fixed_window(client, open_petition, s
     # 2.5 s apart like their first requests.
     assert abs(lifetimes[0] - lifetimes[1]) < 1000
     assert max(lifetimes) <= (600 - time.time() % 600) * 1000 + 1000
+
+
+def test_a_limit_counts_in_one_round_trip_and_its_key_expires_with_the_window(db):
+    """The counter is made with the window's expiry and counted in one MULTI (SET NX EX,
+    INCR, EXPIRE NX): every key expires by the end of its window, whatever the timing."""
+    cache.clear()
+    assert not count_in_window(b"rl:test", "198.51.100.1", 2, 600, fail_open=False)
+    assert not count_in_window(b"rl:test", "198.51.100.1", 2, 600, fail_open=False)
+    assert count_in_window(b"rl:test", "198.51.100.1", 2, 600, fail_open=False)  # the third
+    backend = caches["default"]
+    client = backend._cache.get_client(None, write=True)
+    keys = list(client.scan_iter(match=f"{backend.key_prefix}:*rl:test:*"))
+    assert len(keys) == 1
+    assert int(client.get(keys[0])) == 3
+    assert 0 < client.ttl(keys[0]) <= fixed_window(600)[1]
