@@ -1,10 +1,10 @@
 """Model signal receivers of the petition app, connected in PetitionConfig.ready().
 
 Every save of a petition, its translations or a campaign (the staff edit services, the
-admin, a shell) may change what the public petition page and `GET /api/v1/petitions/<slug>` show: their kept
-bodies are dropped after the commit (petition/pagecache.py). Writes through `.update()`
-call `pages_changed` themselves (publication batches, status changes, key invalidation,
-moderation, the goal raised at a milestone).
+admin, a shell) may change what the public petition page and `GET /api/v1/petitions/<slug>`
+show: their kept bodies are dropped after the commit (petition/pagecache.py). Writes through
+`.update()` call `pages_changed` themselves (publication batches, status changes, key
+invalidation, moderation, the goal raised at a milestone).
 """
 
 from __future__ import annotations
