@@ -132,7 +132,7 @@ WRITTEN_IN = {
 
 
 def written_in_sentence(language: str) -> str:
-    """ "This petition is written in English." in the active language."""
+    """The sentence that names the language of a petition's text, in the page's language."""
     if language in WRITTEN_IN:
         return str(WRITTEN_IN[language])
     name = translation.get_language_info(language)["name_translated"]
@@ -154,7 +154,6 @@ def petition_text_context(request: HttpRequest, petition) -> dict:
     written_in = written_in_sentence(text.language) if text.language != page_language else None
     return {
         "text": text,
-        "text_bidi": translation.get_language_info(text.language)["bidi"],
         # The addressee inside the page's sentence "To: …", marked with its own language.
         "text_addressee": format_html('<bdi lang="{}">{}</bdi>', text.language, text.addressed_to),
         "text_also_in": also_in,

@@ -15,6 +15,7 @@ from organizing.invitations import invitation_token
 from organizing.models import Role
 from organizing.services import invitation_create
 from petition.codes import code_batch_create
+from petition.models import PetitionTranslation
 from petition.services import petition_publish
 from tests.browser.conftest import sign_in
 from tests.browser.pseudo_locale import PSEUDO_LANGUAGES, build, leftovers
@@ -87,6 +88,14 @@ def marked_world():
             accepts_flyer=True,
             goal=50,
         )
+    )
+    # A translation: the staff pages list it, the pages in other languages offer it.
+    PetitionTranslation.objects.create(
+        petition=petition,
+        language="es",
+        title="⟦Pausas para el turno de noche⟧",
+        demands="⟦Dos pausas pagadas.⟧",
+        addressed_to="⟦La dirección de la planta⟧",
     )
     _batch, codes = code_batch_create(
         petition=petition, level="in_person", size=10, label="⟦canteen⟧"

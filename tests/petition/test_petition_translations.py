@@ -240,7 +240,7 @@ def test_the_spanish_page_shows_the_spanish_translation_whole(client, published_
     # The way back to the original, in its own language's name and address.
     assert (
         f'<span class="also-in">También en: <a href="/en/p/{published_petition.slug}/" '
-        'hreflang="en" lang="en" dir="ltr" data-keep-hash>English</a></span>'
+        'hreflang="en" lang="en" dir="ltr" translate="no" data-keep-hash>English</a></span>'
     ) in page
 
 
@@ -254,8 +254,9 @@ def test_the_english_page_shows_the_original_and_offers_the_translations(
     assert SPANISH["title"] not in page
     assert (
         f'Also in: <a href="/es/p/{published_petition.slug}/" hreflang="es" lang="es" dir="ltr" '
-        f'data-keep-hash>Español</a> · <a href="/ar/p/{published_petition.slug}/" hreflang="ar" '
-        f'lang="ar" dir="rtl" data-keep-hash>العربية</a>'
+        f'translate="no" data-keep-hash>Español</a> · '
+        f'<a href="/ar/p/{published_petition.slug}/" hreflang="ar" '
+        f'lang="ar" dir="rtl" translate="no" data-keep-hash>العربية</a>'
     ) in page
     assert "written-in" not in page
 
