@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from config.i18n import language_codes
 from petition.links import absolute_url
 from petition.qr import QRCode, qr_svg
+from petition.selectors import petition_text
 from petition.tlog.services import log_identity
 
 from .designs import DESIGNS, PAPERS, build_sheets, short_url
@@ -73,17 +74,18 @@ class FlyerText:
 
 
 def flyer_text_for(petition, language: str) -> FlyerText:
-    """The flyer's text in `language`: the petition's words and the printed sentences
-    translated. The one place the petition's text per language comes from, so that when
-    petitions carry translations only this function changes."""
+    """The flyer's text in `language`: the petition's words (its organizers' translation
+    into that language, whole, or else the original, whole: `petition_text`) and the printed
+    sentences translated. The one place a flyer's petition text per language comes from."""
+    words = petition_text(petition, language)
     with translation.override(language):
         deadline = ""
         if petition.deadline:
             day = formats.date_format(petition.deadline, "DATE_FORMAT")
             deadline = str(_("Sign by %(day)s")) % {"day": day}
         return FlyerText(
-            headline=petition.title,
-            subheadline=petition.summary,
+            headline=words.title,
+            subheadline=words.summary,
             body="",
             call_to_action=str(_("Scan to read the petition and sign it anonymously.")),
             privacy_line=str(_("Scan with your personal phone, not a work device.")),

@@ -23,7 +23,7 @@ from organizing.flyers.glyphs import ARABIC_RANGES, unprintable
 from organizing.flyers.pdf import render_pdf
 from organizing.flyers.rendering import FlyerText, flyer_text_for, petition_target_url
 from organizing.models import FlyerBatch, PrintRun
-from petition.services import petition_close
+from petition.services import petition_close, petition_translation_create
 from tests.factories import form_key
 
 from .helpers import PAGE_POINTS, decode_qr_codes, page_sizes
@@ -167,6 +167,29 @@ def test_the_second_language_follows_the_first_on_every_design(open_petition, tm
         assert page_sizes(pdf) == [PAGE_POINTS["letter"]]  # not A4: sizes unlocalized
         spanish_page = f"{settings.COUNTERSIGN_BASE_URL}/es/p/{open_petition.slug}/"
         assert all(url.startswith(spanish_page) for url in decode_qr_codes(pdf, dpis=(300,)))
+
+
+def test_each_language_of_a_flyer_prints_the_petition_written_in_it(open_petition, tmp_path):
+    petition_translation_create(
+        petition=open_petition,
+        language="es",
+        title="Calefacción en el almacén",
+        summary="Pedimos calefacción antes del invierno.",
+        demands="Calefacción en la nave 3.",
+        addressed_to="La dirección",
+    )
+    text = flyer_text_for(open_petition, "es")
+    assert (text.headline, text.subheadline) == (
+        "Calefacción en el almacén",
+        "Pedimos calefacción antes del invierno.",
+    )
+    # No translation into Arabic: the original, whole, never a mix of the two.
+    arabic = flyer_text_for(open_petition, "ar")
+    assert (arabic.headline, arabic.subheadline) == (open_petition.title, open_petition.summary)
+    pdf = make(open_petition, tmp_path, "poster", "--language", "en", "--second-language", "es")
+    joined = " ".join(pdftotext(pdf, "-raw").split())
+    assert open_petition.title in joined
+    assert "Calefacción en el almacén" in joined
 
 
 def test_a_batch_of_arabic_flyers_counts_its_scans_and_leads_to_the_arabic_page(
