@@ -8,8 +8,8 @@ database `countersign_bench_nodes` and Redis DB 6 (`--redis`), as two hosts behi
 Caddy's `reverse_proxy a b` would run (docs/operations.md, "Scale-out"). Every signer is a
 fresh credential from the browser client's protocol (tests/signing_client.py); request i goes
 to node i % 2. Publication is immediate (each signing request publishes what is waiting,
-under the petition's row lock: the harshest case for two nodes writing at once). Checks, and exits non-zero if any
-fails:
+under the petition's row lock: the harshest case for two nodes writing at once). Checks,
+and exits non-zero if any fails:
 
 - the signing rate limit (30 per client address per 10 minutes) is one limit for both
   nodes, because it counts in the shared Redis: exactly 30 answers 201, the rest 429;
