@@ -188,10 +188,10 @@ def main() -> None:
                 publish_min_batch=5,
             )
             petition = petition_publish(petition=petition)
-            before = ceiling()
+            ceiling_before = ceiling()
             one = phase(env, petition, args.pages, 1, tmp_path, args.timeout)
             two = phase(env, petition, args.pages, 2, tmp_path, args.timeout)
-            after = ceiling()
+            ceiling_after = ceiling()
 
     print(f"{args.pages} tear-off pages (Letter, 10 codes a page), chunks of 25 sheets")
     print(f"{'workers':>7} {'seconds':>8} {'pages/s':>8}  load average before -> after")
@@ -205,7 +205,7 @@ def main() -> None:
     print(f"ratio two/one (goal <= 0.6): {two['seconds'] / one['seconds']:.2f}")
     print(
         "machine ceiling, two spinning processes / one spinning twice as long: "
-        f"{before:.2f} before, {after:.2f} after"
+        f"{ceiling_before:.2f} before, {ceiling_after:.2f} after"
     )
 
 
