@@ -12,13 +12,16 @@ holds at most 5,000 codes, so 1,000 tear-off pages (10,000 codes) are two runs o
 pages, sent together, as two organizers would. The clock starts when the runs are sent
 (the workers are already up) and stops when both are done (joined, file stored).
 
-The machine is shared: the load average before and after each phase is printed; a phase
-that ran while other jobs took a core says so there (see benchmarks/README.md).
+The machine is shared: the load average before and after each phase is printed, and so is
+the machine's own ceiling in the same run: the wall time of two processes each spinning the
+same pure-Python loop, against one process spinning it twice as long (1.0 would mean the two
+processes had no second core at all, 0.5 two free cores). The print ratio cannot beat it.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -31,6 +34,28 @@ from _stack import ROOT, scratch_database
 
 DB = "countersign_bench_print"
 PAGES_PER_RUN = 500  # CODE_BATCH_MAX_SIZE (5,000) / 10 tabs a page
+
+
+def _spin(count: int) -> None:
+    total = 0
+    for i in range(count):
+        total += i
+
+
+def ceiling(loops: int = 40_000_000) -> float:
+    """Wall time of two processes spinning `loops` each, over one process spinning 2x."""
+
+    def wall(processes: list[multiprocessing.Process]) -> float:
+        start = time.monotonic()
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+        return time.monotonic() - start
+
+    one = wall([multiprocessing.Process(target=_spin, args=(2 * loops,))])
+    two = wall([multiprocessing.Process(target=_spin, args=(loops,)) for _ in range(2)])
+    return two / one
 
 
 def start_workers(env: dict[str, str], count: int, log_dir: Path) -> list[subprocess.Popen]:
@@ -163,8 +188,10 @@ def main() -> None:
                 publish_min_batch=5,
             )
             petition = petition_publish(petition=petition)
+            ceiling_before = ceiling()
             one = phase(env, petition, args.pages, 1, tmp_path, args.timeout)
             two = phase(env, petition, args.pages, 2, tmp_path, args.timeout)
+            ceiling_after = ceiling()
 
     print(f"{args.pages} tear-off pages (Letter, 10 codes a page), chunks of 25 sheets")
     print(f"{'workers':>7} {'seconds':>8} {'pages/s':>8}  load average before -> after")
@@ -176,6 +203,10 @@ def main() -> None:
             f"{before} -> {after}"
         )
     print(f"ratio two/one (goal <= 0.6): {two['seconds'] / one['seconds']:.2f}")
+    print(
+        "machine ceiling, two spinning processes / one spinning twice as long: "
+        f"{ceiling_before:.2f} before, {ceiling_after:.2f} after"
+    )
 
 
 if __name__ == "__main__":

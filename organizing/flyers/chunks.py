@@ -183,6 +183,17 @@ def chunk_render(*, run_id: UUID | str, index: int, send_join) -> bool:
     except Exception as exc:
         print_run_fail(run, exc)
         return False
+    if not _count(run, chunk, attempt, name, send_join):
+        # Claimed again by another worker meanwhile (this one looked dead), or the run was
+        # given up: that file is not this chunk's any more.
+        default_storage.delete(name)
+        return False
+    return True
+
+
+def _count(run: PrintRun, chunk: PrintRunChunk, attempt: uuid.UUID, name: str, send_join) -> bool:
+    """Mark the chunk done and raise the run's counters, in one transaction, if this
+    attempt still holds the claim and the run is still the attempt that split it."""
     with transaction.atomic():
         counted = PrintRunChunk.objects.filter(
             pk=chunk.pk, status=PrintRunChunk.Status.RUNNING, attempt=attempt
@@ -194,9 +205,7 @@ def chunk_render(*, run_id: UUID | str, index: int, send_join) -> bool:
                 chunks_done=F("chunks_done") + 1, pages_done=F("pages_done") + chunk.sheet_count
             )
         if not counted:
-            # Claimed again by another worker meanwhile (this one looked dead), or the run
-            # was given up: that file is not this chunk's any more.
-            transaction.on_commit(lambda: default_storage.delete(name))
+            transaction.set_rollback(True)
             return False
         # Our UPDATE holds the run's row lock until commit, so this reads the counter as
         # this transaction left it: exactly one chunk sees it reach the total.
