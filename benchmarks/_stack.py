@@ -7,6 +7,8 @@ Django set up in this process (to create the data), and gunicorn serving it on 1
             urllib.request.urlopen(f"{base}/livez")
 
 The database is dropped and gunicorn stopped on the way out, also after a failure.
+`bench_petition()` makes the petition each benchmark measures, through the services, as an
+organizer would.
 """
 
 from __future__ import annotations
@@ -115,3 +117,22 @@ def gunicorn(env: dict[str, str], *, workers: int) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def bench_petition(slug: str = "bench", *, publish: bool = True, **fields):
+    """A petition in the campaign "Bench" (made on first use), created through the services
+    and published unless `publish` is false; `fields` override the defaults below."""
+    from organizing.models import Campaign
+    from petition.services import petition_create, petition_publish
+
+    campaign, _ = Campaign.objects.get_or_create(
+        slug="bench", defaults={"name": "Bench", "employer_name": "B", "employer_networks": []}
+    )
+    defaults = {
+        "title": f"Bench {slug}",
+        "demands": "1. **Stop** the tracking.\n2. Delete the recordings.",
+        "addressed_to": "The executive team",
+        "goal": 1000,
+    }
+    petition = petition_create(campaign=campaign, slug=slug, **{**defaults, **fields})
+    return petition_publish(petition=petition) if publish else petition

@@ -18,7 +18,7 @@ import statistics
 import time
 import urllib.request
 
-from _stack import gunicorn, scratch_database
+from _stack import bench_petition, gunicorn, scratch_database
 
 DB = "countersign_bench_counts"
 BATCH = 1000
@@ -95,23 +95,9 @@ def main() -> None:
     with scratch_database(DB, {"COUNTERSIGN_KEY_BITS": "2048"}) as env:
         from django.db import connection
 
-        from organizing.models import Campaign
         from petition.selectors import petition_counts
-        from petition.services import petition_create, petition_publish
 
-        campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
-        petitions = {}
-        for name in ("small", "big"):
-            petitions[name] = petition_publish(
-                petition=petition_create(
-                    campaign=campaign,
-                    slug=name,
-                    title=f"Bench {name}",
-                    demands="1. **Stop** the tracking.\n2. Delete the recordings.",
-                    addressed_to="The executive team",
-                    goal=2_000_000,
-                )
-            )
+        petitions = {name: bench_petition(name, goal=2_000_000) for name in ("small", "big")}
         load_started = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute("SET statement_timeout = '600s'")

@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from _stack import gunicorn, scratch_database
+from _stack import bench_petition, gunicorn, scratch_database
 
 DB = "countersign_bench_load"
 REDIS = os.environ.get("COUNTERSIGN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
@@ -269,30 +269,14 @@ def main() -> None:
     load = os.getloadavg()
     started = time.monotonic()
     with scratch_database(DB, settings) as env, tempfile.TemporaryDirectory() as tmp:
-        from organizing.models import Campaign
-        from petition.services import petition_create, petition_publish
-
         tmp = Path(tmp)
-        campaign = Campaign.objects.create(
-            name="Bench", slug="bench", employer_name="B", employer_networks=[]
-        )
         policies = {
             "batched": {"publish_interval": 3600, "publish_min_batch": 5},
             "immediate": {"publish_interval": 0, "publish_min_batch": 1},
         }
         petitions = {
-            name: petition_publish(
-                petition=petition_create(
-                    campaign=campaign,
-                    slug=name,
-                    title=f"Bench {name}",
-                    summary="Stop the tracking.",
-                    demands="1. **Stop** the tracking.\n2. Delete the recordings.",
-                    addressed_to="The executive team",
-                    goal=100_000,
-                    publish_max_wait=86400,
-                    **policy,
-                )
+            name: bench_petition(
+                name, summary="Stop the tracking.", goal=100_000, publish_max_wait=86400, **policy
             )
             for name, policy in policies.items()
         }

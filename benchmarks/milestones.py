@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from _stack import ROOT, free_port, scratch_database
+from _stack import ROOT, bench_petition, free_port, scratch_database
 
 DB = "countersign_bench_milestones"
 BROKER = "redis://127.0.0.1:6379/12"
@@ -127,28 +127,15 @@ def _run(args, arrivals: Arrivals) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from organizing.models import Campaign, Membership, MilestonePlan, Role, User
+    from organizing.models import Membership, MilestonePlan, Role, User
     from organizing.services import invitation_create
     from petition import sealing
     from petition.publication import petition_publish_pending
-    from petition.services import petition_create, petition_publish
 
-    campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
+    # Each signature its own batch: one milestone per batch to measure.
+    petition = bench_petition(goal=10_000_000, publish_interval=0, publish_min_batch=1)
     user = User.objects.create_user(email="organizer@bench.example")
-    Membership.objects.create(user=user, campaign=campaign, role=Role.ORGANIZER)
-    petition = petition_publish(
-        petition=petition_create(
-            campaign=campaign,
-            slug="bench",
-            title="Bench",
-            demands="x",
-            addressed_to="y",
-            goal=10_000_000,
-            # Each signature its own batch: one milestone per batch to measure.
-            publish_interval=0,
-            publish_min_batch=1,
-        )
-    )
+    Membership.objects.create(user=user, campaign=petition.campaign, role=Role.ORGANIZER)
     MilestonePlan.objects.create(
         petition=petition,
         use_default_ladder=False,
@@ -169,10 +156,10 @@ def _run(args, arrivals: Arrivals) -> None:
             "display_name": "",
             "comment": "",
         }
-        window = sealing.window_key_current(petition, key.level)
+        sealing.window_key_current(petition, key.level)
         with transaction.atomic():
-            sealing.pending_signature_seal(
-                petition=petition, window=window, entry=entry, received_on=timezone.localdate()
+            assert sealing.pending_signature_seal(
+                petition=petition, entry=entry, received_on=timezone.localdate()
             )
         stamp = []
         with transaction.atomic():
@@ -191,7 +178,7 @@ def _run(args, arrivals: Arrivals) -> None:
             invitation_create(
                 email=f"n{i}@bench.example",
                 role=Role.MODERATOR,
-                campaign=campaign,
+                campaign=petition.campaign,
                 invited_by=None,
             )
         return stamp[0]

@@ -30,7 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
-from _stack import ROOT, scratch_database
+from _stack import ROOT, bench_petition, scratch_database
 
 DB = "countersign_bench_print"
 PAGES_PER_RUN = 500  # CODE_BATCH_MAX_SIZE (5,000) / 10 tabs a page
@@ -173,21 +173,11 @@ def main() -> None:
             "COUNTERSIGN_KEY_BITS": "2048",
         }
         with scratch_database(DB, settings) as env:
-            from organizing.models import Campaign
-            from petition.services import petition_create, petition_publish
-
-            campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
-            petition = petition_create(
-                campaign=campaign,
-                slug="bench",
+            petition = bench_petition(
                 title="Stop the Employee Data Extraction Factory",
-                demands="x",
-                addressed_to="y",
-                goal=1000,
                 accepts_flyer=True,
                 publish_min_batch=5,
             )
-            petition = petition_publish(petition=petition)
             ceiling_before = ceiling()
             one = phase(env, petition, args.pages, 1, tmp_path, args.timeout)
             two = phase(env, petition, args.pages, 2, tmp_path, args.timeout)

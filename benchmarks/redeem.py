@@ -15,7 +15,7 @@ import json
 import time
 import urllib.request
 
-from _stack import gunicorn, scratch_database
+from _stack import bench_petition, gunicorn, scratch_database
 
 DB = "countersign_bench"
 
@@ -35,21 +35,9 @@ def main() -> None:
     }
     with scratch_database(DB, settings) as env:
         # Only now: these read the models, which need the scratch database's Django set-up.
-        from organizing.models import Campaign
-        from petition.services import petition_create, petition_publish
         from tests.signing_client import mint
 
-        campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
-        petition = petition_publish(
-            petition=petition_create(
-                campaign=campaign,
-                slug="bench",
-                title="Bench",
-                demands="x",
-                addressed_to="y",
-                goal=1000,
-            )
-        )
+        petition = bench_petition()
         payloads = [json.dumps(mint(petition).payload()).encode() for _ in range(args.requests)]
         with gunicorn(env, workers=args.workers) as base:
             trivial_rps, redeem_rps = _measure(base, payloads, args)

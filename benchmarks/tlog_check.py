@@ -46,7 +46,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _stack import gunicorn, scratch_database
+from _stack import bench_petition, gunicorn, scratch_database
 
 DB = "countersign_bench_tlogcheck"
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,25 +117,12 @@ def main() -> None:
         from django.db import connection, transaction
         from django.utils import timezone
 
-        from organizing.models import Campaign
         from petition import blindrsa
         from petition.keys import load_private_key, public_key
         from petition.models import IssuanceCount, LogCheckpoint, PublicationBatch
-        from petition.services import petition_create, petition_publish
         from petition.tlog import entries, services
 
-        campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
-        petition = petition_publish(
-            petition=petition_create(
-                campaign=campaign,
-                slug="audited",
-                title="Bench audited",
-                demands="1. **Stop** the tracking.",
-                addressed_to="The executive team",
-                goal=2_000_000,
-                publish_min_batch=5,
-            )
-        )
+        petition = bench_petition("audited", goal=2_000_000, publish_min_batch=5)
         level = "in_person"
         key = petition.keys.get(level=level)
         der = load_private_key(key).private_bytes(

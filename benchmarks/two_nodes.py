@@ -30,7 +30,7 @@ import urllib.request
 import uuid
 from collections import Counter
 
-from _stack import gunicorn, scratch_database
+from _stack import bench_petition, gunicorn, scratch_database
 
 DB = "countersign_bench_nodes"
 LIMIT = 30  # RateLimit("signatures", per_window=30) in petition/api.py, factor 1
@@ -68,24 +68,10 @@ def main() -> int:
         "CELERY_TASK_ALWAYS_EAGER": "1",
     }
     with scratch_database(DB, settings) as env:
-        from organizing.models import Campaign
         from petition.models import PublicationBatch, Signature
-        from petition.services import petition_create, petition_publish
         from tests.signing_client import mint
 
-        campaign = Campaign.objects.create(name="Bench", slug="bench", employer_name="B")
-        petition = petition_publish(
-            petition=petition_create(
-                campaign=campaign,
-                slug="bench",
-                title="Bench",
-                demands="x",
-                addressed_to="y",
-                goal=1000,
-                publish_min_batch=1,
-                publish_interval=0,
-            )
-        )
+        petition = bench_petition(publish_min_batch=1, publish_interval=0)
         minted = [mint(petition).payload() for _ in range(args.signers)]
         level = "in_person"  # what mint() signs for by default
         payloads = [json.dumps(p).encode() for p in minted]

@@ -59,6 +59,13 @@ def _public_petition(slug: str) -> Petition:
     return petition
 
 
+def _redeemable_petition(slug: str) -> Petition:
+    petition = selectors.redeemable_petition(slug)
+    if petition is None:
+        raise ProtocolError(404, "not_found", "No public petition with this slug.")
+    return petition
+
+
 def get_only(view):
     """GET/HEAD endpoints about one public petition; errors in the API's JSON format."""
 
@@ -180,11 +187,12 @@ def _json_body(request: HttpRequest) -> dict:
     return payload
 
 
-def post_endpoint(limit: RateLimit):
+def post_endpoint(limit: RateLimit, *, lookup=_public_petition):
     """POST-only, CSRF-exempt (the blind signature is the authorization and these requests
     carry no cookie), rate limited by `limit` per hashed client address, JSON in and out,
     protocol errors mapped to their status. When Redis is down: a closed limit or the
-    sealing store answers 503 with Retry-After and changes nothing (docs/operations.md)."""
+    sealing store answers 503 with Retry-After and changes nothing (docs/operations.md).
+    `lookup` reads the petition from its slug (404 if it is not public)."""
 
     def decorate(action):
         @csrf_exempt
@@ -197,7 +205,7 @@ def post_endpoint(limit: RateLimit):
                     response = error(429, "rate_limited", "Too many requests. Try again later.")
                     response["Retry-After"] = str(limit.effective()[1])
                     return response
-                return action(_public_petition(slug), _json_body(request))
+                return action(lookup(slug), _json_body(request))
             except ProtocolError as exc:
                 return _protocol_error(exc)
             except (LimitsUnavailable, sealing.StoreUnavailable):
@@ -212,7 +220,7 @@ def post_endpoint(limit: RateLimit):
 # Signing and withdrawing: the blind signature authorizes and the nullifier's uniqueness
 # in the database stops a second use, so the limit only spreads load: open when Redis is
 # down (docs/threat-model.md, "Rate limits when Redis is down").
-@post_endpoint(RateLimit("signatures", per_window=30, fail_open=True))
+@post_endpoint(RateLimit("signatures", per_window=30, fail_open=True), lookup=_redeemable_petition)
 def signatures(petition: Petition, payload: dict) -> JsonResponse:
     # Accepted now, public with its batch: the receipt says by when at the latest. Read
     # before redeeming: once the signature has committed nothing may fail the answer (a 503

@@ -19,6 +19,12 @@ Redis down: every cache call fails soft and the page is rendered from the databa
 before; a generation that could not be replaced is covered by PAGE_SECONDS, the longest
 any body is kept.
 
+Each process also keeps the bodies it served for COUNTERSIGN_PAGE_MEMORY_SECONDS (one
+second by default) and serves them again without asking Redis ("microcaching"): under a
+crowd most requests then cost what a trivial view costs (benchmarks/README.md, "Load").
+A write made in this process drops them at once; one made in another process shows here
+within that second, well inside the minute a proxy may keep the answer anyway.
+
 The answers also carry an ETag (a conditional GET gets 304) and Cache-Control: a proxy or
 CDN may keep them for COUNTERSIGN_PAGE_MAX_AGE seconds (docs/operations.md), except a page
 whose campaign lists employer networks, which only the visitor's browser may keep and must
@@ -30,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +57,10 @@ PAGE_SECONDS = 300
 # new random one (see above), so a slug nobody asks for again leaves nothing behind for long.
 GENERATION_SECONDS = 2 * PAGE_SECONDS
 _FAILURES = (RedisError, OSError)
+# Bodies kept in this process: {key: (monotonic deadline, slug, body)}. Bounded: a crowd
+# reads a few petitions in a few languages; past this many entries the map is emptied.
+_memory: dict[str, tuple[float, str, Rendered]] = {}
+MEMORY_ENTRIES = 256
 
 
 def _release_token() -> str:
@@ -121,6 +132,35 @@ def fetch(slug: str, key: str, render: Callable[[str], Rendered]) -> Rendered:
     was read, and is kept. Errors of `render` (404) pass through and keep nothing."""
     if not enabled():
         return render("")
+    held = _memory.get(key)
+    if held is not None and held[0] > time.monotonic():
+        return held[2]
+    rendered = _fetch_shared(slug, key, render)
+    _remember(slug, key, rendered)
+    return rendered
+
+
+def _remember(slug: str, key: str, rendered: Rendered) -> None:
+    seconds = settings.COUNTERSIGN_PAGE_MEMORY_SECONDS
+    if seconds <= 0 or not rendered.generation:  # "": rendered while Redis was down
+        return
+    if len(_memory) >= MEMORY_ENTRIES:
+        _memory.clear()
+    _memory[key] = (time.monotonic() + seconds, slug, rendered)
+
+
+def forget_in_process(slugs: Iterable[str] | None = None) -> None:
+    """Drop the bodies this process keeps, for these slugs or all of them."""
+    if slugs is None:
+        _memory.clear()
+        return
+    slugs = set(slugs)
+    for key, (_deadline, slug, _rendered) in list(_memory.items()):
+        if slug in slugs:
+            _memory.pop(key, None)
+
+
+def _fetch_shared(slug: str, key: str, render: Callable[[str], Rendered]) -> Rendered:
     generation_key = _generation_key(slug)
     made = False
     try:
@@ -170,6 +210,7 @@ def respond(request: HttpRequest, rendered: Rendered, *, shared: bool) -> HttpRe
 
 
 def _replace_generations(slugs: Iterable[str]) -> None:
+    forget_in_process(slugs)
     try:
         cache.set_many(
             {_generation_key(slug): secrets.token_hex(8) for slug in slugs}, GENERATION_SECONDS

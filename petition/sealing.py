@@ -39,7 +39,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F
 from redis.exceptions import RedisError
 
 from .models import (
@@ -205,7 +205,7 @@ def _forget(window_key_ids: list[uuid.UUID]) -> None:
 
 def _lock_petition_shared(petition_id: uuid.UUID) -> None:
     """FOR SHARE on the petition row until the transaction ends: the batch (FOR NO KEY
-    UPDATE) waits for this redemption, and this redemption for a batch under way. SQLite
+    UPDATE) waits for this withdrawal, and this withdrawal for a batch under way. SQLite
     (the embedded default) runs one writing transaction at a time anyway."""
     if connection.vendor != "postgresql":
         return
@@ -216,19 +216,44 @@ def _lock_petition_shared(petition_id: uuid.UUID) -> None:
         )
 
 
+def _lock_and_read_windows(petition_id: uuid.UUID, level: str) -> dict[uuid.UUID, bool]:
+    """In one statement: FOR SHARE on the petition row until the transaction ends (the
+    batch, FOR NO KEY UPDATE, waits for this redemption, and this redemption for a batch
+    under way), and the level's window keys, {id: retired}. SQLite (the embedded default)
+    runs one writing transaction at a time anyway, so it reads without a lock."""
+    windows = WindowKey._meta
+    lock = " FOR SHARE OF p" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.{windows.pk.column}, w.retired FROM {Petition._meta.db_table} p "  # noqa: S608  # nosec B608
+            f"LEFT JOIN {windows.db_table} w ON w.petition_id = p.id AND w.level = %s "
+            f"WHERE p.id = %s{lock}",
+            [level, Petition._meta.pk.get_db_prep_value(petition_id, connection)],
+        )
+        rows = cursor.fetchall()
+    return {windows.pk.to_python(pk): bool(retired) for pk, retired in rows if pk is not None}
+
+
 # --- redemption -------------------------------------------------------------------------
 
 
 class WindowMoved(Exception):
-    """A batch retired the window key between choosing it and locking: choose again."""
+    """Window keys were made and retired under `window_key_current` three times over."""
+
+
+class NoWindow(Exception):
+    """No current window key whose secret the store holds, for this petition and level: the
+    caller leaves its transaction, makes one (`window_key_current`) and tries again."""
 
 
 def window_key_current(petition: Petition, level: str) -> tuple[WindowKey, bytes]:
     """The key new entries of this petition and level go under, made if there is none.
 
-    Called outside the redemption's transaction, so that a redemption that is refused
-    leaves no key behind; the redemption then checks, under its lock, that the key is still
-    the current one (`pending_signature_seal`).
+    Called outside any transaction, when a redemption finds no current key under its lock
+    (`pending_signature_seal` raises NoWindow): the secret must be in the store before the
+    key's row commits, and two redemptions making the first key at once must not abort a
+    redemption's transaction on the unique constraint. The redemption then starts over and
+    reads the key as current under its lock.
     """
     for _attempt in range(3):
         key = WindowKey.objects.filter(petition=petition, level=level, retired=False).first()
@@ -287,46 +312,67 @@ def _secrets(window_key_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, bytes]]:
     ]
 
 
-def pending_signature_seal(
-    *, petition: Petition, window: tuple[WindowKey, bytes], entry: dict, received_on
-) -> PendingSignature | None:
-    """Insert a waiting signature sealed under `window`, or None if its nullifier is
-    already waiting or published. Runs inside the caller's transaction; raises WindowMoved
-    when `window` is no longer current, and IntegrityError when a concurrent redemption of
-    the same token inserted first (the unique constraint on the tag)."""
-    key, secret = window
+def pending_signature_seal(*, petition: Petition, entry: dict, received_on) -> bool:
+    """Insert a waiting signature sealed under the current window key of its level; False if
+    its nullifier is already waiting or published. Runs inside the caller's transaction, in
+    two statements (a redemption is mostly its round trips: benchmarks/README.md, "Load"):
+
+    1. lock the petition row and read the level's window keys, then fetch their secrets
+       (one store round trip); raises NoWindow when there is no current key, or when the
+       store has lost its secret;
+    2. insert, unless a twin is published or waiting under any of those keys (the tags are
+       computed here: the database never sees a nullifier of a waiting signature).
+
+    Under the lock no batch moves entries or retires keys, so the twin check sees every
+    twin there is; a twin inserted concurrently under the same key fails the unique
+    constraint on the tag (IntegrityError, raised to the caller)."""
     level = entry["level"]
-    _lock_petition_shared(petition.pk)
-    # One read of the level's window keys: is ours still current, and which others may hold
-    # a twin. The current one's secret is known already; only older ones' are fetched.
-    windows = dict(
-        WindowKey.objects.filter(petition=petition, level=level).values_list("pk", "retired")
-    )
-    if windows.get(key.pk, True):
-        raise WindowMoved
-    others = [pk for pk in windows if pk != key.pk]
-    tags = [(key.pk, tag(secret, entry["nullifier"]))]
-    tags += [(pk, tag(other, entry["nullifier"])) for pk, other in _secrets(others)]
-    # Under the lock no batch moves entries, so this one read (published, or waiting under
-    # any window key) sees every twin there is.
-    waiting = Q()
-    for pk, twin in tags:
-        waiting |= Q(window_key_id=pk, tag=twin)
-    published = Signature.objects.filter(petition=petition, nullifier=entry["nullifier"])
-    if (
-        published.values_list(Value(1))
-        .union(PendingSignature.objects.filter(waiting, petition=petition).values_list(Value(1)))
-        .exists()
-    ):
-        return None
-    return PendingSignature.objects.create(
+    nullifier = entry["nullifier"]
+    windows = _lock_and_read_windows(petition.pk, level)
+    current = [pk for pk, retired in windows.items() if not retired]
+    if not current:
+        raise NoWindow
+    key_id = current[0]
+    found = dict(_secrets(list(windows)))
+    secret = found.get(key_id)
+    if secret is None:
+        raise NoWindow
+    tags = [(pk, tag(other, nullifier)) for pk, other in found.items()]
+    row = PendingSignature(
         petition=petition,
         level=level,
-        window_key=key,
-        tag=tag(secret, entry["nullifier"]),
-        sealed=_seal_entry(secret, entry_aad(petition.pk, level, key.pk), entry),
+        window_key_id=key_id,
+        tag=tag(secret, nullifier),
+        sealed=_seal_entry(secret, entry_aad(petition.pk, level, key_id), entry),
         received_on=received_on,
     )
+    fields = PendingSignature._meta.concrete_fields
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    pending = PendingSignature._meta.db_table
+    published = Signature._meta.db_table
+    petition_id = Petition._meta.pk.get_db_prep_value(petition.pk, connection)
+    twin_params = [
+        value
+        for pk, twin in tags
+        for value in (WindowKey._meta.pk.get_db_prep_value(pk, connection), twin)
+    ]
+    twins = " OR ".join(["(window_key_id = %s AND tag = %s)"] * len(tags))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {pending} ({', '.join(f.column for f in fields)}) "  # noqa: S608  # nosec B608
+            f"SELECT {', '.join(['%s'] * len(fields))} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {published} "
+            "WHERE petition_id = %s AND nullifier = %s) "
+            f"AND NOT EXISTS (SELECT 1 FROM {pending} WHERE petition_id = %s AND ({twins}))",
+            [
+                *values,
+                petition_id,
+                nullifier,
+                petition_id,
+                *twin_params,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
 def pending_signature_withdraw(

@@ -98,6 +98,22 @@ def public_petitions() -> QuerySet[Petition]:
     return Petition.objects.filter(status__in=PUBLIC_STATUSES).select_related("campaign")
 
 
+def redeemable_petition(slug: str) -> Petition | None:
+    """The public petition with this slug as a redemption reads it, in one query: without
+    its campaign (a redemption never reads it), and with `last_published_on`, the day of its
+    newest publication batch, for the receipt (`petition_publication`)."""
+    newest = (
+        PublicationBatch.objects.filter(petition=OuterRef("pk"))
+        .order_by("-published_on")
+        .values("published_on")[:1]
+    )
+    return (
+        Petition.objects.filter(status__in=PUBLIC_STATUSES, slug=slug)
+        .annotate(last_published_on=Subquery(newest))
+        .first()
+    )
+
+
 def public_campaigns() -> QuerySet[Campaign]:
     return (
         Campaign.objects.annotate(
@@ -160,10 +176,14 @@ def petition_publication(petition: Petition) -> dict:
     """How and when this petition publishes, for its public page, the API and receipts.
 
     Says nothing about what is waiting: a count of pending entries would show each arrival
-    as it happens, which is what batches exist to prevent.
+    as it happens, which is what batches exist to prevent. A petition read by
+    `redeemable_petition` carries its last publication day already.
     """
     today = timezone.now().date()
-    last = PublicationBatch.objects.filter(petition=petition).aggregate(day=Max("published_on"))
+    if hasattr(petition, "last_published_on"):
+        last = {"day": petition.last_published_on}
+    else:
+        last = PublicationBatch.objects.filter(petition=petition).aggregate(day=Max("published_on"))
     return {
         "immediate": petition.publishes_immediately,
         # Below the safe floor (k < 5 or a wait under a day): the pages say so.

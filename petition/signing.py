@@ -3,6 +3,8 @@ these functions; errors carry the protocol's status and code."""
 
 from __future__ import annotations
 
+import contextlib
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -87,23 +89,23 @@ def signature_redeem(*, petition: Petition, payload: dict) -> bytes:
     already_signed = ProtocolError(409, "already_signed", "This credential was already used.")
     for _attempt in range(3):
         try:
-            window = sealing.window_key_current(petition, key.level)
             with transaction.atomic():
                 # The day only, for the maximum wait: an exact time would line up with
                 # issuance in access logs. A twin already waiting or published returns
-                # None; a twin inserted concurrently under the same key fails the unique
+                # False; a twin inserted concurrently under the same key fails the unique
                 # constraint on the tag.
-                pending = sealing.pending_signature_seal(
-                    petition=petition,
-                    window=window,
-                    entry=entry,
-                    received_on=timezone.now().date(),
+                accepted = sealing.pending_signature_seal(
+                    petition=petition, entry=entry, received_on=timezone.now().date()
                 )
-        except sealing.WindowMoved:
-            continue  # a batch closed the window meanwhile: seal under the next key
+        except sealing.NoWindow:
+            # The first signature of a window (or the store lost the current key's
+            # secret): the key is made outside the transaction, then sealing starts over.
+            with contextlib.suppress(sealing.WindowMoved):  # made and retired under us: again
+                sealing.window_key_current(petition, key.level)
+            continue
         except IntegrityError as exc:
             raise already_signed from exc
-        if pending is None:
+        if not accepted:
             raise already_signed
         break
     else:

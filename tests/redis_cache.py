@@ -8,7 +8,7 @@ counters and sealing-store window keys in the middle of its test.
 
 from __future__ import annotations
 
-from django.core.cache.backends.redis import RedisCache
+from config.redis_cache import RedisCache
 
 
 class PrefixedRedisCache(RedisCache):

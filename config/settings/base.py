@@ -120,7 +120,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("COUNTERSIGN_CACHE_PREFIX", default="countersign"),
         }
@@ -135,7 +135,7 @@ else:
 SEALING_REDIS_URL = env.str("COUNTERSIGN_SEALING_REDIS_URL", default=REDIS_URL)
 if SEALING_REDIS_URL:
     CACHES["sealing"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.redis_cache.RedisCache",
         "LOCATION": SEALING_REDIS_URL,
         "KEY_PREFIX": env.str("COUNTERSIGN_SEALING_PREFIX", default="countersign-sealing"),
         "TIMEOUT": None,
@@ -151,6 +151,8 @@ else:
 # cache between the writes that change them (petition/pagecache.py). Only with Redis: a
 # per-process cache would not hear of a publication batch the worker committed.
 COUNTERSIGN_PAGE_CACHE = bool(REDIS_URL) and env.bool("COUNTERSIGN_PAGE_CACHE", default=True)
+# How long each web process serves a body it kept without asking Redis (seconds; 0: never).
+COUNTERSIGN_PAGE_MEMORY_SECONDS = env.float("COUNTERSIGN_PAGE_MEMORY_SECONDS", default=1.0)
 # How long a proxy, CDN or browser may reuse those two (Cache-Control max-age, seconds).
 COUNTERSIGN_PAGE_MAX_AGE = env.int("COUNTERSIGN_PAGE_MAX_AGE", default=60)
 

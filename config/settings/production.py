@@ -31,7 +31,7 @@ REDIS_URL = env.str("REDIS_URL")
 REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("COUNTERSIGN_CACHE_PREFIX", default="countersign"),
         "OPTIONS": REDIS_TIMEOUTS,
@@ -40,7 +40,7 @@ CACHES = {
     # Point COUNTERSIGN_SEALING_REDIS_URL at a Redis with persistence and no eviction
     # (docs/operations.md, "The sealing store").
     "sealing": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.redis_cache.RedisCache",
         "LOCATION": env.str("COUNTERSIGN_SEALING_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": env.str("COUNTERSIGN_SEALING_PREFIX", default="countersign-sealing"),
         "TIMEOUT": None,

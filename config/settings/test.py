@@ -41,6 +41,8 @@ CACHES = {
 # would answer another's petition of the same slug. tests/petition/test_page_cache.py turns
 # it on with a cleared cache.
 COUNTERSIGN_PAGE_CACHE = False
+# Tests that turn the page cache on set this too (tests/petition/test_page_cache.py).
+COUNTERSIGN_PAGE_MEMORY_SECONDS = 0
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

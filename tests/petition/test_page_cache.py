@@ -10,6 +10,7 @@ import datetime
 import json
 import random
 import re
+import time
 
 import pytest
 from django.core.cache import cache
@@ -20,7 +21,8 @@ from django.utils import timezone
 
 from organizing.models import Campaign
 from organizing.services import campaign_update
-from petition import publication, publication_policy
+from petition import pagecache, publication, publication_policy
+from petition.models import Petition
 from petition.review import entry_approve
 from petition.services import petition_close, petition_publish, petition_update
 from tests.signing_client import b64, mint
@@ -31,9 +33,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def page_cache(settings):
     settings.COUNTERSIGN_PAGE_CACHE = True
+    # As in production: each process also serves what it kept for a moment. Every write
+    # below goes through this process, so each must still show at once.
+    settings.COUNTERSIGN_PAGE_MEMORY_SECONDS = 1
     cache.clear()
+    pagecache.forget_in_process()
     yield
     cache.clear()
+    pagecache.forget_in_process()
 
 
 @pytest.fixture
@@ -216,3 +223,27 @@ def test_headers_without_the_app_cache(open_petition):
     response = Client().get(f"/p/{open_petition.slug}/")
     assert response.status_code == 200 and response["ETag"]
     assert response["Cache-Control"] == "public, max-age=60"
+
+
+def test_a_change_made_through_another_process_shows_once_the_memory_moment_is_over(
+    page_cache, settings, open_petition
+):
+    settings.COUNTERSIGN_PAGE_MEMORY_SECONDS = 0.5
+    client = Client()
+    path = f"/p/{open_petition.slug}/"
+    assert b"Changed elsewhere" not in client.get(path).content
+    # Another worker edits the petition: the rows change and the generation in Redis is
+    # replaced, but nothing runs in this process.
+    Petition.objects.filter(pk=open_petition.pk).update(summary="Changed elsewhere")
+    cache.set(
+        pagecache._generation_key(open_petition.slug),
+        "another-worker",
+        pagecache.GENERATION_SECONDS,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        kept = client.get(path)
+    assert b"Changed elsewhere" not in kept.content and len(queries) == 0
+    deadline = time.monotonic() + 5
+    while b"Changed elsewhere" not in client.get(path).content:
+        assert time.monotonic() < deadline, "the change never showed"
+        time.sleep(0.1)
