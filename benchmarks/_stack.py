@@ -133,6 +133,11 @@ def bench_petition(slug: str = "bench", *, publish: bool = True, **fields):
         "demands": "1. **Stop** the tracking.\n2. Delete the recordings.",
         "addressed_to": "The executive team",
         "goal": 1000,
+        # The production policy (docs/operations.md); a benchmark below the safe floor says
+        # so and sets COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION.
+        "publish_interval": 3600,
+        "publish_min_batch": 5,
+        "publish_max_wait": 86400,
     }
     petition = petition_create(campaign=campaign, slug=slug, **{**defaults, **fields})
     return petition_publish(petition=petition) if publish else petition

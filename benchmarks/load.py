@@ -9,13 +9,20 @@ view on the same gunicorn in the same run (issue 19 item 1):
   signature entries in the transparency log, after the waiting ones are published by the
   batch mechanics at a slot where every one of them is due.
 
-    .venv/bin/python benchmarks/load.py [--seconds 10] [--connections 8] [--workers 2]
+    .venv/bin/python benchmarks/load.py [--rounds 5] [--seconds 4] [--connections 8]
+        [--workers 2] [--bodies 1500]
         [--profile DIR]   # py-spy attached to each gunicorn worker during the batched
-                          # redemption phase: DIR/worker-<pid>.txt, collapsed stacks
+                          # redemption phase of the first round: DIR/worker-<pid>.txt
+
+Every phase runs once per round and each ratio is against /livez in the same round (the
+median round is reported), since these virtual machines lose their cores to other guests
+for seconds at a time ("steal", printed per phase); the CPU each answer cost, by process
+(gunicorn, PostgreSQL, Redis, wrk), is printed too: it does not move with that noise.
 
 Creates and drops the database `countersign_bench_load` on the local PostgreSQL, and uses
 Redis database 3 under a key prefix of its own, deleted at the end. Bounded: every wrk run
-lasts --seconds with --connections connections on one thread, to 127.0.0.1 only.
+lasts --seconds with --connections connections on one thread, to 127.0.0.1 only, and sends
+at most --bodies redemptions.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -91,6 +99,7 @@ function done(summary, latency, requests)
       io.write(string.format("status %d %d\\n", status, n))
     end
     io.write(string.format("window %.6f\\n", thread:get("last") - thread:get("first")))
+    io.write(string.format("first %.6f\\nlast %.6f\\n", thread:get("first"), thread:get("last")))
     io.write(string.format("unanswered %d\\n", thread:get("sent") - thread:get("received")))
   end
 end
@@ -112,43 +121,140 @@ end
 """
 
 
-def wrk(url: str, args, script: Path, env: dict | None = None) -> tuple[float, Counter, str]:
-    """(answers per second, statuses, p99 latency) of one bounded wrk run. With `env`, a
-    redemption run: its rate is the redemptions answered over wrk's whole run time."""
+PARTS = ("gunicorn", "postgres", "redis", "wrk", "other")
+
+
+def _machine_ms() -> tuple[float, float]:
+    """CPU time the machine has spent busy since boot, all cores, and the time the
+    hypervisor gave its cores to other guests instead (steal), in ms. These machines are
+    virtual: steal is the noise of a run, and it is no work of ours."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) * 1000 / tick, steal * 1000 / tick
+
+
+def _cpu_by_part(wrk_pid: int) -> Counter:
+    """CPU time used so far (ms) by the stack's running processes: the gunicorn master and
+    workers, every PostgreSQL process, Redis, wrk; and the machine's busy time in all."""
+    tick = os.sysconf("SC_CLK_TCK")
+    busy, steal = _machine_ms()
+    used: Counter = Counter({"machine": busy, "steal": steal})
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(entry.name) == wrk_pid:
+            part = "wrk"
+        elif b"gunicorn" in cmdline:
+            part = "gunicorn"
+        elif name.startswith("postgres"):
+            part = "postgres"
+        elif name.startswith("redis"):
+            part = "redis"
+        else:
+            continue
+        used[part] += (int(fields[11]) + int(fields[12])) * 1000 / tick
+    return used
+
+
+def _sample_cpu(wrk_pid: int, samples: list, stop: threading.Event) -> None:
+    """(monotonic time, _cpu_by_part) every 0.2 s until `stop`: the CPU of a window inside
+    the run is the difference of the samples around it."""
+    while True:
+        samples.append((time.monotonic(), _cpu_by_part(wrk_pid)))
+        if stop.wait(0.2):
+            samples.append((time.monotonic(), _cpu_by_part(wrk_pid)))
+            return
+
+
+def _cpu_per_answer(
+    samples: list, start: float, end: float, answers: int, wrk_ms: float | None = None
+) -> dict:
+    """CPU ms per answer by part between the last sample at or before `start` and the first
+    at or after `end` (a sample every 0.2 s: a little more than the window, never less), and
+    the share of the cores' time stolen by the hypervisor meanwhile ("steal %")."""
+    before = max((s for s in samples if s[0] <= start), key=lambda s: s[0], default=samples[0])
+    after = min((s for s in samples if s[0] >= end), key=lambda s: s[0], default=samples[-1])
+    used = {part: after[1][part] - before[1][part] for part in PARTS[:4]}
+    if wrk_ms is not None:  # measured by the parent once wrk has ended
+        used["wrk"] = wrk_ms
+    # Processes that ended in the window take their CPU with them: never below zero.
+    used = {part: max(0.0, ms) for part, ms in used.items()}
+    used["other"] = max(0.0, after[1]["machine"] - before[1]["machine"] - sum(used.values()))
+    per_answer = {part: ms / max(answers, 1) for part, ms in used.items()}
+    elapsed_ms = 1000 * max(after[0] - before[0], 1e-3) * (os.cpu_count() or 1)
+    per_answer["steal %"] = 100 * (after[1]["steal"] - before[1]["steal"]) / elapsed_ms
+    return per_answer
+
+
+def wrk(url: str, args, script: Path, env: dict | None = None) -> tuple[float, Counter, str, dict]:
+    """(answers per second, statuses, p99 latency, CPU ms per answer by part of the stack)
+    of one bounded wrk run. With `env`, a redemption run: its rate and its CPU are those of
+    the window from the first redemption sent to the last answer (after it the connections
+    send /livez until wrk ends, which neither counts)."""
     seconds = args.seconds
-    result = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{args.connections}",
-            # A redemption run stops itself once its last answer is in (POST_SCRIPT).
-            f"-d{seconds + 10 if env else seconds}s",
-            "--latency",
-            "--timeout",
-            "30s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 90,
-        env={**os.environ, "LOAD_SECONDS": str(seconds), **(env or {})},
-    )
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{args.connections}",
+        # A redemption run stops itself once its last answer is in (POST_SCRIPT).
+        f"-d{seconds + 10 if env else seconds}s",
+        "--latency",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        url,
+    ]
+    environment = {**os.environ, "LOAD_SECONDS": str(seconds), **(env or {})}
+    samples: list = []
+    stop = threading.Event()
+    started, children = time.monotonic(), os.times()
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+    ) as process:
+        sampler = threading.Thread(target=_sample_cpu, args=(process.pid, samples, stop))
+        sampler.start()
+        try:
+            stdout, stderr = process.communicate(timeout=seconds + 90)
+        finally:
+            stop.set()
+            sampler.join()
+    if process.returncode:
+        raise RuntimeError(f"wrk failed ({process.returncode}): {stderr}")
+    ended = time.monotonic()
     statuses = Counter(
-        {int(s): int(n) for s, n in re.findall(r"^status (\d+) (\d+)$", result.stdout, re.M)}
+        {int(s): int(n) for s, n in re.findall(r"^status (\d+) (\d+)$", stdout, re.M)}
     )
+    answered = sum(n for status, n in statuses.items() if status)
     if env:
-        unanswered = int(re.search(r"^unanswered (\d+)$", result.stdout, re.M).group(1))
+        unanswered = int(re.search(r"^unanswered (\d+)$", stdout, re.M).group(1))
         if unanswered:  # still in flight at -d: the zero-lost check cannot be exact
             statuses[0] = unanswered
-        window = float(re.search(r"^window ([\d.]+)$", result.stdout, re.M).group(1))
-        rps = sum(n for status, n in statuses.items() if status) / window
+        window = float(re.search(r"^window ([\d.]+)$", stdout, re.M).group(1))
+        rps = answered / window
+        first = float(re.search(r"^first ([\d.]+)$", stdout, re.M).group(1))
+        last = float(re.search(r"^last ([\d.]+)$", stdout, re.M).group(1))
+        cpu = _cpu_per_answer(samples, first, last, answered)
     else:
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
-    p99 = re.search(r"^\s+99%\s+(\S+)$", result.stdout, re.M)
-    return rps, statuses, p99.group(1) if p99 else "?"
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", stdout).group(1))
+        done = os.times()
+        wrk_ms = 1000 * (
+            done.children_user
+            + done.children_system
+            - children.children_user
+            - children.children_system
+        )
+        cpu = _cpu_per_answer(samples, started, ended, answered, wrk_ms)
+    p99 = re.search(r"^\s+99%\s+(\S+)$", stdout, re.M)
+    return rps, statuses, p99.group(1) if p99 else "?", cpu
 
 
 def make_bodies(petition, count: int) -> list[str]:
@@ -243,12 +349,40 @@ def profile_summary(out: Path, top: int = 25) -> str:
     return "\n".join(lines)
 
 
+GETS = (
+    ("/livez (baseline)", "/livez"),
+    ("petition page /p/<slug>/", "/p/batched/"),
+    ("petition page /es/p/<slug>/", "/es/p/batched/"),
+    ("GET /api/v1/petitions/<slug>", "/api/v1/petitions/batched"),
+)
+BASELINE = GETS[0][0]
+POLICIES = {
+    "batched": {"publish_interval": 3600, "publish_min_batch": 5},
+    "immediate": {"publish_interval": 0, "publish_min_batch": 1},
+}
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _latency_ms(p99: str) -> float:
+    """wrk's "12.34ms" / "1.20s" / "850.00us" as milliseconds (nan when it printed none)."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s)", p99)
+    if not found:
+        return float("nan")
+    return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=4, help="per phase and round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--bodies", type=int, default=6000, help="per redemption phase")
+    parser.add_argument("--bodies", type=int, default=1500, help="per redemption phase and round")
     parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -270,67 +404,94 @@ def main() -> None:
     started = time.monotonic()
     with scratch_database(DB, settings) as env, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        policies = {
-            "batched": {"publish_interval": 3600, "publish_min_batch": 5},
-            "immediate": {"publish_interval": 0, "publish_min_batch": 1},
-        }
         petitions = {
             name: bench_petition(
                 name, summary="Stop the tracking.", goal=100_000, publish_max_wait=86400, **policy
             )
-            for name, policy in policies.items()
+            for name, policy in POLICIES.items()
         }
         minted = time.monotonic()
         for name, petition in petitions.items():
-            (tmp / f"{name}.jsonl").write_text("\n".join(make_bodies(petition, args.bodies)))
+            bodies = make_bodies(petition, args.bodies * args.rounds)
+            for round_ in range(args.rounds):
+                chunk = bodies[round_ * args.bodies : (round_ + 1) * args.bodies]
+                (tmp / f"{name}-{round_}.jsonl").write_text("\n".join(chunk))
         minted = time.monotonic() - minted
         (tmp / "get.lua").write_text(GET_SCRIPT)
         (tmp / "post.lua").write_text(POST_SCRIPT)
 
-        results = {}
+        # Every phase once per round, rounds one after the other: the host's noise (other
+        # guests taking the cores: "steal") moves within a minute, so each round's ratios
+        # are against the baseline of the same round, and the median round is reported.
+        rounds: dict[str, list] = {}
         with gunicorn(env, workers=args.workers) as base:
-            wrk(
-                f"{base}/livez", argparse.Namespace(**{**vars(args), "seconds": 3}), tmp / "get.lua"
-            )
-            for label, path in (
-                ("/livez (baseline)", "/livez"),
-                ("petition page /p/<slug>/", "/p/batched/"),
-                ("petition page /es/p/<slug>/", "/es/p/batched/"),
-                ("GET /api/v1/petitions/<slug>", "/api/v1/petitions/batched"),
-            ):
-                results[label] = wrk(f"{base}{path}", args, tmp / "get.lua")
-            profilers = []
-            for name in ("batched", "immediate"):
-                if args.profile and name == "batched":
-                    profilers = profile_start(base, args.seconds, args.profile)
-                    time.sleep(1)  # py-spy attaches
-                path = f"/api/v1/petitions/{name}/signatures"
-                results[f"POST signatures ({name})"] = wrk(
-                    f"{base}{path}",
-                    args,
-                    tmp / "post.lua",
-                    env={"LOAD_BODIES": str(tmp / f"{name}.jsonl"), "LOAD_PATH": path},
-                )
-                for profiler in profilers:
-                    profiler.wait(timeout=args.seconds + 60)
-                profilers = []
-            results["/livez (baseline, again)"] = wrk(f"{base}/livez", args, tmp / "get.lua")
+            warm_up = argparse.Namespace(**{**vars(args), "seconds": 3})
+            wrk(f"{base}/livez", warm_up, tmp / "get.lua")
+            for round_ in range(args.rounds):
+                for label, path in GETS:
+                    rounds.setdefault(label, []).append(wrk(f"{base}{path}", args, tmp / "get.lua"))
+                for name in POLICIES:
+                    profilers = []
+                    if args.profile and name == "batched" and round_ == 0:
+                        profilers = profile_start(base, args.seconds, args.profile)
+                        time.sleep(1)  # py-spy attaches
+                    path = f"/api/v1/petitions/{name}/signatures"
+                    bodies = tmp / f"{name}-{round_}.jsonl"
+                    rounds.setdefault(f"POST signatures ({name})", []).append(
+                        wrk(
+                            f"{base}{path}",
+                            args,
+                            tmp / "post.lua",
+                            env={"LOAD_BODIES": str(bodies), "LOAD_PATH": path},
+                        )
+                    )
+                    for profiler in profilers:
+                        profiler.wait(timeout=args.seconds + 60)
 
+        results = {label: sum((r[1] for r in runs), Counter()) for label, runs in rounds.items()}
         lost = zero_lost(petitions, results)
         _clear_redis(prefix)
 
-    baseline = (results["/livez (baseline)"][0] + results["/livez (baseline, again)"][0]) / 2
     print(
-        f"wrk -t1 -c{args.connections} -d{args.seconds}s per phase, gunicorn {args.workers} "
-        f"workers x 2 threads, RSA 3072, Redis cache; {datetime.date.today()}, load average "
-        f"before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after "
+        f"wrk -t1 -c{args.connections}, {args.rounds} rounds of {args.seconds} s per phase, "
+        f"gunicorn {args.workers} workers x 2 threads, RSA 3072, Redis cache; "
+        f"{datetime.date.today()}, load average before {load[0]:.2f} {load[1]:.2f} "
+        f"{load[2]:.2f}, after "
         + " ".join(f"{x:.2f}" for x in os.getloadavg())
         + f"; {minted:.0f} s minting, {time.monotonic() - started:.0f} s in all"
     )
-    print(f"{'phase':34s} {'req/s':>9s} {'ratio':>6s} {'p99':>9s}  statuses")
-    for label, (rps, statuses, p99) in results.items():
-        shown = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
-        print(f"{label:34s} {rps:9.1f} {rps / baseline:6.2f} {p99:>9s}  {shown}")
+    print(
+        "ratio: the phase's req/s over /livez's in the same round, median of the rounds "
+        "(min-max); cost ratio: /livez's CPU per answer over the phase's (what the ratio "
+        "would be with no noise on a machine the stack keeps busy)"
+    )
+    baseline_cpu = _median([sum(r[3][p] for p in PARTS) for r in rounds[BASELINE]])
+    print(
+        f"{'phase':32s} {'req/s':>8s} {'ratio':>6s} {'min-max':>11s} {'cost':>6s} "
+        f"{'p99':>9s}  statuses"
+    )
+    for label, runs in rounds.items():
+        pairs = zip(runs, rounds[BASELINE], strict=True)
+        ratios = [run[0] / baseline[0] for run, baseline in pairs]
+        cpu = _median([sum(r[3][p] for p in PARTS) for r in runs])
+        p99 = _median([_latency_ms(r[2]) for r in runs])
+        shown = ", ".join(f"{s}: {n}" for s, n in sorted(results[label].items()))
+        print(
+            f"{label:32s} {_median([r[0] for r in runs]):8.1f} {_median(ratios):6.2f} "
+            f"{min(ratios):5.2f}-{max(ratios):5.2f} {baseline_cpu / cpu:6.2f} "
+            f"{p99:7.1f}ms  {shown}"
+        )
+    # Where the CPU went: on a machine whose cores the whole stack shares, a request's
+    # throughput is bounded by its CPU time across all of these.
+    print(
+        "\nCPU ms per answer, median round "
+        + " ".join(f"{p:>9s}" for p in (*PARTS, "total", "steal %"))
+    )
+    for label, runs in rounds.items():
+        cells = " ".join(f"{_median([r[3][p] for r in runs]):9.2f}" for p in PARTS)
+        total = _median([sum(r[3][p] for p in PARTS) for r in runs])
+        steal = _median([r[3]["steal %"] for r in runs])
+        print(f"{label:32s} {cells} {total:9.2f} {steal:9.1f}")
     for line in lost:
         print(line)
     if args.profile:
@@ -352,7 +513,7 @@ def zero_lost(petitions: dict, results: dict) -> list[str]:
     due = publication_policy.slot_start(later, 3600) + datetime.timedelta(seconds=30)
     lines = []
     for name, petition in petitions.items():
-        accepted = results[f"POST signatures ({name})"][1].get(201, 0)
+        accepted = results[f"POST signatures ({name})"].get(201, 0)
         waiting_before = PendingSignature.objects.filter(petition=petition).count()
         publication.petition_publish_pending(petition_id=petition.id, now=due)
         rows = Signature.objects.filter(petition=petition).count()

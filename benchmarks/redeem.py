@@ -32,12 +32,15 @@ def main() -> None:
         "COUNTERSIGN_KEY_BITS": "3072",
         # One client address sends everything here; keep the limit check, not its refusal.
         "COUNTERSIGN_RATE_LIMIT_FACTOR": "1000",
+        # The base settings' default policy (a batch per signature) is below the safe floor.
+        "COUNTERSIGN_ALLOW_UNSAFE_PUBLICATION": "1",
     }
     with scratch_database(DB, settings) as env:
         # Only now: these read the models, which need the scratch database's Django set-up.
         from tests.signing_client import mint
 
-        petition = bench_petition()
+        # Immediate publication: every signature publishes a batch under the petition's lock.
+        petition = bench_petition(publish_interval=0, publish_min_batch=1)
         payloads = [json.dumps(mint(petition).payload()).encode() for _ in range(args.requests)]
         with gunicorn(env, workers=args.workers) as base:
             trivial_rps, redeem_rps = _measure(base, payloads, args)

@@ -205,7 +205,7 @@ def _forget(window_key_ids: list[uuid.UUID]) -> None:
 
 def _lock_petition_shared(petition_id: uuid.UUID) -> None:
     """FOR SHARE on the petition row until the transaction ends: the batch (FOR NO KEY
-    UPDATE) waits for this withdrawal, and this withdrawal for a batch under way. SQLite
+    UPDATE) waits for this redemption or withdrawal, and it for a batch under way. SQLite
     (the embedded default) runs one writing transaction at a time anyway."""
     if connection.vendor != "postgresql":
         return
@@ -217,21 +217,24 @@ def _lock_petition_shared(petition_id: uuid.UUID) -> None:
 
 
 def _lock_and_read_windows(petition_id: uuid.UUID, level: str) -> dict[uuid.UUID, bool]:
-    """In one statement: FOR SHARE on the petition row until the transaction ends (the
-    batch, FOR NO KEY UPDATE, waits for this redemption, and this redemption for a batch
-    under way), and the level's window keys, {id: retired}. SQLite (the embedded default)
-    runs one writing transaction at a time anyway, so it reads without a lock."""
+    """FOR SHARE on the petition row until the transaction ends (the batch, FOR NO KEY
+    UPDATE, waits for this redemption, and this redemption for a batch under way), then the
+    level's window keys, {id: retired}.
+
+    Two statements, not one joined read: a statement that waits for the lock keeps the
+    snapshot it started with, so a join would return the keys as they were before the batch
+    it waited for retired or deleted them. The second statement's snapshot is taken once
+    the lock is held (READ COMMITTED), after that batch committed."""
+    _lock_petition_shared(petition_id)
     windows = WindowKey._meta
-    lock = " FOR SHARE OF p" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT w.{windows.pk.column}, w.retired FROM {Petition._meta.db_table} p "  # noqa: S608  # nosec B608
-            f"LEFT JOIN {windows.db_table} w ON w.petition_id = p.id AND w.level = %s "
-            f"WHERE p.id = %s{lock}",
-            [level, Petition._meta.pk.get_db_prep_value(petition_id, connection)],
+            f"SELECT {windows.pk.column}, retired FROM {windows.db_table} "  # noqa: S608  # nosec B608
+            "WHERE petition_id = %s AND level = %s",
+            [Petition._meta.pk.get_db_prep_value(petition_id, connection), level],
         )
         rows = cursor.fetchall()
-    return {windows.pk.to_python(pk): bool(retired) for pk, retired in rows if pk is not None}
+    return {windows.pk.to_python(pk): bool(retired) for pk, retired in rows}
 
 
 # --- redemption -------------------------------------------------------------------------
@@ -315,9 +318,9 @@ def _secrets(window_key_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, bytes]]:
 def pending_signature_seal(*, petition: Petition, entry: dict, received_on) -> bool:
     """Insert a waiting signature sealed under the current window key of its level; False if
     its nullifier is already waiting or published. Runs inside the caller's transaction, in
-    two statements (a redemption is mostly its round trips: benchmarks/README.md, "Load"):
+    three statements (a redemption is mostly its round trips: benchmarks/README.md, "Load"):
 
-    1. lock the petition row and read the level's window keys, then fetch their secrets
+    1. lock the petition row, then read the level's window keys and fetch their secrets
        (one store round trip); raises NoWindow when there is no current key, or when the
        store has lost its secret;
     2. insert, unless a twin is published or waiting under any of those keys (the tags are

@@ -7,14 +7,15 @@ import datetime
 import json
 import re
 import threading
+import time
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
-from petition import blindrsa
-from petition.models import Signature
+from petition import blindrsa, sealing
+from petition.models import Petition, Signature, WindowKey
 from petition.services import petition_close, petition_publish
 from tests.factories import PetitionFactory
 from tests.signing_client import b64, mint
@@ -277,6 +278,49 @@ def test_fifty_concurrent_redemptions_of_one_credential_make_one_signature(draft
         thread.join(timeout=60)
     assert sorted(statuses) == [201] + [409] * 49
     assert Signature.objects.filter(petition=petition).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redemption_waiting_on_a_batch_that_drops_its_window_key_seals_under_a_new_one(
+    draft_petition,
+):
+    # A batch holds the petition row while it retires the window key (and deletes it once
+    # nothing waits under it). A redemption waiting on that lock must read the keys after it
+    # gets the lock, not from before: a key read stale would be a foreign-key failure at
+    # commit (a false 409 for a fresh credential) or an entry sealed under a retired key.
+    from django.test import Client
+
+    assert connection.vendor == "postgresql"
+    petition = petition_publish(petition=draft_petition)
+    stale, _secret = sealing.window_key_current(petition, "in_person")
+    credential = mint(petition)
+    statuses: list[int] = []
+
+    def redeem():
+        try:
+            response = post(Client(), petition, "signatures", credential.payload())
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=redeem)
+    with transaction.atomic():
+        list(Petition.objects.select_for_update(no_key=True).filter(pk=petition.pk))
+        thread.start()
+        deadline = time.monotonic() + 30
+        with connection.cursor() as cursor:
+            while True:  # until the redemption waits on the petition's lock
+                # pg_locks, not pg_stat_activity: that view is read once per transaction.
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break
+                assert time.monotonic() < deadline, "the redemption never waited on the lock"
+                time.sleep(0.05)
+        WindowKey.objects.filter(pk=stale.pk).delete()  # what the batch does to an empty key
+    thread.join(timeout=60)
+    assert statuses == [201]
+    assert Signature.objects.filter(petition=petition).count() == 1
+    assert not WindowKey.objects.filter(pk=stale.pk).exists()
 
 
 def test_signature_rows_have_random_ids_and_no_time_of_day(client, open_petition):
