@@ -87,7 +87,9 @@ def signature_redeem(*, petition: Petition, payload: dict) -> bytes:
         "comment": comment,
     }
     already_signed = ProtocolError(409, "already_signed", "This credential was already used.")
-    for _attempt in range(3):
+    # Five tries: with immediate publication every batch retires the window key, so under a
+    # crowd a redemption may find its key gone more than once (each try is two statements).
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 # The day only, for the maximum wait: an exact time would line up with
