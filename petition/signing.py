@@ -88,7 +88,7 @@ def signature_redeem(*, petition: Petition, payload: dict) -> bytes:
     }
     already_signed = ProtocolError(409, "already_signed", "This credential was already used.")
     # Five tries: with immediate publication every batch retires the window key, so under a
-    # crowd a redemption may find its key gone more than once (each try is two statements).
+    # crowd a redemption may find its key gone more than once (each try is three statements).
     for _attempt in range(5):
         try:
             with transaction.atomic():
